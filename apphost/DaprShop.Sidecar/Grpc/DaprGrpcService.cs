@@ -1,0 +1,305 @@
+using System.Net.Http.Headers;
+using Dapr.Client.Autogen.Grpc.v1;
+using DaprShop.Sidecar.Runtime;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using BulkStateItem = Dapr.Client.Autogen.Grpc.v1.BulkStateItem;
+using ActorRuntime = Dapr.Client.Autogen.Grpc.v1.ActorRuntime;
+
+namespace DaprShop.Sidecar.Grpc;
+
+/// <summary>
+/// The gRPC service <c>dapr.proto.runtime.v1.Dapr</c> over the message types of Dapr.Protos. That package ships
+/// client stubs only, so <see cref="BindService"/> declares the server side itself; each method only translates
+/// to the core shared with the HTTP API. Methods not bound here answer Unimplemented, which the SDKs expect.
+/// </summary>
+[BindServiceMethod(typeof(DaprGrpcService), nameof(BindService))]
+public class DaprGrpcService(StateApi state, PubSubApi pubsub, BindingsApi bindings, SecretsApi secrets, MetadataApi metadata, InvocationApi invocation, SidecarState sidecar)
+{
+    public const string ServiceName = "dapr.proto.runtime.v1.Dapr";
+
+    public static void BindService(ServiceBinderBase binder, DaprGrpcService? service)
+    {
+        // Grpc.AspNetCore finds each handler by name: a public virtual method declared on the type that binds it.
+        Add<GetStateRequest, GetStateResponse>(binder, nameof(GetState), GetStateRequest.Parser, service is null ? null : service.GetState);
+        Add<GetBulkStateRequest, GetBulkStateResponse>(binder, nameof(GetBulkState), GetBulkStateRequest.Parser, service is null ? null : service.GetBulkState);
+        Add<SaveStateRequest, Empty>(binder, nameof(SaveState), SaveStateRequest.Parser, service is null ? null : service.SaveState);
+        Add<QueryStateRequest, QueryStateResponse>(binder, nameof(QueryStateAlpha1), QueryStateRequest.Parser, service is null ? null : service.QueryStateAlpha1);
+        Add<DeleteStateRequest, Empty>(binder, nameof(DeleteState), DeleteStateRequest.Parser, service is null ? null : service.DeleteState);
+        Add<DeleteBulkStateRequest, Empty>(binder, nameof(DeleteBulkState), DeleteBulkStateRequest.Parser, service is null ? null : service.DeleteBulkState);
+        Add<ExecuteStateTransactionRequest, Empty>(binder, nameof(ExecuteStateTransaction), ExecuteStateTransactionRequest.Parser, service is null ? null : service.ExecuteStateTransaction);
+        Add<PublishEventRequest, Empty>(binder, nameof(PublishEvent), PublishEventRequest.Parser, service is null ? null : service.PublishEvent);
+        Add<BulkPublishRequest, BulkPublishResponse>(binder, nameof(BulkPublishEvent), BulkPublishRequest.Parser, service is null ? null : service.BulkPublishEvent);
+        Add<BulkPublishRequest, BulkPublishResponse>(binder, nameof(BulkPublishEventAlpha1), BulkPublishRequest.Parser, service is null ? null : service.BulkPublishEventAlpha1);
+        Add<InvokeBindingRequest, InvokeBindingResponse>(binder, nameof(InvokeBinding), InvokeBindingRequest.Parser, service is null ? null : service.InvokeBinding);
+        Add<GetSecretRequest, GetSecretResponse>(binder, nameof(GetSecret), GetSecretRequest.Parser, service is null ? null : service.GetSecret);
+        Add<GetBulkSecretRequest, GetBulkSecretResponse>(binder, nameof(GetBulkSecret), GetBulkSecretRequest.Parser, service is null ? null : service.GetBulkSecret);
+        Add<GetMetadataRequest, GetMetadataResponse>(binder, nameof(GetMetadata), GetMetadataRequest.Parser, service is null ? null : service.GetMetadata);
+        Add<SetMetadataRequest, Empty>(binder, nameof(SetMetadata), SetMetadataRequest.Parser, service is null ? null : service.SetMetadata);
+        Add<ShutdownRequest, Empty>(binder, nameof(Shutdown), ShutdownRequest.Parser, service is null ? null : service.Shutdown);
+        Add<InvokeServiceRequest, InvokeResponse>(binder, nameof(InvokeService), InvokeServiceRequest.Parser, service is null ? null : service.InvokeService);
+    }
+
+    private static void Add<TRequest, TResponse>(ServiceBinderBase binder, string name, MessageParser<TRequest> parser, UnaryServerMethod<TRequest, TResponse>? handler)
+        where TRequest : class, IMessage<TRequest>
+        where TResponse : class, IMessage<TResponse>
+    {
+        var responseParser = (MessageParser)typeof(TResponse).GetProperty("Parser")!.GetValue(null)!;
+        var method = new Method<TRequest, TResponse>(
+            MethodType.Unary, ServiceName, name,
+            Marshallers.Create(m => m.ToByteArray(), parser.ParseFrom),
+            Marshallers.Create(m => m.ToByteArray(), b => (TResponse)responseParser.ParseFrom(b)));
+        binder.AddMethod(method, handler);
+    }
+
+    public virtual Task<GetStateResponse> GetState(GetStateRequest request, ServerCallContext context) => Run(async () =>
+    {
+        var result = await state.GetAsync(request.StoreName, request.Key, request.Metadata, context.CancellationToken);
+        var response = new GetStateResponse();
+        if (result is not null)
+        {
+            response.Data = ByteString.CopyFrom(result.Value);
+            response.Etag = result.ETag;
+            response.Metadata.Add(Map(result.Metadata));
+        }
+        return response;
+    });
+
+    public virtual Task<GetBulkStateResponse> GetBulkState(GetBulkStateRequest request, ServerCallContext context) => Run(async () =>
+    {
+        var items = await state.GetBulkAsync(request.StoreName, request.Keys, request.Parallelism, request.Metadata, context.CancellationToken);
+        var response = new GetBulkStateResponse();
+        foreach (var item in items)
+        {
+            var bulk = new BulkStateItem { Key = item.Key, Etag = item.ETag ?? "", Error = item.Error ?? "" };
+            if (item.Value is not null)
+            {
+                bulk.Data = ByteString.CopyFrom(item.Value);
+            }
+            bulk.Metadata.Add(Map(item.Metadata));
+            response.Items.Add(bulk);
+        }
+        return response;
+    });
+
+    public virtual Task<Empty> SaveState(SaveStateRequest request, ServerCallContext context) => Run(async () =>
+    {
+        await state.SaveAsync(request.StoreName, request.States.Select(ToInput).ToList(), context.CancellationToken);
+        return new Empty();
+    });
+
+    public virtual Task<QueryStateResponse> QueryStateAlpha1(QueryStateRequest request, ServerCallContext context) => Run(async () =>
+    {
+        var (items, token) = await state.QueryAsync(request.StoreName, System.Text.Encoding.UTF8.GetBytes(request.Query), context.CancellationToken);
+        var response = new QueryStateResponse { Token = token ?? "" };
+        response.Results.AddRange(items.Select(i => new QueryStateItem { Key = i.Key, Data = ByteString.CopyFrom(i.Value), Etag = i.ETag }));
+        return response;
+    });
+
+    public virtual Task<Empty> DeleteState(DeleteStateRequest request, ServerCallContext context) => Run(async () =>
+    {
+        await state.DeleteAsync(request.StoreName, request.Key, request.Etag?.Value, ConcurrencyName(request.Options), request.Metadata, context.CancellationToken);
+        return new Empty();
+    });
+
+    public virtual Task<Empty> DeleteBulkState(DeleteBulkStateRequest request, ServerCallContext context) => Run(async () =>
+    {
+        await state.DeleteBulkAsync(request.StoreName, request.States.Select(ToInput).ToList(), context.CancellationToken);
+        return new Empty();
+    });
+
+    public virtual Task<Empty> ExecuteStateTransaction(ExecuteStateTransactionRequest request, ServerCallContext context) => Run(async () =>
+    {
+        var ops = request.Operations.Select(o => new TransactionInput(o.OperationType, ToInput(o.Request ?? new StateItem()))).ToList();
+        await state.TransactAsync(request.StoreName, ops, request.Metadata, context.CancellationToken);
+        return new Empty();
+    });
+
+    public virtual Task<Empty> PublishEvent(PublishEventRequest request, ServerCallContext context) => Run(async () =>
+    {
+        await pubsub.PublishAsync(request.PubsubName, request.Topic, request.Data.ToByteArray(), request.DataContentType, request.Metadata, context.CancellationToken);
+        return new Empty();
+    });
+
+    public virtual Task<BulkPublishResponse> BulkPublishEvent(BulkPublishRequest request, ServerCallContext context) => Run(async () =>
+    {
+        var entries = request.Entries.Select(e => new BulkPublishEntry(e.EntryId, e.Event.ToByteArray(), e.ContentType, e.Metadata)).ToList();
+        var failures = await pubsub.BulkPublishAsync(request.PubsubName, request.Topic, entries, request.Metadata, context.CancellationToken);
+        var response = new BulkPublishResponse();
+        response.FailedEntries.AddRange(failures.Select(f => new BulkPublishResponseFailedEntry { EntryId = f.EntryId, Error = f.Error }));
+        return response;
+    });
+
+    public virtual Task<BulkPublishResponse> BulkPublishEventAlpha1(BulkPublishRequest request, ServerCallContext context) => BulkPublishEvent(request, context);
+
+    public virtual Task<InvokeBindingResponse> InvokeBinding(InvokeBindingRequest request, ServerCallContext context) => Run(async () =>
+    {
+        var result = await bindings.InvokeAsync(request.Name, request.Operation, request.Data.ToByteArray(), request.Metadata, context.CancellationToken);
+        var response = new InvokeBindingResponse { Data = result.Data is null ? ByteString.Empty : ByteString.CopyFrom(result.Data) };
+        response.Metadata.Add(Map(result.Metadata));
+        return response;
+    });
+
+    public virtual Task<GetSecretResponse> GetSecret(GetSecretRequest request, ServerCallContext context) => Run(async () =>
+    {
+        var secret = await secrets.GetAsync(request.StoreName, request.Key, request.Metadata, context.CancellationToken);
+        var response = new GetSecretResponse();
+        response.Data.Add(Map(secret));
+        return response;
+    });
+
+    public virtual Task<GetBulkSecretResponse> GetBulkSecret(GetBulkSecretRequest request, ServerCallContext context) => Run(async () =>
+    {
+        var all = await secrets.GetBulkAsync(request.StoreName, request.Metadata, context.CancellationToken);
+        var response = new GetBulkSecretResponse();
+        foreach (var (name, values) in all)
+        {
+            var item = new SecretResponse();
+            item.Secrets.Add(Map(values));
+            response.Data.Add(name, item);
+        }
+        return response;
+    });
+
+    public virtual Task<GetMetadataResponse> GetMetadata(GetMetadataRequest request, ServerCallContext context) => Run(() =>
+    {
+        var m = metadata.Get();
+        var response = new GetMetadataResponse
+        {
+            Id = m.Id,
+            RuntimeVersion = m.RuntimeVersion,
+            AppConnectionProperties = new AppConnectionProperties
+            {
+                Port = m.AppConnectionProperties.Port,
+                Protocol = m.AppConnectionProperties.Protocol,
+                ChannelAddress = m.AppConnectionProperties.ChannelAddress,
+                MaxConcurrency = m.AppConnectionProperties.MaxConcurrency,
+            },
+            ActorRuntime = new ActorRuntime
+            {
+                RuntimeStatus = m.ActorRuntime.RuntimeStatus == "RUNNING" ? ActorRuntime.Types.ActorRuntimeStatus.Running : ActorRuntime.Types.ActorRuntimeStatus.Disabled,
+                HostReady = m.ActorRuntime.HostReady,
+            },
+        };
+        if (m.AppConnectionProperties.Health is { } health)
+        {
+            response.AppConnectionProperties.Health = new AppConnectionHealthProperties
+            {
+                HealthCheckPath = health.HealthCheckPath,
+                HealthProbeInterval = health.HealthProbeInterval,
+                HealthProbeTimeout = health.HealthProbeTimeout,
+                HealthThreshold = health.HealthThreshold,
+            };
+        }
+        response.ExtendedMetadata.Add(Map(m.Extended));
+        foreach (var c in m.Components)
+        {
+            var rc = new RegisteredComponents { Name = c.Name, Type = c.Type, Version = c.Version };
+            rc.Capabilities.AddRange(c.Capabilities);
+            response.RegisteredComponents.Add(rc);
+        }
+        foreach (var s in m.Subscriptions)
+        {
+            var ps = new PubsubSubscription { PubsubName = s.PubSubName, Topic = s.Topic, DeadLetterTopic = s.DeadLetterTopic, Type = s.Type == "DECLARATIVE" ? PubsubSubscriptionType.Declarative : PubsubSubscriptionType.Programmatic };
+            if (s.Metadata is not null)
+            {
+                ps.Metadata.Add(Map(s.Metadata));
+            }
+            if (s.Rules is not null)
+            {
+                ps.Rules = new PubsubSubscriptionRules();
+                ps.Rules.Rules.AddRange(s.Rules.Rules.Select(r => new PubsubSubscriptionRule { Match = r.Match, Path = r.Path }));
+            }
+            response.Subscriptions.Add(ps);
+        }
+        return Task.FromResult(response);
+    });
+
+    public virtual Task<Empty> SetMetadata(SetMetadataRequest request, ServerCallContext context) => Run(() =>
+    {
+        metadata.Set(request.Key, request.Value);
+        return Task.FromResult(new Empty());
+    });
+
+    public virtual Task<Empty> Shutdown(ShutdownRequest request, ServerCallContext context)
+    {
+        sidecar.ShutdownRequested.Cancel();
+        return Task.FromResult(new Empty());
+    }
+
+    /// <summary>gRPC invocation of an HTTP app: the verb and query come from <c>http_extension</c> (POST when absent), as in daprd.</summary>
+    public virtual Task<InvokeResponse> InvokeService(InvokeServiceRequest request, ServerCallContext context) => Run(async () =>
+    {
+        var message = request.Message ?? new InvokeRequest();
+        var verb = message.HttpExtension?.Verb is { } v && v != HTTPExtension.Types.Verb.None ? v.ToString().ToUpperInvariant() : "POST";
+        var query = message.HttpExtension?.Querystring is { Length: > 0 } q ? "?" + q : "";
+        using var http = new HttpRequestMessage(new HttpMethod(verb), new Uri("/" + message.Method.TrimStart('/') + query, UriKind.Relative));
+        if (message.Data is { Value.Length: > 0 } data)
+        {
+            http.Content = new ByteArrayContent(data.Value.ToByteArray());
+            if (!string.IsNullOrEmpty(message.ContentType))
+            {
+                http.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(message.ContentType);
+            }
+        }
+        foreach (var header in context.RequestHeaders)
+        {
+            if (!header.IsBinary && !header.Key.StartsWith(':') && !header.Key.StartsWith("grpc-", StringComparison.Ordinal) && header.Key is not ("content-type" or "te" or "user-agent") && !InvocationApi.IsHopByHop(header.Key))
+            {
+                http.Headers.TryAddWithoutValidation(header.Key, header.Value);
+            }
+        }
+        using var response = await invocation.InvokeAsync(request.Id, http, context.CancellationToken);
+        var body = await response.Content.ReadAsByteArrayAsync(context.CancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            var trailers = new Metadata { { "dapr-http-status", ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture) } };
+            throw new RpcException(new Status(GrpcStatusFromHttp((int)response.StatusCode), System.Text.Encoding.UTF8.GetString(body)), trailers);
+        }
+        return new InvokeResponse
+        {
+            Data = new Any { Value = ByteString.CopyFrom(body) },
+            ContentType = response.Content.Headers.ContentType?.ToString() ?? "",
+        };
+    });
+
+    private static Dictionary<string, string> Map(IReadOnlyDictionary<string, string> source) => new(source);
+
+    private static StateItemInput ToInput(StateItem item) =>
+        new(item.Key, item.Value.ToByteArray(), item.Etag?.Value, ConcurrencyName(item.Options), item.Metadata);
+
+    private static string? ConcurrencyName(StateOptions? options) => options?.Concurrency switch
+    {
+        StateOptions.Types.StateConcurrency.ConcurrencyFirstWrite => "first-write",
+        StateOptions.Types.StateConcurrency.ConcurrencyLastWrite => "last-write",
+        _ => null,
+    };
+
+    private static StatusCode GrpcStatusFromHttp(int status) => status switch
+    {
+        400 => StatusCode.InvalidArgument,
+        401 => StatusCode.Unauthenticated,
+        403 => StatusCode.PermissionDenied,
+        404 => StatusCode.NotFound,
+        409 => StatusCode.Aborted,
+        429 => StatusCode.ResourceExhausted,
+        501 => StatusCode.Unimplemented,
+        503 => StatusCode.Unavailable,
+        504 => StatusCode.DeadlineExceeded,
+        _ => StatusCode.Unknown,
+    };
+
+    /// <summary>Turns the core's <see cref="DaprApiException"/> into the gRPC status daprd would send.</summary>
+    private static async Task<T> Run<T>(Func<Task<T>> action)
+    {
+        try
+        {
+            return await action();
+        }
+        catch (DaprApiException ex)
+        {
+            throw new RpcException(new Status(ex.GrpcStatus, ex.Message), new Metadata { { "dapr-error-code", ex.ErrorCode } });
+        }
+    }
+}

@@ -1,0 +1,158 @@
+using System.Net;
+using DaprShop.Sidecar.Grpc;
+using DaprShop.Sidecar.Http;
+using DaprShop.Sidecar.Mesh;
+using DaprShop.Sidecar.Resiliency;
+using DaprShop.Sidecar.Resources;
+using DaprShop.Sidecar.Runtime;
+using DaprShop.Sidecar.Tracing;
+using Grpc.Reflection;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace DaprShop.Sidecar.Hosting;
+
+/// <summary>Composes the sidecar: resources, components, the core, and both API ports on one Kestrel server.</summary>
+public static class SidecarApp
+{
+    public static async Task<WebApplication> BuildAsync(SidecarOptions options, Action<WebApplicationBuilder>? configure = null)
+    {
+        var resources = ResourceLoader.Load(options.ResourcesPaths, options.ConfigPath, options.AppId);
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ApplicationName = "daprshop-sidecar" });
+        ConfigureLogging(builder, options);
+        ConfigureKestrel(builder, options);
+        ConfigureTracing(builder, options, resources);
+
+        var services = builder.Services;
+        services.AddSingleton(options);
+        services.AddSingleton(resources);
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<SidecarState>();
+        services.AddSingleton<ResiliencyEngine>(sp => new ResiliencyEngine(resources, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<MeshRegistry>();
+        services.AddSingleton<MeshBroker>();
+        services.AddSingleton<ComponentHost>();
+        services.AddSingleton<AppChannel>();
+        services.AddSingleton<StateApi>();
+        services.AddSingleton<PubSubApi>();
+        services.AddSingleton<Subscriptions>();
+        services.AddSingleton<InvocationApi>();
+        services.AddSingleton<BindingsApi>();
+        services.AddSingleton<SecretsApi>();
+        services.AddSingleton<MetadataApi>();
+        services.AddHostedService<SidecarRuntimeHost>();
+
+        services.AddHttpClient(AppChannel.ClientName)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1) })
+            .ConfigureHttpClient(c => c.Timeout = Timeout.InfiniteTimeSpan)
+            .RemoveAllLoggers();
+        services.AddHttpClient("mesh")
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1) })
+            .ConfigureHttpClient(c => c.Timeout = Timeout.InfiniteTimeSpan)
+            .RemoveAllLoggers();
+        services.AddHttpClient("components").RemoveAllLoggers();
+
+        services.AddSingleton<ApiTokenInterceptor>();
+        services.AddGrpc(o =>
+        {
+            o.Interceptors.Add<ApiTokenInterceptor>();
+            o.MaxReceiveMessageSize = options.MaxRequestSizeMb * 1024 * 1024;
+            o.EnableDetailedErrors = false;
+        });
+        var descriptors = Dapr.Client.Autogen.Grpc.v1.DaprReflection.Descriptor.Services;
+        services.AddSingleton(new ReflectionServiceImpl(descriptors));
+        services.AddSingleton(new ReflectionV1ServiceImpl(descriptors));
+
+        configure?.Invoke(builder);
+        var app = builder.Build();
+
+        // Components load before the ports open, as in daprd: a bad component stops the sidecar here.
+        await app.Services.GetRequiredService<ComponentHost>().StartAsync(CancellationToken.None);
+
+        app.UsePortGuard(options, resources);
+        app.UseDaprApiToken(options);
+        app.UseDaprErrors();
+        app.MapGrpcService<DaprGrpcService>();
+        app.MapGrpcService<ReflectionServiceImpl>();
+        app.MapGrpcService<ReflectionV1ServiceImpl>();
+        app.MapDaprHttpApi();
+        app.MapFallback(async (HttpContext context, InvocationApi invocation) =>
+        {
+            if (!await Invoke.TryHeaderFormAsync(context, invocation))
+            {
+                await HttpApi.Error(DaprErrors.NoAppId()).ExecuteAsync(context);
+            }
+        });
+        return app;
+    }
+
+    private static void ConfigureLogging(WebApplicationBuilder builder, SidecarOptions options)
+    {
+        var level = options.LogLevel switch
+        {
+            "debug" => LogLevel.Debug,
+            "info" => LogLevel.Information,
+            "warn" or "warning" => LogLevel.Warning,
+            "error" => LogLevel.Error,
+            "fatal" => LogLevel.Critical,
+            _ => throw new SidecarStartupException($"invalid value \"{options.LogLevel}\" for flag -log-level: use debug, info, warn, error or fatal"),
+        };
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+            o.UseUtcTimestamp = true;
+        });
+        builder.Logging.SetMinimumLevel(level);
+        // Kestrel and routing chatter drowns the sidecar's own lines below warnings.
+        builder.Logging.AddFilter("Microsoft", level < LogLevel.Warning ? LogLevel.Warning : level);
+        builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
+        builder.Logging.AddFilter("Grpc", LogLevel.Warning);
+    }
+
+    private static void ConfigureKestrel(WebApplicationBuilder builder, SidecarOptions options)
+    {
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = options.MaxRequestSizeMb * 1024L * 1024L;
+            foreach (var address in options.ListenAddresses)
+            {
+                var ip = address is "localhost" ? IPAddress.Loopback : IPAddress.Parse(address);
+                k.Listen(ip, options.DaprHttpPort, l => l.Protocols = HttpProtocols.Http1);
+                k.Listen(ip, options.DaprGrpcPort, l => l.Protocols = HttpProtocols.Http2);
+            }
+        });
+    }
+
+    private static void ConfigureTracing(WebApplicationBuilder builder, SidecarOptions options, LoadedResources resources)
+    {
+        var fromEnvironment = Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT");
+        var endpoint = fromEnvironment ?? resources.Configuration.OtelEndpoint;
+        if (string.IsNullOrEmpty(endpoint))
+        {
+            // No exporter: still create activities so that traceparent flows through every hop.
+            SidecarTelemetry.Listen(resources.Configuration.SamplingRate);
+            return;
+        }
+        var serviceName = Environment.GetEnvironmentVariable("OTEL_SERVICE_NAME") ?? $"{options.AppId}-dapr";
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService(serviceName))
+            .WithTracing(t => t
+                .SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(resources.Configuration.SamplingRate)))
+                .AddSource(SidecarTelemetry.SourceName)
+                .AddAspNetCoreInstrumentation(o => o.Filter = c => !c.Request.Path.StartsWithSegments("/v1.0/healthz"))
+                .AddHttpClientInstrumentation()
+                .AddOtlpExporter(o =>
+                {
+                    // The OTEL_EXPORTER_OTLP_* variables (as Aspire sets them) configure the exporter themselves.
+                    if (fromEnvironment is null)
+                    {
+                        o.Endpoint = new Uri(endpoint);
+                    }
+                }));
+    }
+}

@@ -1,0 +1,178 @@
+using System.Globalization;
+
+namespace DaprShop.Sidecar.Hosting;
+
+/// <summary>
+/// The sidecar's settings, taken from daprd's command-line flags so that anything that starts daprd
+/// (the Dapr CLI, a multi-app run file, Aspire) can start this sidecar with the same arguments.
+/// </summary>
+public sealed class SidecarOptions
+{
+    public string AppId { get; set; } = "";
+    public int? AppPort { get; set; }
+    public string AppProtocol { get; set; } = "http";
+    public string AppChannelAddress { get; set; } = "127.0.0.1";
+    public int DaprHttpPort { get; set; } = 3500;
+    public int DaprGrpcPort { get; set; } = 50001;
+    public string[] ListenAddresses { get; set; } = ["127.0.0.1"];
+    public List<string> ResourcesPaths { get; } = [];
+    public string? ConfigPath { get; set; }
+    public string LogLevel { get; set; } = "info";
+    public bool EnableAppHealthCheck { get; set; }
+    public string AppHealthCheckPath { get; set; } = "/healthz";
+    public TimeSpan AppHealthProbeInterval { get; set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan AppHealthProbeTimeout { get; set; } = TimeSpan.FromMilliseconds(500);
+    public int AppHealthThreshold { get; set; } = 3;
+    public int AppMaxConcurrency { get; set; } = -1;
+    public bool EnableApiLogging { get; set; }
+    public int MaxRequestSizeMb { get; set; } = 4;
+    public TimeSpan GracefulShutdown { get; set; } = TimeSpan.FromSeconds(5);
+    public string Namespace { get; set; } = Environment.GetEnvironmentVariable("NAMESPACE") ?? "";
+
+    /// <summary>Set from <c>DAPR_API_TOKEN</c>: every API call must carry it.</summary>
+    public string? ApiToken { get; set; } = NullIfEmpty(Environment.GetEnvironmentVariable("DAPR_API_TOKEN"));
+
+    /// <summary>Set from <c>APP_API_TOKEN</c>: sent to the app on every call the sidecar makes to it.</summary>
+    public string? AppApiToken { get; set; } = NullIfEmpty(Environment.GetEnvironmentVariable("APP_API_TOKEN"));
+
+    /// <summary>Folder where the sidecars of one local mesh find each other (DaprShop-only; daprd uses mDNS).</summary>
+    public string MeshDirectory { get; set; } = Environment.GetEnvironmentVariable("DAPRSHOP_MESH_DIR")
+        ?? Path.Combine(Path.GetTempPath(), "daprshop-mesh");
+
+    public Uri? AppBaseAddress => AppPort is { } port ? new Uri($"http://{AppChannelAddress}:{port}") : null;
+
+    // daprd uses Go's flag package: one or two dashes, "--x v" or "--x=v", booleans bare or "=true".
+    private static readonly HashSet<string> BooleanFlags =
+    [
+        "enable-app-health-check", "enable-api-logging", "enable-metrics", "enable-profiling",
+        "enable-mtls", "disable-builtin-k8s-secret-store", "enable-host-cert-policy",
+    ];
+
+    // Flags daprd accepts that only matter with a control plane or in Kubernetes: taken and ignored.
+    private static readonly HashSet<string> IgnoredFlags =
+    [
+        "mode", "placement-host-address", "scheduler-host-address", "control-plane-address", "sentry-address",
+        "dapr-internal-grpc-port", "dapr-internal-grpc-listen-address", "metrics-port", "profile-port",
+        "enable-metrics", "enable-profiling", "enable-mtls", "log-as-json", "allowed-origins", "kubernetes-namespace",
+        "app-ssl", "dapr-public-port", "dapr-public-listen-address", "disable-builtin-k8s-secret-store",
+        "unix-domain-socket", "dapr-http-read-buffer-size", "dapr-block-shutdown-duration", "config-file",
+        "enable-host-cert-policy", "trust-anchors-file", "trust-domain",
+    ];
+
+    public static SidecarOptions Parse(IReadOnlyList<string> args)
+    {
+        var options = new SidecarOptions();
+        for (var i = 0; i < args.Count; i++)
+        {
+            var arg = args[i];
+            if (!arg.StartsWith('-') || arg == "-" || arg == "--")
+            {
+                throw new SidecarStartupException($"unexpected argument '{arg}': every setting is a flag, as in daprd");
+            }
+
+            var name = arg.TrimStart('-');
+            string? value = null;
+            var eq = name.IndexOf('=');
+            if (eq >= 0)
+            {
+                value = name[(eq + 1)..];
+                name = name[..eq];
+            }
+            else if (!BooleanFlags.Contains(name))
+            {
+                if (i + 1 >= args.Count)
+                {
+                    throw new SidecarStartupException($"flag needs an argument: -{name}");
+                }
+                value = args[++i];
+            }
+
+            options.Apply(name, value);
+        }
+
+        if (string.IsNullOrWhiteSpace(options.AppId))
+        {
+            // daprd refuses to start without an app id in standalone mode as well.
+            throw new SidecarStartupException("the --app-id flag is required");
+        }
+        if (options.AppId.Contains("||", StringComparison.Ordinal) || options.AppId.Contains('.', StringComparison.Ordinal))
+        {
+            throw new SidecarStartupException($"invalid app id '{options.AppId}': it may not contain '||' or '.'");
+        }
+        if (!string.Equals(options.AppProtocol, "http", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new SidecarStartupException($"--app-protocol {options.AppProtocol} is not supported by DaprShop's sidecar: use http (see docs/sidecar.md)");
+        }
+        if (options.ResourcesPaths.Count == 0)
+        {
+            var defaultPath = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".dapr", "components");
+            if (Directory.Exists(defaultPath))
+            {
+                options.ResourcesPaths.Add(defaultPath);
+            }
+        }
+        return options;
+    }
+
+    private void Apply(string name, string? value)
+    {
+        switch (name)
+        {
+            case "app-id": AppId = Required(name, value); break;
+            case "app-port": AppPort = value is null or "" or "-1" ? null : ParsePort(name, value); break;
+            case "app-protocol": AppProtocol = Required(name, value); break;
+            case "app-channel-address": AppChannelAddress = Required(name, value); break;
+            case "dapr-http-port": DaprHttpPort = ParsePort(name, value); break;
+            case "dapr-grpc-port": DaprGrpcPort = ParsePort(name, value); break;
+            case "dapr-listen-addresses": ListenAddresses = Required(name, value).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries); break;
+            case "resources-path":
+            case "components-path":
+                ResourcesPaths.Add(Required(name, value)); break;
+            case "config": ConfigPath = NullIfEmpty(value); break;
+            case "log-level": LogLevel = Required(name, value).ToLowerInvariant(); break;
+            case "enable-app-health-check": EnableAppHealthCheck = ParseBool(name, value); break;
+            case "app-health-check-path": AppHealthCheckPath = Required(name, value); break;
+            case "app-health-probe-interval": AppHealthProbeInterval = TimeSpan.FromSeconds(ParseInt(name, value)); break;
+            case "app-health-probe-timeout": AppHealthProbeTimeout = TimeSpan.FromMilliseconds(ParseInt(name, value)); break;
+            case "app-health-threshold": AppHealthThreshold = ParseInt(name, value); break;
+            case "app-max-concurrency": AppMaxConcurrency = ParseInt(name, value); break;
+            case "enable-api-logging": EnableApiLogging = ParseBool(name, value); break;
+            case "dapr-http-max-request-size": MaxRequestSizeMb = ParseInt(name, value); break;
+            case "dapr-graceful-shutdown-seconds": GracefulShutdown = TimeSpan.FromSeconds(ParseInt(name, value)); break;
+            default:
+                if (!IgnoredFlags.Contains(name))
+                {
+                    throw new SidecarStartupException($"flag provided but not defined: -{name}");
+                }
+                break;
+        }
+    }
+
+    private static string Required(string name, string? value) =>
+        string.IsNullOrEmpty(value) ? throw new SidecarStartupException($"flag -{name} needs a value") : value;
+
+    private static int ParseInt(string name, string? value) =>
+        int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n)
+            ? n
+            : throw new SidecarStartupException($"invalid value \"{value}\" for flag -{name}: not an integer");
+
+    private static int ParsePort(string name, string? value)
+    {
+        var port = ParseInt(name, value);
+        return port is >= 0 and <= 65535 ? port : throw new SidecarStartupException($"invalid value \"{value}\" for flag -{name}: not a port");
+    }
+
+    private static bool ParseBool(string name, string? value) => value switch
+    {
+        null => true,
+        _ when bool.TryParse(value, out var b) => b,
+        "1" => true,
+        "0" => false,
+        _ => throw new SidecarStartupException($"invalid boolean value \"{value}\" for -{name}"),
+    };
+
+    private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
+}
+
+/// <summary>A problem that stops the sidecar at start, with a message that names what to fix.</summary>
+public sealed class SidecarStartupException(string message) : Exception(message);

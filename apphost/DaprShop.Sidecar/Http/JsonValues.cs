@@ -1,0 +1,124 @@
+using System.Text;
+using System.Text.Json;
+using DaprShop.Sidecar.Components.State;
+using DaprShop.Sidecar.Runtime;
+
+namespace DaprShop.Sidecar.Http;
+
+/// <summary>How stored bytes appear inside the HTTP API's JSON answers: JSON as JSON, anything else as a string.</summary>
+internal static class JsonValues
+{
+    public static bool IsJson(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.IsEmpty)
+        {
+            return false;
+        }
+        var reader = new Utf8JsonReader(bytes);
+        try
+        {
+            return reader.Read() && reader.TrySkip() && !reader.Read();
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    public static void WriteValue(Utf8JsonWriter writer, string name, byte[] value)
+    {
+        if (IsJson(value))
+        {
+            writer.WritePropertyName(name);
+            writer.WriteRawValue(value, skipInputValidation: true);
+            return;
+        }
+        try
+        {
+            writer.WriteString(name, new UTF8Encoding(false, true).GetString(value));
+        }
+        catch (DecoderFallbackException)
+        {
+            writer.WriteString(name, Convert.ToBase64String(value));
+        }
+    }
+
+    public static string BulkStateJson(IReadOnlyList<BulkStateItem> items)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartArray();
+            foreach (var item in items)
+            {
+                w.WriteStartObject();
+                w.WriteString("key", item.Key);
+                if (item.Value is not null)
+                {
+                    WriteValue(w, "data", item.Value);
+                }
+                if (!string.IsNullOrEmpty(item.ETag))
+                {
+                    w.WriteString("etag", item.ETag);
+                }
+                if (item.Metadata.Count > 0)
+                {
+                    w.WriteStartObject("metadata");
+                    foreach (var (k, v) in item.Metadata)
+                    {
+                        w.WriteString(k, v);
+                    }
+                    w.WriteEndObject();
+                }
+                if (!string.IsNullOrEmpty(item.Error))
+                {
+                    w.WriteString("error", item.Error);
+                }
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+        }
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    public static string QueryJson(IReadOnlyList<StateQueryItem> items, string? token)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("results");
+            foreach (var item in items)
+            {
+                w.WriteStartObject();
+                w.WriteString("key", item.Key);
+                WriteValue(w, "data", item.Value);
+                if (!string.IsNullOrEmpty(item.ETag))
+                {
+                    w.WriteString("etag", item.ETag);
+                }
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            if (!string.IsNullOrEmpty(token))
+            {
+                w.WriteString("token", token);
+            }
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    /// <summary>A JSON string is sent as its text; any other JSON value as its JSON.</summary>
+    public static byte[] BindingData(JsonElement data) => data.ValueKind switch
+    {
+        JsonValueKind.String => Encoding.UTF8.GetBytes(data.GetString()!),
+        JsonValueKind.Null or JsonValueKind.Undefined => [],
+        _ => Encoding.UTF8.GetBytes(data.GetRawText()),
+    };
+
+    public static byte[] EventBytes(JsonElement e, string? contentType) =>
+        e.ValueKind == JsonValueKind.String && !CloudEvents.IsJson(contentType) && !CloudEvents.IsCloudEventContentType(contentType)
+            ? Encoding.UTF8.GetBytes(e.GetString()!)
+            : Encoding.UTF8.GetBytes(e.GetRawText());
+}

@@ -1,0 +1,214 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using DaprShop.Sidecar.Hosting;
+
+namespace DaprShop.Sidecar.Mesh;
+
+/// <summary>One running sidecar of the local mesh, as it announces itself.</summary>
+public sealed record MeshInstance(
+    [property: JsonPropertyName("appId")] string AppId,
+    [property: JsonPropertyName("namespace")] string Namespace,
+    [property: JsonPropertyName("instanceId")] string InstanceId,
+    [property: JsonPropertyName("pid")] int Pid,
+    [property: JsonPropertyName("address")] string Address,
+    [property: JsonPropertyName("httpPort")] int HttpPort,
+    [property: JsonPropertyName("grpcPort")] int GrpcPort,
+    [property: JsonPropertyName("token")] string Token,
+    [property: JsonPropertyName("subscriptions")] IReadOnlyList<string> Subscriptions,
+    [property: JsonPropertyName("actorTypes")] IReadOnlyList<string> ActorTypes,
+    [property: JsonPropertyName("startedAt")] DateTimeOffset StartedAt)
+{
+    [JsonIgnore]
+    public Uri BaseAddress => new($"http://{Address}:{HttpPort}");
+
+    public static string SubscriptionKey(string pubsub, string topic) => $"{pubsub}/{topic}";
+}
+
+/// <summary>
+/// Name resolution for the local mesh. Each sidecar writes a small file into a shared folder (mode 0700) naming its
+/// app id, ports and a random token that other sidecars must present on internal calls; readers skip files whose
+/// process is gone. It plays the part of daprd's mDNS resolver and needs no server. See docs/sidecar.md.
+/// </summary>
+public sealed class MeshRegistry : IDisposable
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly SidecarOptions _options;
+    private readonly ILogger<MeshRegistry> _logger;
+    private readonly ConcurrentDictionary<string, int> _roundRobin = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+    private readonly string _file;
+    private (DateTime ReadAt, List<MeshInstance> Instances) _cache = (DateTime.MinValue, []);
+    private MeshInstance _self;
+    private bool _registered;
+
+    public MeshRegistry(SidecarOptions options, ILogger<MeshRegistry> logger)
+    {
+        _options = options;
+        _logger = logger;
+        var instanceId = Guid.NewGuid().ToString("N");
+        _self = new MeshInstance(options.AppId, options.Namespace, instanceId, Environment.ProcessId,
+            "127.0.0.1", options.DaprHttpPort, options.DaprGrpcPort,
+            Convert.ToHexString(RandomNumberGenerator.GetBytes(24)), [], [], DateTimeOffset.UtcNow);
+        _file = Path.Combine(options.MeshDirectory, $"{options.AppId}~{instanceId}.json");
+    }
+
+    public MeshInstance Self => _self;
+
+    /// <summary>Announces this sidecar; called once its HTTP port accepts connections.</summary>
+    public void Register()
+    {
+        Directory.CreateDirectory(_options.MeshDirectory);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(_options.MeshDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+        RemoveStaleFiles();
+        _registered = true;
+        Write();
+    }
+
+    public void UpdateSubscriptions(IEnumerable<string> keys) => Update(_self with { Subscriptions = keys.Distinct().Order().ToList() });
+
+    public void UpdateActorTypes(IEnumerable<string> types) => Update(_self with { ActorTypes = types.Distinct().Order().ToList() });
+
+    private void Update(MeshInstance next)
+    {
+        lock (_gate)
+        {
+            _self = next;
+            if (_registered)
+            {
+                Write();
+            }
+        }
+    }
+
+    private void Write()
+    {
+        var tmp = _file + ".tmp";
+        File.WriteAllText(tmp, JsonSerializer.Serialize(_self, Json));
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(tmp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+        File.Move(tmp, _file, overwrite: true);
+        Invalidate();
+    }
+
+    public void Unregister()
+    {
+        _registered = false;
+        try
+        {
+            File.Delete(_file);
+        }
+        catch (IOException ex)
+        {
+            _logger.LogWarning(ex, "Could not remove mesh registration {File}", _file);
+        }
+    }
+
+    public void Invalidate() => _cache = (DateTime.MinValue, []);
+
+    /// <summary>All live sidecars of the mesh, this one included. Cached briefly: resolution is on the hot path.</summary>
+    public IReadOnlyList<MeshInstance> Instances()
+    {
+        var cache = _cache;
+        if (DateTime.UtcNow - cache.ReadAt < TimeSpan.FromMilliseconds(500))
+        {
+            return cache.Instances;
+        }
+        var list = new List<MeshInstance>();
+        if (Directory.Exists(_options.MeshDirectory))
+        {
+            foreach (var file in Directory.EnumerateFiles(_options.MeshDirectory, "*.json"))
+            {
+                var instance = TryRead(file);
+                if (instance is not null && (instance.InstanceId == _self.InstanceId || IsAlive(instance.Pid)))
+                {
+                    list.Add(instance.InstanceId == _self.InstanceId ? _self : instance);
+                }
+            }
+        }
+        if (!list.Any(i => i.InstanceId == _self.InstanceId) && _registered)
+        {
+            list.Add(_self);
+        }
+        _cache = (DateTime.UtcNow, list);
+        return list;
+    }
+
+    public IReadOnlyList<MeshInstance> InstancesOf(string appId) =>
+        Instances().Where(i => i.AppId == appId && i.Namespace == _options.Namespace).OrderBy(i => i.InstanceId, StringComparer.Ordinal).ToList();
+
+    /// <summary>Round-robin over the live replicas of an app id, as daprd's resolvers spread calls.</summary>
+    public MeshInstance? Pick(string appId, IReadOnlyCollection<string>? exclude = null)
+    {
+        var candidates = InstancesOf(appId).Where(i => exclude is null || !exclude.Contains(i.InstanceId)).ToList();
+        if (candidates.Count == 0)
+        {
+            return null;
+        }
+        var n = _roundRobin.AddOrUpdate(appId, 0, (_, v) => unchecked(v + 1));
+        return candidates[(int)((uint)n % (uint)candidates.Count)];
+    }
+
+    public bool IsSelf(MeshInstance instance) => instance.InstanceId == _self.InstanceId;
+
+    /// <summary>Checks a token presented on an internal call against this sidecar's own.</summary>
+    public bool IsValidToken(string? token) =>
+        token is not null && CryptographicOperations.FixedTimeEquals(
+            System.Text.Encoding.ASCII.GetBytes(token), System.Text.Encoding.ASCII.GetBytes(_self.Token));
+
+    private void RemoveStaleFiles()
+    {
+        foreach (var file in Directory.EnumerateFiles(_options.MeshDirectory, "*.json"))
+        {
+            var instance = TryRead(file);
+            if (instance is null || !IsAlive(instance.Pid))
+            {
+                try
+                {
+                    File.Delete(file);
+                }
+                catch (IOException)
+                {
+                    // Another sidecar removed it first.
+                }
+            }
+        }
+    }
+
+    private static MeshInstance? TryRead(string file)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<MeshInstance>(File.ReadAllText(file), Json);
+        }
+        catch (Exception ex) when (ex is IOException or JsonException or UnauthorizedAccessException)
+        {
+            return null; // being written or removed right now
+        }
+    }
+
+    private static bool IsAlive(int pid)
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            return Directory.Exists($"/proc/{pid}");
+        }
+        try
+        {
+            using var p = System.Diagnostics.Process.GetProcessById(pid);
+            return !p.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    public void Dispose() => Unregister();
+}

@@ -1,0 +1,57 @@
+namespace DaprShop.Sidecar.Resources;
+
+/// <summary>Where a resource came from, so that every error can name the file and the resource.</summary>
+public sealed record ResourceOrigin(string File, string Kind, string Name)
+{
+    public override string ToString() => $"{Kind} '{Name}' in {File}";
+}
+
+/// <summary>One <c>spec.metadata</c> entry before secrets and environment references are resolved.</summary>
+public sealed record MetadataItem(string Name, string? Value, SecretKeyRef? SecretKeyRef, string? EnvRef);
+
+public sealed record SecretKeyRef(string Name, string Key);
+
+/// <summary>A <c>kind: Component</c> resource as written in YAML.</summary>
+public sealed record ComponentResource(
+    ResourceOrigin Origin,
+    string Name,
+    string Type,
+    string Version,
+    bool IgnoreErrors,
+    IReadOnlyList<MetadataItem> Metadata,
+    IReadOnlyList<string> Scopes,
+    string? SecretStore)
+{
+    /// <summary>The building block: "state", "pubsub", "bindings", "secretstores", ...</summary>
+    public string Category => Type.Split('.', 2)[0];
+
+    public bool IsInScope(string appId) => Scopes.Count == 0 || Scopes.Contains(appId, StringComparer.Ordinal);
+}
+
+/// <summary>A routing rule of a subscription: a CEL-like expression and the app path it sends to.</summary>
+public sealed record RouteRule(string? Match, string Path);
+
+/// <summary>A subscription, declarative (YAML) or programmatic (<c>GET /dapr/subscribe</c>).</summary>
+public sealed record SubscriptionDefinition(
+    string PubSubName,
+    string Topic,
+    IReadOnlyList<RouteRule> Rules,
+    string? DefaultRoute,
+    string? DeadLetterTopic,
+    IReadOnlyDictionary<string, string> Metadata,
+    bool BulkEnabled,
+    int BulkMaxMessages,
+    string Type,
+    string? Name = null)
+{
+    public bool RawPayload => Metadata.TryGetValue("rawPayload", out var raw) && bool.TryParse(raw, out var b) && b;
+}
+
+public sealed record DeclarativeSubscription(ResourceOrigin Origin, SubscriptionDefinition Definition, IReadOnlyList<string> Scopes);
+
+/// <summary>Everything read from the resources folders and the configuration file.</summary>
+public sealed record LoadedResources(
+    IReadOnlyList<ComponentResource> Components,
+    IReadOnlyList<DeclarativeSubscription> Subscriptions,
+    IReadOnlyList<Resiliency.ResiliencyResource> Resiliencies,
+    Configuration.SidecarConfiguration Configuration);

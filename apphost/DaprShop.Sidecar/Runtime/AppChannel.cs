@@ -1,0 +1,49 @@
+using DaprShop.Sidecar.Hosting;
+
+namespace DaprShop.Sidecar.Runtime;
+
+/// <summary>
+/// The sidecar's connection to its own app over HTTP: every callback (invocation, pub/sub delivery, bindings,
+/// actors) goes through here, so <c>APP_API_TOKEN</c>, <c>--app-max-concurrency</c> and readiness apply to all.
+/// </summary>
+public sealed class AppChannel(SidecarOptions options, IHttpClientFactory httpClients)
+{
+    public const string ClientName = "app";
+    private readonly SemaphoreSlim? _concurrency = options.AppMaxConcurrency > 0 ? new SemaphoreSlim(options.AppMaxConcurrency) : null;
+
+    public bool HasApp => options.AppPort is not null;
+
+    /// <summary>True once the app's port accepts connections (and its health checks pass, when enabled).</summary>
+    public bool IsReady { get; set; }
+
+    public Uri BaseAddress => options.AppBaseAddress ?? throw new InvalidOperationException("no --app-port was given");
+
+    public async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken, HttpCompletionOption completion = HttpCompletionOption.ResponseHeadersRead)
+    {
+        if (!HasApp)
+        {
+            throw new InvalidOperationException("this sidecar has no app (no --app-port)");
+        }
+        if (request.RequestUri is { IsAbsoluteUri: false } relative)
+        {
+            request.RequestUri = new Uri(BaseAddress, relative);
+        }
+        request.Headers.Remove("dapr-api-token");
+        if (options.AppApiToken is { } token)
+        {
+            request.Headers.TryAddWithoutValidation("dapr-api-token", token);
+        }
+        if (_concurrency is not null)
+        {
+            await _concurrency.WaitAsync(cancellationToken);
+        }
+        try
+        {
+            return await httpClients.CreateClient(ClientName).SendAsync(request, completion, cancellationToken);
+        }
+        finally
+        {
+            _concurrency?.Release();
+        }
+    }
+}

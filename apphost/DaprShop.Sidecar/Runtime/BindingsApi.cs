@@ -1,0 +1,91 @@
+using System.Net.Http.Headers;
+using DaprShop.Sidecar.Components.Bindings;
+using DaprShop.Sidecar.Resiliency;
+
+namespace DaprShop.Sidecar.Runtime;
+
+/// <summary>Bindings, shared by both APIs: output invocation, and delivery of input-binding events to the app.</summary>
+public sealed class BindingsApi(ComponentHost components, AppChannel app, ResiliencyEngine resiliency, ILogger<BindingsApi> logger)
+{
+    public async Task<BindingResponse> InvokeAsync(string name, string operation, byte[] data, IReadOnlyDictionary<string, string> metadata, CancellationToken ct)
+    {
+        if (!components.OutputBindings.TryGetValue(name, out var binding))
+        {
+            throw DaprErrors.BindingNotFound(name);
+        }
+        if (string.IsNullOrEmpty(operation))
+        {
+            throw DaprErrors.BindingFailed(name, "operation field is missing from request");
+        }
+        if (!binding.Operations.Contains(operation, StringComparer.Ordinal))
+        {
+            throw DaprErrors.BindingFailed(name, $"binding {name} does not support operation {operation}. supported operations: {string.Join(" ", binding.Operations)}");
+        }
+        try
+        {
+            return await resiliency.ForComponentOutbound(name).ExecuteAsync(
+                c => binding.InvokeAsync(new BindingRequest(operation, data, metadata), c), ct,
+                isRetriable: ex => ex is not BindingRequestException);
+        }
+        catch (Exception ex) when (ex is not DaprApiException and not OperationCanceledException)
+        {
+            throw DaprErrors.BindingFailed(name, ex.Message, ex);
+        }
+    }
+
+    /// <summary>
+    /// Starts every input binding the app listens to. As daprd does, the sidecar first asks the app with
+    /// <c>OPTIONS /{route}</c>; any answer but 404 (2xx or 405 in practice) means the app wants the events.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> StartInputBindingsAsync(CancellationToken stopping)
+    {
+        var started = new List<string>();
+        if (!app.HasApp)
+        {
+            return started;
+        }
+        foreach (var (name, binding) in components.InputBindings)
+        {
+            var resource = components.Loaded.First(c => c.Resource.Name == name).Resource;
+            var route = "/" + (resource.Metadata.FirstOrDefault(m => m.Name == "route")?.Value ?? name).TrimStart('/');
+            using var probe = new HttpRequestMessage(HttpMethod.Options, route);
+            try
+            {
+                using var answer = await app.SendAsync(probe, stopping, HttpCompletionOption.ResponseContentRead);
+                if (answer.StatusCode == System.Net.HttpStatusCode.NotFound)
+                {
+                    logger.LogInformation("The app does not listen to input binding {Name} (OPTIONS {Route} answered 404)", name, route);
+                    continue;
+                }
+            }
+            catch (HttpRequestException ex)
+            {
+                logger.LogWarning("Could not ask the app about input binding {Name}: {Error}", name, ex.Message);
+                continue;
+            }
+            _ = Task.Run(() => binding.ReadAsync((e, c) => DeliverAsync(name, route, e, c), stopping), stopping);
+            started.Add(name);
+            logger.LogInformation("Input binding {Name} delivers to {Route}", name, route);
+        }
+        return started;
+    }
+
+    private async Task DeliverAsync(string name, string route, BindingEvent e, CancellationToken ct)
+    {
+        await resiliency.ForComponentInbound(name).ExecuteAsync(async c =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, route) { Content = new ByteArrayContent(e.Data) };
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            foreach (var (key, value) in e.Metadata)
+            {
+                request.Headers.TryAddWithoutValidation(key, value);
+            }
+            using var response = await app.SendAsync(request, c, HttpCompletionOption.ResponseContentRead);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new HttpRequestException($"the app answered {(int)response.StatusCode} to input binding {name}");
+            }
+            return true;
+        }, ct);
+    }
+}

@@ -1,0 +1,133 @@
+using Grpc.Core;
+
+namespace DaprShop.Sidecar.Runtime;
+
+/// <summary>
+/// An API error as daprd reports it: an <c>errorCode</c> string, an HTTP status for the HTTP API and a gRPC
+/// status code for the gRPC API. The core throws it; each API only translates, so both agree.
+/// </summary>
+public sealed class DaprApiException(int httpStatus, StatusCode grpcStatus, string errorCode, string message, Exception? inner = null)
+    : Exception(message, inner)
+{
+    public int HttpStatus { get; } = httpStatus;
+    public StatusCode GrpcStatus { get; } = grpcStatus;
+    public string ErrorCode { get; } = errorCode;
+}
+
+/// <summary>The errors the sidecar reports, with daprd's codes and statuses (see docs/sidecar.md for the table).</summary>
+public static class DaprErrors
+{
+    public static DaprApiException MalformedRequest(string message) =>
+        new(400, StatusCode.InvalidArgument, "ERR_MALFORMED_REQUEST", message);
+
+    public static DaprApiException StateStoresNotConfigured() =>
+        new(500, StatusCode.FailedPrecondition, "ERR_STATE_STORE_NOT_CONFIGURED", "state store is not configured");
+
+    public static DaprApiException StateStoreNotFound(string name) =>
+        new(400, StatusCode.InvalidArgument, "ERR_STATE_STORE_NOT_FOUND", $"state store {name} is not found");
+
+    public static DaprApiException StateGet(string key, Exception ex) =>
+        new(500, StatusCode.Internal, "ERR_STATE_GET", $"fail to get {key} from state store: {ex.Message}", ex);
+
+    public static DaprApiException StateSave(Exception ex) =>
+        new(500, StatusCode.Internal, "ERR_STATE_SAVE", $"failed saving state in state store: {ex.Message}", ex);
+
+    public static DaprApiException StateDelete(string key, Exception ex) =>
+        new(500, StatusCode.Internal, "ERR_STATE_DELETE", $"failed deleting state with key {key}: {ex.Message}", ex);
+
+    public static DaprApiException StateTransaction(Exception ex) =>
+        new(500, StatusCode.Internal, "ERR_STATE_TRANSACTION", $"error while executing state transaction: {ex.Message}", ex);
+
+    public static DaprApiException ETagMismatch(string errorCode, string message) =>
+        new(409, StatusCode.Aborted, errorCode, message);
+
+    public static DaprApiException ETagInvalid(string errorCode, string message) =>
+        new(400, StatusCode.InvalidArgument, errorCode, message);
+
+    public static DaprApiException StateQueryNotSupported(string store) =>
+        new(500, StatusCode.Internal, "ERR_STATE_STORE_NOT_SUPPORTED", $"state store {store} doesn't support query");
+
+    public static DaprApiException StateQuery(string store, string message) =>
+        new(500, StatusCode.Internal, "ERR_STATE_QUERY", $"failed query in state store {store}: {message}");
+
+    public static DaprApiException TransactionsNotSupported(string store) =>
+        new(500, StatusCode.Unimplemented, "ERR_STATE_STORE_NOT_SUPPORTED", $"state store {store} doesn't support transactions");
+
+    public static DaprApiException PubSubsNotConfigured() =>
+        new(400, StatusCode.FailedPrecondition, "ERR_PUBSUB_NOT_CONFIGURED", "no pubsub is configured");
+
+    public static DaprApiException PubSubNotFound(string name) =>
+        new(404, StatusCode.InvalidArgument, "ERR_PUBSUB_NOT_FOUND", $"pubsub {name} is not found");
+
+    public static DaprApiException PubSubNameEmpty() =>
+        new(404, StatusCode.InvalidArgument, "ERR_PUBSUB_EMPTY", "pubsub name is empty");
+
+    public static DaprApiException TopicEmpty(string pubsub) =>
+        new(404, StatusCode.InvalidArgument, "ERR_TOPIC_NAME_EMPTY", $"topic is empty in pubsub {pubsub}");
+
+    public static DaprApiException PublishFailed(string topic, string pubsub, Exception ex) =>
+        new(500, StatusCode.Internal, "ERR_PUBSUB_PUBLISH_MESSAGE", $"error when publish to topic {topic} in pubsub {pubsub}: {ex.Message}", ex);
+
+    public static DaprApiException CloudEventsSerialization(string topic, string pubsub, string problem) =>
+        new(500, StatusCode.InvalidArgument, "ERR_PUBSUB_CLOUD_EVENTS_SER", $"error when marshalling cloud event envelope for topic {topic} pubsub {pubsub}: {problem}");
+
+    public static DaprApiException PublishForbidden(string topic, string pubsub, string appId) =>
+        new(403, StatusCode.PermissionDenied, "ERR_PUBSUB_FORBIDDEN", $"topic {topic} is not allowed for app id {appId} in pubsub {pubsub}");
+
+    public static DaprApiException BindingNotFound(string name) =>
+        new(500, StatusCode.Internal, "ERR_INVOKE_OUTPUT_BINDING", $"error invoking output binding {name}: couldn't find output binding {name}");
+
+    public static DaprApiException BindingFailed(string name, string message, Exception? ex = null) =>
+        new(500, StatusCode.Internal, "ERR_INVOKE_OUTPUT_BINDING", $"error invoking output binding {name}: {message}", ex);
+
+    public static DaprApiException SecretStoresNotConfigured() =>
+        new(500, StatusCode.FailedPrecondition, "ERR_SECRET_STORES_NOT_CONFIGURED", "secret store is not configured");
+
+    public static DaprApiException SecretStoreNotFound(string name) =>
+        new(401, StatusCode.InvalidArgument, "ERR_SECRET_STORE_NOT_FOUND", $"failed finding secret store with key {name}");
+
+    public static DaprApiException SecretGet(string key, string store, string message) =>
+        new(500, StatusCode.Internal, "ERR_SECRET_GET", $"failed getting secret with key {key} from secret store {store}: {message}");
+
+    public static DaprApiException PermissionDenied(string message) =>
+        new(403, StatusCode.PermissionDenied, "ERR_PERMISSION_DENIED", message);
+
+    public static DaprApiException DirectInvoke(string appId, string message, Exception? ex = null) =>
+        new(500, StatusCode.Internal, "ERR_DIRECT_INVOKE", $"failed to invoke, id: {appId}, err: {message}", ex);
+
+    public static DaprApiException AppUnavailable(string appId, string message) =>
+        new(500, StatusCode.Unavailable, "ERR_DIRECT_INVOKE", $"failed to invoke, id: {appId}, err: {message}");
+
+    public static DaprApiException NotReady(string what) =>
+        new(500, StatusCode.Internal, "ERR_HEALTH_NOT_READY", $"dapr is not ready: [{what}]");
+
+    public static DaprApiException OutboundNotReady() =>
+        new(500, StatusCode.Internal, "ERR_OUTBOUND_HEALTH_NOT_READY", "dapr outbound is not ready");
+
+    public static DaprApiException BulkPublishEntries(string message) =>
+        new(400, StatusCode.InvalidArgument, "ERR_PUBSUB_EVENTS_SER", message);
+
+    public static DaprApiException PubSubMetadata(string message) =>
+        new(400, StatusCode.InvalidArgument, "ERR_PUBSUB_REQUEST_METADATA", message);
+
+    public static DaprApiException NotSupportedStateOperation(string op) =>
+        new(400, StatusCode.InvalidArgument, "ERR_NOT_SUPPORTED_STATE_OPERATION", $"operation type {op} not supported");
+
+    public static DaprApiException NoAppId() =>
+        new(404, StatusCode.NotFound, "ERR_DIRECT_INVOKE", "failed getting app id either from the URL path or the header dapr-app-id");
+
+    public static DaprApiException InvokeDenied(string appId, string message) =>
+        new(403, StatusCode.PermissionDenied, "ERR_DIRECT_INVOKE", $"failed to invoke, id: {appId}, err: {message}");
+
+    public static DaprApiException ApiNotAllowed(string api) =>
+        new(403, StatusCode.PermissionDenied, "ERR_API_NOT_ALLOWED", $"the API {api} is not allowed by the configuration");
+
+    public static DaprApiException MetadataGet(string message) =>
+        new(500, StatusCode.Internal, "ERR_METADATA_GET", message);
+
+    public static DaprApiException Timeout(string target) =>
+        new(504, StatusCode.DeadlineExceeded, "ERR_DIRECT_INVOKE", $"timeout waiting for {target}");
+
+    public static DaprApiException CircuitOpen(string target) =>
+        new(500, StatusCode.Unavailable, "ERR_DIRECT_INVOKE", $"circuit breaker is open for {target}");
+}

@@ -1,0 +1,161 @@
+using System.Net.Sockets;
+using DaprShop.Sidecar.Hosting;
+using DaprShop.Sidecar.Mesh;
+using DaprShop.Sidecar.Resiliency;
+using DaprShop.Sidecar.Resources;
+
+namespace DaprShop.Sidecar.Runtime;
+
+/// <summary>
+/// Service invocation, shared by both APIs. The calling sidecar resolves a replica of the target app id
+/// (round-robin over the mesh), applies the target's Resiliency policies, and hands the request to that
+/// replica's sidecar, which checks access control and calls its app. A call to this sidecar's own app id
+/// may land on this very replica, which then calls its app directly.
+/// </summary>
+public sealed class InvocationApi(
+    SidecarOptions options,
+    MeshRegistry mesh,
+    AppChannel app,
+    ResiliencyEngine resiliency,
+    LoadedResources resources,
+    IHttpClientFactory httpClients,
+    ILogger<InvocationApi> logger)
+{
+    public const string CallerHeader = "dapr-caller-app-id";
+    public const string CalleeHeader = "dapr-callee-app-id";
+    public const string MeshInvokePrefix = "/_daprshop/mesh/invoke/";
+
+    private static readonly HashSet<string> HopByHop = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Connection", "Keep-Alive", "Proxy-Connection", "TE", "Trailer", "Transfer-Encoding", "Upgrade", "Host",
+        "dapr-api-token", "dapr-app-id", MeshBroker.TokenHeader, CallerHeader, CalleeHeader, "traceparent", "tracestate",
+    };
+
+    /// <summary>Headers that never pass from one hop to the next; identity and trace headers are set by the sidecar itself.</summary>
+    public static bool IsHopByHop(string header) => HopByHop.Contains(header);
+
+    /// <summary>Invokes <paramref name="method"/> on a replica of <paramref name="targetAppId"/>. The caller disposes the response.</summary>
+    public async Task<HttpResponseMessage> InvokeAsync(string targetAppId, HttpRequestMessage request, CancellationToken ct)
+    {
+        var appId = StripNamespace(targetAppId);
+        if (string.IsNullOrEmpty(appId))
+        {
+            throw DaprErrors.NoAppId();
+        }
+        request.Headers.Remove(CallerHeader);
+        request.Headers.Remove(CalleeHeader);
+        request.Headers.TryAddWithoutValidation(CallerHeader, options.AppId);
+        request.Headers.TryAddWithoutValidation(CalleeHeader, appId);
+
+        var policy = resiliency.ForApp(appId);
+        byte[]? body = null;
+        if (request.Content is not null)
+        {
+            // Buffered (bodies are bounded by --dapr-http-max-request-size) so a retry can send it again whole.
+            body = await request.Content.ReadAsByteArrayAsync(ct);
+        }
+        var retryStatuses = policy.Retry?.RetryOnHttpStatus;
+        try
+        {
+            return await policy.ExecuteAsync(
+                c => SendOnceAsync(appId, request, body, c),
+                ct,
+                isFailure: r => retryStatuses is { Count: > 0 } ? retryStatuses.Contains((int)r.StatusCode) : (int)r.StatusCode >= 500);
+        }
+        catch (ResiliencyTimeoutException)
+        {
+            throw DaprErrors.Timeout($"app {appId}");
+        }
+        catch (CircuitOpenException)
+        {
+            throw DaprErrors.CircuitOpen($"app {appId}");
+        }
+    }
+
+    // Built-in retries, as daprd's: a replica that refuses the connection is skipped and another one tried.
+    private async Task<HttpResponseMessage> SendOnceAsync(string appId, HttpRequestMessage original, byte[]? body, CancellationToken ct)
+    {
+        var tried = new List<string>();
+        for (var attempt = 0; ; attempt++)
+        {
+            var target = mesh.Pick(appId, tried) ?? throw DaprErrors.DirectInvoke(appId,
+                tried.Count == 0 ? $"couldn't find service: {appId}" : $"no replica of {appId} is reachable");
+            using var request = Clone(original, body);
+            try
+            {
+                if (mesh.IsSelf(target))
+                {
+                    return await CallOwnAppAsync(options.AppId, request, ct);
+                }
+                request.RequestUri = new Uri(target.BaseAddress, MeshInvokePrefix + original.RequestUri!.OriginalString.TrimStart('/'));
+                request.Headers.TryAddWithoutValidation(MeshBroker.TokenHeader, target.Token);
+                var response = await httpClients.CreateClient("mesh").SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+                response.Headers.Remove(MeshBroker.TokenHeader);
+                return response;
+            }
+            catch (HttpRequestException ex) when (IsConnectionFailure(ex) && attempt < 3)
+            {
+                logger.LogWarning("Replica {Instance} of {App} is unreachable: {Error}", target.InstanceId, appId, ex.Message);
+                tried.Add(target.InstanceId);
+                mesh.Invalidate();
+            }
+            catch (HttpRequestException ex)
+            {
+                throw DaprErrors.DirectInvoke(appId, ex.Message, ex);
+            }
+        }
+    }
+
+    /// <summary>The callee side: a request for this sidecar's app, from another sidecar or from itself.</summary>
+    public async Task<HttpResponseMessage> CallOwnAppAsync(string? callerAppId, HttpRequestMessage request, CancellationToken ct)
+    {
+        if (!app.HasApp)
+        {
+            throw DaprErrors.DirectInvoke(options.AppId, "the app has no port (--app-port) to invoke");
+        }
+        var method = request.RequestUri!.OriginalString.Split('?', 2)[0];
+        if (resources.Configuration.AccessControl is { } acl && !acl.Allows(callerAppId, method, request.Method.Method))
+        {
+            throw DaprErrors.InvokeDenied(options.AppId, $"access control policy has denied access to id: {callerAppId} operation: {method} verb: {request.Method.Method}");
+        }
+        try
+        {
+            return await app.SendAsync(request, ct);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw DaprErrors.DirectInvoke(options.AppId, ex.Message, ex);
+        }
+    }
+
+    private static HttpRequestMessage Clone(HttpRequestMessage original, byte[]? body)
+    {
+        var clone = new HttpRequestMessage(original.Method, original.RequestUri) { Version = original.Version };
+        foreach (var header in original.Headers)
+        {
+            clone.Headers.TryAddWithoutValidation(header.Key, header.Value);
+        }
+        if (body is not null)
+        {
+            clone.Content = new ByteArrayContent(body);
+            foreach (var header in original.Content!.Headers)
+            {
+                clone.Content.Headers.TryAddWithoutValidation(header.Key, header.Value);
+            }
+        }
+        return clone;
+    }
+
+    private static bool IsConnectionFailure(HttpRequestException ex) =>
+        ex.HttpRequestError is HttpRequestError.ConnectionError || ex.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused };
+
+    private string StripNamespace(string appId)
+    {
+        var dot = appId.LastIndexOf('.');
+        if (dot > 0 && appId[(dot + 1)..] == options.Namespace)
+        {
+            return appId[..dot];
+        }
+        return dot > 0 && options.Namespace.Length == 0 && appId[(dot + 1)..] == "default" ? appId[..dot] : appId;
+    }
+}

@@ -1,0 +1,94 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Serialization;
+using DaprShop.Sidecar.Hosting;
+
+namespace DaprShop.Sidecar.Runtime;
+
+/// <summary><c>/v1.0/metadata</c> and gRPC GetMetadata/SetMetadata: what this sidecar runs, in daprd's shape.</summary>
+public sealed class MetadataApi(SidecarOptions options, ComponentHost components, Subscriptions subscriptions, SidecarState state)
+{
+    public const string RuntimeVersion = "1.18.7-daprshop";
+    private readonly ConcurrentDictionary<string, string> _extended = new(StringComparer.Ordinal);
+
+    public void Set(string key, string value)
+    {
+        if (!string.IsNullOrEmpty(key))
+        {
+            _extended[key] = value;
+        }
+    }
+
+    public MetadataResponse Get()
+    {
+        var extended = new Dictionary<string, string>(_extended) { ["daprRuntimeVersion"] = RuntimeVersion };
+        return new MetadataResponse(
+            options.AppId,
+            RuntimeVersion,
+            [],
+            components.Loaded.Select(c => new ComponentMetadata(
+                c.Resource.Name, c.Resource.Type, c.Resource.Version,
+                [.. c.Instance.Capabilities, .. (components.ActorStateStore?.Name == c.Resource.Name ? new[] { "ACTOR" } : [])])).ToList(),
+            extended,
+            subscriptions.Active.Select(a => new SubscriptionMetadata(
+                a.Definition.PubSubName, a.Definition.Topic,
+                a.Definition.Metadata.Count > 0 ? a.Definition.Metadata : null,
+                a.Definition.Rules.Count > 0 || a.Definition.DefaultRoute is not null
+                    ? new RulesMetadata([.. a.Definition.Rules.Select(r => new RuleMetadata(r.Match ?? "", r.Path)), .. DefaultRule(a.Definition.DefaultRoute)])
+                    : null,
+                a.Definition.DeadLetterTopic ?? "",
+                a.Definition.Type)).ToList(),
+            new AppConnection(
+                options.AppPort ?? 0, options.AppProtocol, options.AppChannelAddress, options.AppMaxConcurrency > 0 ? options.AppMaxConcurrency : 0,
+                options.EnableAppHealthCheck
+                    ? new AppHealth(options.AppHealthCheckPath, Durations.ToGoString(options.AppHealthProbeInterval), Durations.ToGoString(options.AppHealthProbeTimeout), options.AppHealthThreshold)
+                    : null),
+            new ActorRuntime(state.ActorRuntimeStatus, state.ActorHostReady));
+    }
+
+    private static IEnumerable<RuleMetadata> DefaultRule(string? path) => path is null ? [] : [new RuleMetadata("", path)];
+}
+
+public sealed record MetadataResponse(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("runtimeVersion")] string RuntimeVersion,
+    [property: JsonPropertyName("enabledFeatures")] IReadOnlyList<string> EnabledFeatures,
+    [property: JsonPropertyName("components")] IReadOnlyList<ComponentMetadata> Components,
+    [property: JsonPropertyName("extended")] IReadOnlyDictionary<string, string> Extended,
+    [property: JsonPropertyName("subscriptions")] IReadOnlyList<SubscriptionMetadata> Subscriptions,
+    [property: JsonPropertyName("appConnectionProperties")] AppConnection AppConnectionProperties,
+    [property: JsonPropertyName("actorRuntime")] ActorRuntime ActorRuntime);
+
+public sealed record ComponentMetadata(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("type")] string Type,
+    [property: JsonPropertyName("version")] string Version,
+    [property: JsonPropertyName("capabilities")] IReadOnlyList<string> Capabilities);
+
+public sealed record SubscriptionMetadata(
+    [property: JsonPropertyName("pubsubname")] string PubSubName,
+    [property: JsonPropertyName("topic")] string Topic,
+    [property: JsonPropertyName("metadata"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, string>? Metadata,
+    [property: JsonPropertyName("rules"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] RulesMetadata? Rules,
+    [property: JsonPropertyName("deadLetterTopic")] string DeadLetterTopic,
+    [property: JsonPropertyName("type")] string Type);
+
+public sealed record RulesMetadata([property: JsonPropertyName("rules")] IReadOnlyList<RuleMetadata> Rules);
+
+public sealed record RuleMetadata([property: JsonPropertyName("match")] string Match, [property: JsonPropertyName("path")] string Path);
+
+public sealed record AppConnection(
+    [property: JsonPropertyName("port")] int Port,
+    [property: JsonPropertyName("protocol")] string Protocol,
+    [property: JsonPropertyName("channelAddress")] string ChannelAddress,
+    [property: JsonPropertyName("maxConcurrency")] int MaxConcurrency,
+    [property: JsonPropertyName("health"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] AppHealth? Health);
+
+public sealed record AppHealth(
+    [property: JsonPropertyName("healthCheckPath")] string HealthCheckPath,
+    [property: JsonPropertyName("healthProbeInterval")] string HealthProbeInterval,
+    [property: JsonPropertyName("healthProbeTimeout")] string HealthProbeTimeout,
+    [property: JsonPropertyName("healthThreshold")] int HealthThreshold);
+
+public sealed record ActorRuntime(
+    [property: JsonPropertyName("runtimeStatus")] string RuntimeStatus,
+    [property: JsonPropertyName("hostReady")] bool HostReady);

@@ -1,0 +1,269 @@
+using System.Globalization;
+using DaprShop.Sidecar.Components.State;
+using DaprShop.Sidecar.Hosting;
+using DaprShop.Sidecar.Resiliency;
+
+namespace DaprShop.Sidecar.Runtime;
+
+/// <summary>A state item as either API hands it to the core: the value already as bytes.</summary>
+public sealed record StateItemInput(string Key, byte[] Value, string? ETag, string? Concurrency, IReadOnlyDictionary<string, string> Metadata);
+
+public sealed record StateGetResult(byte[] Value, string ETag, IReadOnlyDictionary<string, string> Metadata);
+
+public sealed record BulkStateItem(string Key, byte[]? Value, string? ETag, string? Error, IReadOnlyDictionary<string, string> Metadata);
+
+public sealed record TransactionInput(string Operation, StateItemInput Request);
+
+/// <summary>
+/// The state building block, shared by the HTTP and gRPC APIs: store lookup, Dapr's key prefixes, TTL metadata,
+/// concurrency modes, resiliency, and the mapping of store errors to Dapr's codes.
+/// </summary>
+public sealed class StateApi(ComponentHost components, SidecarOptions options, ResiliencyEngine resiliency)
+{
+    private static readonly IReadOnlyDictionary<string, string> NoMetadata = new Dictionary<string, string>();
+
+    public StateStoreInfo Store(string name)
+    {
+        if (components.StateStores.Count == 0)
+        {
+            throw DaprErrors.StateStoresNotConfigured();
+        }
+        return components.StateStores.TryGetValue(name ?? "", out var info) ? info : throw DaprErrors.StateStoreNotFound(name ?? "");
+    }
+
+    public async Task<StateGetResult?> GetAsync(string storeName, string key, IReadOnlyDictionary<string, string> metadata, CancellationToken ct)
+    {
+        var store = Store(storeName);
+        var fullKey = StoreKey(store, key);
+        StateEntry? entry;
+        try
+        {
+            entry = await resiliency.ForComponentOutbound(store.Name).ExecuteAsync(c => store.Store.GetAsync(fullKey, c), ct);
+        }
+        catch (Exception ex) when (ex is not DaprApiException and not OperationCanceledException)
+        {
+            throw DaprErrors.StateGet(key, ex);
+        }
+        return entry is null ? null : new StateGetResult(entry.Value, entry.ETag, EntryMetadata(entry));
+    }
+
+    public async Task<IReadOnlyList<BulkStateItem>> GetBulkAsync(string storeName, IReadOnlyList<string> keys, int parallelism, IReadOnlyDictionary<string, string> metadata, CancellationToken ct)
+    {
+        var store = Store(storeName);
+        foreach (var key in keys)
+        {
+            StoreKey(store, key); // validate every key before reading any
+        }
+        var results = new BulkStateItem[keys.Count];
+        await Parallel.ForEachAsync(
+            Enumerable.Range(0, keys.Count),
+            new ParallelOptions { MaxDegreeOfParallelism = parallelism > 0 ? parallelism : 16, CancellationToken = ct },
+            async (i, c) =>
+            {
+                try
+                {
+                    var entry = await resiliency.ForComponentOutbound(store.Name).ExecuteAsync(t => store.Store.GetAsync(StoreKey(store, keys[i]), t), c);
+                    results[i] = entry is null
+                        ? new BulkStateItem(keys[i], null, null, null, NoMetadata)
+                        : new BulkStateItem(keys[i], entry.Value, entry.ETag, null, EntryMetadata(entry));
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    results[i] = new BulkStateItem(keys[i], null, null, ex.Message, NoMetadata);
+                }
+            });
+        return results;
+    }
+
+    /// <summary>Saves the items one by one; a failure does not undo the others, and the error names the keys that failed.</summary>
+    public async Task SaveAsync(string storeName, IReadOnlyList<StateItemInput> items, CancellationToken ct)
+    {
+        var store = Store(storeName);
+        var operations = items.Select(i => ToSet(store, i)).ToList();
+        var failures = new List<(string Key, Exception Error)>();
+        foreach (var (op, item) in operations.Zip(items))
+        {
+            try
+            {
+                await resiliency.ForComponentOutbound(store.Name).ExecuteAsync(c => store.Store.SetAsync(op, c), ct, isRetriable: IsRetriable);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                failures.Add((item.Key, ex));
+            }
+        }
+        ThrowFor(failures, "ERR_STATE_SAVE", DaprErrors.StateSave);
+    }
+
+    public Task DeleteAsync(string storeName, string key, string? etag, string? concurrency, IReadOnlyDictionary<string, string> metadata, CancellationToken ct) =>
+        DeleteBulkAsync(storeName, [new StateItemInput(key, [], etag, concurrency, metadata)], ct);
+
+    public async Task DeleteBulkAsync(string storeName, IReadOnlyList<StateItemInput> items, CancellationToken ct)
+    {
+        var store = Store(storeName);
+        var operations = items.Select(i => new DeleteOperation(StoreKey(store, i.Key), NullIfEmpty(i.ETag), ParseConcurrency(i.Concurrency))).ToList();
+        var failures = new List<(string Key, Exception Error)>();
+        foreach (var (op, item) in operations.Zip(items))
+        {
+            try
+            {
+                await resiliency.ForComponentOutbound(store.Name).ExecuteAsync(async c => { await store.Store.DeleteAsync(op, c); return true; }, ct, isRetriable: IsRetriable);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                failures.Add((item.Key, ex));
+            }
+        }
+        ThrowFor(failures, "ERR_STATE_DELETE", ex => DaprErrors.StateDelete(string.Join(",", failures.Select(f => f.Key)), ex));
+    }
+
+    public async Task TransactAsync(string storeName, IReadOnlyList<TransactionInput> operations, IReadOnlyDictionary<string, string> metadata, CancellationToken ct)
+    {
+        var store = Store(storeName);
+        if (!store.Store.SupportsTransactions)
+        {
+            throw DaprErrors.TransactionsNotSupported(store.Name);
+        }
+        var ops = new List<StateOperation>(operations.Count);
+        foreach (var op in operations)
+        {
+            ops.Add(op.Operation switch
+            {
+                "upsert" => ToSet(store, op.Request),
+                "delete" => new DeleteOperation(StoreKey(store, op.Request.Key), NullIfEmpty(op.Request.ETag), ParseConcurrency(op.Request.Concurrency)),
+                _ => throw DaprErrors.NotSupportedStateOperation(op.Operation),
+            });
+        }
+        if (ops.Count == 0)
+        {
+            return;
+        }
+        try
+        {
+            await resiliency.ForComponentOutbound(store.Name).ExecuteAsync(async c => { await store.Store.TransactAsync(ops, c); return true; }, ct, isRetriable: IsRetriable);
+        }
+        catch (Exception ex) when (ex is not DaprApiException and not OperationCanceledException)
+        {
+            throw DaprErrors.StateTransaction(ex);
+        }
+    }
+
+    public async Task<(IReadOnlyList<StateQueryItem> Items, string? Token)> QueryAsync(string storeName, byte[] queryJson, CancellationToken ct)
+    {
+        var store = Store(storeName);
+        if (store.Store is not IQueryableStateStore queryable)
+        {
+            throw DaprErrors.StateQueryNotSupported(store.Name);
+        }
+        StateQuery query;
+        try
+        {
+            query = StateQuery.Parse(queryJson);
+        }
+        catch (FormatException ex)
+        {
+            throw DaprErrors.StateQuery(store.Name, ex.Message);
+        }
+        try
+        {
+            var prefix = KeyPrefix(store);
+            var result = await queryable.QueryAsync(query, prefix, ct);
+            var items = result.Items.Select(i => i with { Key = Unprefix(prefix, i.Key) }).ToList();
+            return (items, result.Token);
+        }
+        catch (Exception ex) when (ex is not DaprApiException and not OperationCanceledException)
+        {
+            throw DaprErrors.StateQuery(store.Name, ex.Message);
+        }
+    }
+
+    private SetOperation ToSet(StateStoreInfo store, StateItemInput item) =>
+        new(StoreKey(store, item.Key), item.Value, NullIfEmpty(item.ETag), ParseConcurrency(item.Concurrency), ParseTtl(item.Metadata));
+
+    /// <summary>The key as stored: <c>{prefix}||{key}</c>, with the prefix chosen by the store's <c>keyPrefix</c> metadata.</summary>
+    public string StoreKey(StateStoreInfo store, string key)
+    {
+        if (string.IsNullOrEmpty(key))
+        {
+            throw DaprErrors.MalformedRequest("\"key\" is a required field");
+        }
+        if (key.Contains("||", StringComparison.Ordinal))
+        {
+            throw DaprErrors.MalformedRequest($"input key/keyPrefix '{key}' can't contain '||'");
+        }
+        var prefix = KeyPrefix(store);
+        return prefix.Length == 0 ? key : prefix + key;
+    }
+
+    /// <summary>The prefix including the <c>||</c> separator, or empty for <c>keyPrefix: none</c>.</summary>
+    public string KeyPrefix(StateStoreInfo store) => (store.KeyPrefix?.ToLowerInvariant()) switch
+    {
+        null or "" or "appid" => options.AppId + "||",
+        "name" => store.Name + "||",
+        "namespace" => (options.Namespace.Length > 0 ? $"{options.Namespace}.{options.AppId}" : options.AppId) + "||",
+        "none" => "",
+        _ => store.KeyPrefix + "||",
+    };
+
+    private static string Unprefix(string prefix, string key) =>
+        prefix.Length > 0 && key.StartsWith(prefix, StringComparison.Ordinal) ? key[prefix.Length..] : key;
+
+    private static Concurrency ParseConcurrency(string? value) => value switch
+    {
+        null or "" or "last-write" => Concurrency.LastWrite,
+        "first-write" => Concurrency.FirstWrite,
+        _ => throw DaprErrors.MalformedRequest($"invalid concurrency '{value}': use first-write or last-write"),
+    };
+
+    /// <summary>Reads <c>ttlInSeconds</c>: a positive number sets the TTL; -1 (or absent) means none.</summary>
+    public static TimeSpan? ParseTtl(IReadOnlyDictionary<string, string> metadata)
+    {
+        if (!metadata.TryGetValue("ttlInSeconds", out var text) || string.IsNullOrEmpty(text))
+        {
+            return null;
+        }
+        if (!long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var seconds))
+        {
+            throw DaprErrors.StateSave(new FormatException($"error parsing TTL: strconv.ParseInt: parsing \"{text}\": invalid syntax"));
+        }
+        if (seconds < -1)
+        {
+            throw DaprErrors.StateSave(new FormatException($"error parsing TTL: value must be -1 or greater, got {seconds}"));
+        }
+        return seconds > 0 ? TimeSpan.FromSeconds(seconds) : null;
+    }
+
+    public static IReadOnlyDictionary<string, string> EntryMetadata(StateEntry entry) =>
+        entry.ExpiresAt is { } at
+            ? new Dictionary<string, string> { ["ttlExpireTime"] = at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture) }
+            : NoMetadata;
+
+    private static bool IsRetriable(Exception ex) => ex is not (ETagMismatchException or ETagInvalidException or DaprApiException);
+
+    private static void ThrowFor(List<(string Key, Exception Error)> failures, string code, Func<Exception, DaprApiException> otherwise)
+    {
+        if (failures.Count == 0)
+        {
+            return;
+        }
+        var first = failures[0].Error;
+        if (first is DaprApiException api)
+        {
+            throw api;
+        }
+        var message = failures.Count == 1
+            ? first.Message
+            : string.Join("; ", failures.Select(f => $"{f.Key}: {f.Error.Message}"));
+        if (failures.Any(f => f.Error is ETagMismatchException))
+        {
+            throw DaprErrors.ETagMismatch(code, $"failed {(code == "ERR_STATE_SAVE" ? "saving" : "deleting")} state: {message}");
+        }
+        if (failures.Any(f => f.Error is ETagInvalidException))
+        {
+            throw DaprErrors.ETagInvalid(code, $"failed {(code == "ERR_STATE_SAVE" ? "saving" : "deleting")} state: {message}");
+        }
+        throw otherwise(failures.Count == 1 ? first : new AggregateException(message, failures.Select(f => f.Error)));
+    }
+
+    private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
+}

@@ -1,0 +1,282 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using DaprShop.Sidecar.Components.PubSub;
+using DaprShop.Sidecar.Mesh;
+using DaprShop.Sidecar.Resiliency;
+using DaprShop.Sidecar.Resources;
+using DaprShop.Sidecar.Tracing;
+
+namespace DaprShop.Sidecar.Runtime;
+
+/// <summary>An active subscription with its compiled routing rules.</summary>
+public sealed record ActiveSubscription(SubscriptionDefinition Definition, IReadOnlyList<(Func<JsonObject, bool> Match, string Path)> Rules);
+
+/// <summary>
+/// The subscribing half of pub/sub: collects declarative subscriptions and the app's programmatic ones
+/// (<c>GET /dapr/subscribe</c>), subscribes to the brokers, and delivers each message to the app with Dapr's
+/// semantics: routing rules, SUCCESS/RETRY/DROP, 404 = drop, resiliency retries, then the dead-letter topic.
+/// </summary>
+public sealed class Subscriptions(
+    ComponentHost components,
+    LoadedResources resources,
+    AppChannel app,
+    PubSubApi publisher,
+    ResiliencyEngine resiliency,
+    MeshRegistry mesh,
+    TimeProvider time,
+    ILogger<Subscriptions> logger) : IAsyncDisposable
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly List<IAsyncDisposable> _handles = [];
+    private readonly List<ActiveSubscription> _active = [];
+
+    public IReadOnlyList<ActiveSubscription> Active => _active;
+
+    public async Task StartAsync(CancellationToken ct)
+    {
+        var definitions = new Dictionary<(string, string), SubscriptionDefinition>();
+        foreach (var d in resources.Subscriptions)
+        {
+            definitions[(d.Definition.PubSubName, d.Definition.Topic)] = d.Definition;
+        }
+        if (app.HasApp)
+        {
+            foreach (var d in await ReadProgrammaticAsync(ct))
+            {
+                if (definitions.ContainsKey((d.PubSubName, d.Topic)))
+                {
+                    logger.LogWarning("Topic {Topic} on {PubSub} is subscribed both declaratively and by the app; the app's subscription wins", d.Topic, d.PubSubName);
+                }
+                definitions[(d.PubSubName, d.Topic)] = d;
+            }
+        }
+
+        foreach (var definition in definitions.Values)
+        {
+            if (!components.PubSubs.TryGetValue(definition.PubSubName, out var pubsub))
+            {
+                logger.LogWarning("Subscription to {Topic} names pubsub {PubSub}, which is not loaded; skipped", definition.Topic, definition.PubSubName);
+                continue;
+            }
+            var active = new ActiveSubscription(definition, definition.Rules.Select(r => (RuleMatcher.Compile(r.Match!), r.Path)).ToList());
+            _handles.Add(await pubsub.SubscribeAsync(definition.Topic, definition.Metadata, (m, c) => HandleAsync(active, m, c), ct));
+            _active.Add(active);
+            logger.LogInformation("Subscribed to topic {Topic} on {PubSub}", definition.Topic, definition.PubSubName);
+        }
+        mesh.UpdateSubscriptions(_active.Select(a => MeshInstance.SubscriptionKey(a.Definition.PubSubName, a.Definition.Topic)));
+    }
+
+    private async Task<List<SubscriptionDefinition>> ReadProgrammaticAsync(CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/dapr/subscribe");
+        using var response = await app.SendAsync(request, ct, HttpCompletionOption.ResponseContentRead);
+        if (response.StatusCode == HttpStatusCode.NotFound || !response.IsSuccessStatusCode)
+        {
+            return [];
+        }
+        var body = await response.Content.ReadAsByteArrayAsync(ct);
+        List<AppSubscription>? items;
+        try
+        {
+            items = body.Length == 0 ? [] : JsonSerializer.Deserialize<List<AppSubscription>>(body, Json);
+        }
+        catch (JsonException ex)
+        {
+            logger.LogError("The app's /dapr/subscribe answer is not valid: {Error}", ex.Message);
+            return [];
+        }
+        var result = new List<SubscriptionDefinition>();
+        foreach (var s in items ?? [])
+        {
+            if (string.IsNullOrEmpty(s.PubSubName) || string.IsNullOrEmpty(s.Topic))
+            {
+                logger.LogWarning("Ignoring an app subscription without pubsubname or topic");
+                continue;
+            }
+            var rules = new List<RouteRule>();
+            foreach (var r in s.Routes?.Rules ?? [])
+            {
+                if (string.IsNullOrEmpty(r.Match) || string.IsNullOrEmpty(r.Path))
+                {
+                    continue;
+                }
+                try
+                {
+                    RuleMatcher.Compile(r.Match);
+                    rules.Add(new RouteRule(r.Match, r.Path));
+                }
+                catch (FormatException ex)
+                {
+                    logger.LogError("Ignoring routing rule '{Match}' of topic {Topic}: {Error}", r.Match, s.Topic, ex.Message);
+                }
+            }
+            result.Add(new SubscriptionDefinition(s.PubSubName, s.Topic, rules, s.Routes?.Default ?? s.Route, NullIfEmpty(s.DeadLetterTopic),
+                s.Metadata ?? new Dictionary<string, string>(), s.BulkSubscribe?.Enabled ?? false, s.BulkSubscribe?.MaxMessagesCount ?? 100, "PROGRAMMATIC"));
+        }
+        return result;
+    }
+
+    /// <summary>One delivery. Returning acknowledges; throwing hands the message back to the broker for redelivery.</summary>
+    internal async Task HandleAsync(ActiveSubscription subscription, PubSubMessage message, CancellationToken ct)
+    {
+        var definition = subscription.Definition;
+        var ce = CloudEvents.ForDelivery(message.Data, message.ContentType, definition.PubSubName, definition.Topic, definition.RawPayload);
+
+        if (CloudEvents.Expiration(ce) is { } expiration && expiration <= time.GetUtcNow())
+        {
+            await DeadLetterOrDropAsync(definition, ce, "the message expired", ct);
+            return;
+        }
+        var path = Route(subscription, ce);
+        if (path is null)
+        {
+            await DeadLetterOrDropAsync(definition, ce, "no routing rule matched", ct);
+            return;
+        }
+
+        var body = JsonSerializer.SerializeToUtf8Bytes(ce);
+        Outcome outcome;
+        try
+        {
+            outcome = await resiliency.ForComponentInbound(definition.PubSubName).ExecuteAsync(
+                c => DeliverAsync(definition, path, ce, body, message.Metadata, c),
+                ct,
+                isFailure: o => o == Outcome.Retry);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            logger.LogWarning("Delivery of {Id} on {Topic} failed: {Error}", ce["id"], definition.Topic, ex.Message);
+            outcome = Outcome.Retry;
+        }
+
+        switch (outcome)
+        {
+            case Outcome.Success:
+                return;
+            case Outcome.Drop:
+                await DeadLetterOrDropAsync(definition, ce, "the app dropped it", ct);
+                return;
+            default:
+                if (definition.DeadLetterTopic is not null)
+                {
+                    await DeadLetterOrDropAsync(definition, ce, "delivery failed after retries", ct);
+                    return;
+                }
+                throw new InvalidOperationException($"delivery of message {ce["id"]} on topic {definition.Topic} failed");
+        }
+    }
+
+    private static string? Route(ActiveSubscription subscription, JsonObject ce)
+    {
+        foreach (var (match, path) in subscription.Rules)
+        {
+            if (match(ce))
+            {
+                return path;
+            }
+        }
+        return NullIfEmpty(subscription.Definition.DefaultRoute);
+    }
+
+    private enum Outcome { Success, Retry, Drop }
+
+    private async Task<Outcome> DeliverAsync(SubscriptionDefinition definition, string path, JsonObject ce, byte[] body, IReadOnlyDictionary<string, string> metadata, CancellationToken ct)
+    {
+        using var activity = SidecarTelemetry.StartConsumer(definition.Topic, ce["traceparent"]?.GetValue<string>(), ce["tracestate"]?.GetValue<string>());
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/" + path.TrimStart('/'))
+        {
+            Content = new ByteArrayContent(body),
+        };
+        request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(CloudEvents.ContentType);
+        request.Headers.TryAddWithoutValidation("pubsubname", definition.PubSubName);
+        foreach (var (key, value) in metadata)
+        {
+            if (!key.StartsWith("cloudevent.", StringComparison.OrdinalIgnoreCase) && IsHeaderSafe(key, value))
+            {
+                request.Headers.TryAddWithoutValidation(key, value);
+            }
+        }
+        using var response = await app.SendAsync(request, ct, HttpCompletionOption.ResponseContentRead);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            logger.LogWarning("The app answered 404 for {Path}: message {Id} dropped", path, ce["id"]);
+            return Outcome.Drop;
+        }
+        if (!response.IsSuccessStatusCode)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, $"HTTP {(int)response.StatusCode}");
+            return Outcome.Retry;
+        }
+        var reply = await response.Content.ReadAsByteArrayAsync(ct);
+        if (reply.Length == 0)
+        {
+            return Outcome.Success;
+        }
+        try
+        {
+            using var doc = JsonDocument.Parse(reply);
+            if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("status", out var status))
+            {
+                return Outcome.Success;
+            }
+            return (status.ValueKind == JsonValueKind.String ? status.GetString() : null)?.ToUpperInvariant() switch
+            {
+                null or "" or "SUCCESS" => Outcome.Success,
+                "DROP" => Outcome.Drop,
+                _ => Outcome.Retry, // RETRY, and any status daprd does not know
+            };
+        }
+        catch (JsonException)
+        {
+            return Outcome.Success; // a non-JSON reply from a 2xx is an acknowledgement
+        }
+    }
+
+    private async Task DeadLetterOrDropAsync(SubscriptionDefinition definition, JsonObject ce, string why, CancellationToken ct)
+    {
+        if (definition.DeadLetterTopic is not { } deadLetter)
+        {
+            logger.LogWarning("Message {Id} on {Topic} dropped: {Why}", ce["id"], definition.Topic, why);
+            return;
+        }
+        logger.LogWarning("Message {Id} on {Topic} goes to dead-letter topic {DeadLetter}: {Why}", ce["id"], definition.Topic, deadLetter, why);
+        var pubsub = publisher.Find(definition.PubSubName, deadLetter);
+        var copy = ce.DeepClone().AsObject();
+        copy["topic"] = deadLetter;
+        var data = JsonSerializer.SerializeToUtf8Bytes(copy);
+        // Throwing here makes the broker redeliver, so the message is never lost between topics.
+        await publisher.SendAsync(definition.PubSubName, pubsub, new PubSubMessage(deadLetter, data, CloudEvents.ContentType, new Dictionary<string, string>()), ct);
+    }
+
+    private static bool IsHeaderSafe(string key, string value) =>
+        key.Length > 0 && key.All(c => c > 32 && c < 127 && c != ':') && value.All(c => c >= 32 && c < 127);
+
+    private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var handle in _handles)
+        {
+            await handle.DisposeAsync();
+        }
+        _handles.Clear();
+    }
+
+    private sealed record AppSubscription(
+        string? PubSubName,
+        string? Topic,
+        string? Route,
+        AppRoutes? Routes,
+        Dictionary<string, string>? Metadata,
+        string? DeadLetterTopic,
+        AppBulk? BulkSubscribe);
+
+    private sealed record AppRoutes(List<AppRule>? Rules, string? Default);
+
+    private sealed record AppRule(string? Match, string? Path);
+
+    private sealed record AppBulk(bool Enabled, int? MaxMessagesCount, int? MaxAwaitDurationMs);
+}
