@@ -85,10 +85,7 @@ public sealed class InMemoryStateStore : IStateStore
     {
         if (!string.IsNullOrEmpty(op.ETag))
         {
-            if (!long.TryParse(op.ETag, out _))
-            {
-                throw new ETagInvalidException(op.ETag);
-            }
+            // Like daprd's in-memory store, any ETag that is not the current one is a mismatch (none is "invalid").
             if (current is null || current.ETag != op.ETag)
             {
                 throw new ETagMismatchException(op.Key);

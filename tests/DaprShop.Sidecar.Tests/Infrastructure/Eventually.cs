@@ -1,0 +1,20 @@
+namespace DaprShop.Sidecar.Tests.Infrastructure;
+
+public static class Eventually
+{
+    /// <summary>Polls until <paramref name="condition"/> holds; fails with <paramref name="because"/> after <paramref name="timeout"/>.</summary>
+    public static async Task HoldsAsync(Func<bool> condition, TimeSpan timeout, string because)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"timed out after {timeout}: {because}");
+            }
+            await Task.Delay(25);
+        }
+    }
+
+    public static Task HoldsAsync(Func<bool> condition, string because) => HoldsAsync(condition, TimeSpan.FromSeconds(20), because);
+}
