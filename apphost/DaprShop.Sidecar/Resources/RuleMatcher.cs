@@ -335,18 +335,19 @@ public static class RuleMatcher
 
     private static bool Truth(object? value) => value is bool b ? b : throw new EvaluationException();
 
+    // Typed as object on every arm: JsonNode's implicit conversions would otherwise wrap the primitives again.
     private static object? Unwrap(JsonNode? node) => node switch
     {
         null => null,
         JsonValue v => v.GetValueKind() switch
         {
-            JsonValueKind.String => v.GetValue<string>(),
-            JsonValueKind.Number => v.GetValue<double>(),
-            JsonValueKind.True => true,
-            JsonValueKind.False => false,
+            JsonValueKind.String => (object)v.GetValue<string>(),
+            JsonValueKind.Number => (object)v.GetValue<double>(),
+            JsonValueKind.True => (object)true,
+            JsonValueKind.False => (object)false,
             _ => null,
         },
-        _ => node,
+        _ => (object)node,
     };
 
     private static object? Field(object? target, string name) =>
