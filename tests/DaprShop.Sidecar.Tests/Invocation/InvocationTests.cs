@@ -1,0 +1,234 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using DaprShop.Sidecar.Tests.Infrastructure;
+using FluentAssertions;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace DaprShop.Sidecar.Tests.Invocation;
+
+public sealed class InvocationTests
+{
+    private sealed record Echo(string Method, string Path, string Query, string Body, string? Caller, string? Custom, string? ContentType);
+
+    private static Action<WebApplication> EchoApp() => a => a.Map("/{**path}", async (HttpContext c) =>
+    {
+        using var reader = new StreamReader(c.Request.Body);
+        var body = await reader.ReadToEndAsync();
+        c.Response.Headers["x-answered-by"] = "echo";
+        return Results.Json(new Echo(c.Request.Method, c.Request.Path, c.Request.QueryString.Value ?? "", body,
+            c.Request.Headers["dapr-caller-app-id"], c.Request.Headers["x-custom"], c.Request.ContentType), statusCode: c.Request.Path == "/teapot" ? 418 : 200);
+    });
+
+    private static async Task<(TestApp App, SidecarProcess Target, SidecarProcess Caller)> TwoAppsAsync(TestMesh mesh, ResourcesFolder resources, string? configPath = null)
+    {
+        var app = await TestApp.StartAsync(EchoApp());
+        var target = await SidecarProcess.StartAsync(new() { AppId = "catalog", AppPort = app.Port, ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory, ConfigPath = configPath });
+        var caller = await SidecarProcess.StartAsync(new() { AppId = "storefront", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
+        return (app, target, caller);
+    }
+
+    [Theory]
+    [InlineData("GET")]
+    [InlineData("POST")]
+    [InlineData("PUT")]
+    [InlineData("PATCH")]
+    [InlineData("DELETE")]
+    public async Task Every_verb_reaches_the_other_app_with_path_query_headers_and_body(string verb)
+    {
+        using var mesh = new TestMesh();
+        using var resources = new ResourcesFolder();
+        var (app, target, caller) = await TwoAppsAsync(mesh, resources);
+        await using var _ = app;
+        await using var __ = target;
+        await using var ___ = caller;
+        using var http = caller.CreateHttpClient();
+
+        using var request = new HttpRequestMessage(new HttpMethod(verb), "/v1.0/invoke/catalog/method/products/42?expand=true&x=1");
+        request.Headers.Add("x-custom", "yes");
+        request.Headers.Add("dapr-caller-app-id", "spoofed");
+        if (verb != "GET")
+        {
+            request.Content = new StringContent("""{"name":"lamp"}""", Encoding.UTF8, "application/json");
+        }
+        using var response = await http.SendAsync(request);
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        response.Headers.GetValues("x-answered-by").Should().Equal("echo");
+        var echo = (await response.Content.ReadFromJsonAsync<Echo>())!;
+        echo.Method.Should().Be(verb);
+        echo.Path.Should().Be("/products/42");
+        echo.Query.Should().Be("?expand=true&x=1");
+        echo.Custom.Should().Be("yes");
+        echo.Caller.Should().Be("storefront", "the sidecar sets the caller's identity and ignores a spoofed one");
+        if (verb != "GET")
+        {
+            echo.Body.Should().Be("""{"name":"lamp"}""");
+            echo.ContentType.Should().StartWith("application/json");
+        }
+    }
+
+    [Fact]
+    public async Task The_apps_status_code_comes_back_unchanged_and_the_header_form_works_too()
+    {
+        using var mesh = new TestMesh();
+        using var resources = new ResourcesFolder();
+        var (app, target, caller) = await TwoAppsAsync(mesh, resources);
+        await using var _ = app;
+        await using var __ = target;
+        await using var ___ = caller;
+        using var http = caller.CreateHttpClient();
+
+        (await http.GetAsync("/v1.0/invoke/catalog/method/teapot")).StatusCode.Should().Be((HttpStatusCode)418);
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/orders/7") { Content = new StringContent("hi") };
+        request.Headers.Add("dapr-app-id", "catalog");
+        using var response = await http.SendAsync(request);
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        (await response.Content.ReadFromJsonAsync<Echo>())!.Path.Should().Be("/orders/7");
+    }
+
+    [Fact]
+    public async Task The_official_sdk_invokes_methods_over_http_and_grpc()
+    {
+        using var mesh = new TestMesh();
+        using var resources = new ResourcesFolder();
+        var (app, target, caller) = await TwoAppsAsync(mesh, resources);
+        await using var _ = app;
+        await using var __ = target;
+        await using var ___ = caller;
+        using var client = caller.CreateClient();
+
+#pragma warning disable CS0618 // still the most used way of invoking in Dapr's .NET SDK; the sidecar must serve it
+        var viaHttp = await client.InvokeMethodAsync<object, Echo>(HttpMethod.Post, "catalog", "basket/add", new { sku = "A1" });
+#pragma warning restore CS0618
+        viaHttp.Path.Should().Be("/basket/add");
+        viaHttp.Body.Should().Contain("A1");
+
+        var invoker = Dapr.Client.DaprClient.CreateInvokeHttpClient("catalog", $"http://127.0.0.1:{caller.HttpPort}");
+        var viaFactory = await invoker.GetFromJsonAsync<Echo>("/health/ready");
+        viaFactory!.Path.Should().Be("/health/ready");
+    }
+
+    [Fact]
+    public async Task Calls_spread_round_robin_over_the_replicas_of_an_app()
+    {
+        using var mesh = new TestMesh();
+        using var resources = new ResourcesFolder();
+        await using var app1 = await TestApp.StartAsync(EchoApp());
+        await using var app2 = await TestApp.StartAsync(EchoApp());
+        await using var replica1 = await SidecarProcess.StartAsync(new() { AppId = "basket", AppPort = app1.Port, ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
+        await using var replica2 = await SidecarProcess.StartAsync(new() { AppId = "basket", AppPort = app2.Port, ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
+        await using var caller = await SidecarProcess.StartAsync(new() { AppId = "gateway", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
+        using var http = caller.CreateHttpClient();
+
+        for (var i = 0; i < 10; i++)
+        {
+            (await http.GetAsync($"/v1.0/invoke/basket/method/items/{i}")).EnsureSuccessStatusCode();
+        }
+
+        app1.Requests.Count(r => r.Path.StartsWith("/items/", StringComparison.Ordinal)).Should().Be(5);
+        app2.Requests.Count(r => r.Path.StartsWith("/items/", StringComparison.Ordinal)).Should().Be(5);
+    }
+
+    [Fact]
+    public async Task A_replica_that_died_is_skipped()
+    {
+        using var mesh = new TestMesh();
+        using var resources = new ResourcesFolder();
+        await using var app1 = await TestApp.StartAsync(EchoApp());
+        await using var app2 = await TestApp.StartAsync(EchoApp());
+        await using var replica1 = await SidecarProcess.StartAsync(new() { AppId = "basket", AppPort = app1.Port, ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
+        await using var replica2 = await SidecarProcess.StartAsync(new() { AppId = "basket", AppPort = app2.Port, ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
+        await using var caller = await SidecarProcess.StartAsync(new() { AppId = "gateway", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
+        using var http = caller.CreateHttpClient();
+        (await http.GetAsync("/v1.0/invoke/basket/method/warm")).EnsureSuccessStatusCode();
+
+        replica2.Kill();
+        for (var i = 0; i < 6; i++)
+        {
+            (await http.GetAsync($"/v1.0/invoke/basket/method/after/{i}")).StatusCode.Should().Be(HttpStatusCode.OK);
+        }
+        app1.Requests.Count(r => r.Path.StartsWith("/after", StringComparison.Ordinal)).Should().Be(6);
+    }
+
+    [Fact]
+    public async Task Invoking_an_unknown_app_is_a_dapr_error()
+    {
+        using var mesh = new TestMesh();
+        using var resources = new ResourcesFolder();
+        await using var caller = await SidecarProcess.StartAsync(new() { AppId = "lonely", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
+        using var http = caller.CreateHttpClient();
+
+        var response = await http.GetAsync("/v1.0/invoke/nobody/method/x");
+
+        response.StatusCode.Should().Be(HttpStatusCode.InternalServerError);
+        var error = await response.Content.ReadFromJsonAsync<JsonElement>();
+        error.GetProperty("errorCode").GetString().Should().Be("ERR_DIRECT_INVOKE");
+        error.GetProperty("message").GetString().Should().Contain("nobody");
+    }
+
+    [Fact]
+    public async Task The_trace_continues_into_the_called_app()
+    {
+        using var mesh = new TestMesh();
+        using var resources = new ResourcesFolder();
+        var (app, target, caller) = await TwoAppsAsync(mesh, resources);
+        await using var _ = app;
+        await using var __ = target;
+        await using var ___ = caller;
+        using var http = caller.CreateHttpClient();
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/v1.0/invoke/catalog/method/traced");
+        request.Headers.Add("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+        (await http.SendAsync(request)).EnsureSuccessStatusCode();
+
+        var received = app.RequestsTo("/traced").Single();
+        received.Headers["traceparent"].Should().StartWith("00-4bf92f3577b34da6a3ce929d0e0e4736-").And.NotContain("00f067aa0ba902b7", "each hop adds its own span");
+    }
+
+    [Fact]
+    public async Task Access_control_lets_allowed_callers_through_and_refuses_the_others()
+    {
+        using var mesh = new TestMesh();
+        using var resources = new ResourcesFolder();
+        var config = Path.Combine(resources.Path, "..", $"config-{Guid.NewGuid():N}.yaml");
+        await File.WriteAllTextAsync(config, """
+            apiVersion: dapr.io/v1alpha1
+            kind: Configuration
+            metadata:
+              name: acl
+            spec:
+              accessControl:
+                defaultAction: deny
+                policies:
+                - appId: storefront
+                  defaultAction: deny
+                  operations:
+                  - name: /products/**
+                    httpVerb: ['GET']
+                    action: allow
+            """);
+        try
+        {
+            var (app, target, caller) = await TwoAppsAsync(mesh, resources, config);
+            await using var _ = app;
+            await using var __ = target;
+            await using var ___ = caller;
+            using var http = caller.CreateHttpClient();
+
+            (await http.GetAsync("/v1.0/invoke/catalog/method/products/1")).StatusCode.Should().Be(HttpStatusCode.OK);
+            var denied = await http.DeleteAsync("/v1.0/invoke/catalog/method/products/1");
+            denied.StatusCode.Should().Be(HttpStatusCode.Forbidden);
+            (await denied.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errorCode").GetString().Should().Be("ERR_DIRECT_INVOKE");
+            (await http.GetAsync("/v1.0/invoke/catalog/method/admin")).StatusCode.Should().Be(HttpStatusCode.Forbidden);
+            app.RequestsTo("/admin").Should().BeEmpty();
+        }
+        finally
+        {
+            File.Delete(config);
+        }
+    }
+}
