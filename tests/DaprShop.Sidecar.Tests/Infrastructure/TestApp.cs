@@ -31,16 +31,16 @@ public sealed class TestApp : IAsyncDisposable
     public int Port { get; }
     public ConcurrentQueue<ReceivedRequest> Requests { get; } = new();
 
-    public static async Task<TestApp> StartAsync(Action<WebApplication> map, Action<IServiceCollection>? services = null)
+    public static async Task<TestApp> StartAsync(Action<WebApplication> map, Action<IServiceCollection>? services = null, int? port = null)
     {
-        var port = Ports.Free();
+        port ??= Ports.Free();
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         builder.Logging.ClearProviders();
         builder.Services.AddRouting();
         services?.Invoke(builder.Services);
         var app = builder.Build();
-        var testApp = new TestApp(app, port);
+        var testApp = new TestApp(app, port.Value);
         app.Use(async (context, next) =>
         {
             context.Request.EnableBuffering();
