@@ -1,0 +1,124 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using DaprShop.Sidecar.Tests.Infrastructure;
+using FluentAssertions;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace DaprShop.Sidecar.Tests.Resiliency;
+
+public sealed class ResiliencyTests
+{
+    private const string Policies = """
+        apiVersion: dapr.io/v1alpha1
+        kind: Resiliency
+        metadata:
+          name: shop-resiliency
+        spec:
+          policies:
+            timeouts:
+              fast: 300ms
+            retries:
+              three:
+                policy: constant
+                duration: 20ms
+                maxRetries: 3
+                matching:
+                  httpStatusCodes: 503
+            circuitBreakers:
+              cb:
+                maxRequests: 1
+                timeout: 30s
+                trip: consecutiveFailures >= 3
+          targets:
+            apps:
+              flaky:
+                retry: three
+              slow:
+                timeout: fast
+              broken:
+                circuitBreaker: cb
+        """;
+
+    private static async Task<(TestApp App, SidecarProcess Target, SidecarProcess Caller)> StartAsync(TestMesh mesh, ResourcesFolder resources, string appId, Action<WebApplication> map)
+    {
+        var app = await TestApp.StartAsync(map);
+        var target = await SidecarProcess.StartAsync(new() { AppId = appId, AppPort = app.Port, ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
+        var caller = await SidecarProcess.StartAsync(new() { AppId = "caller", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
+        return (app, target, caller);
+    }
+
+    [Fact]
+    public async Task A_retry_policy_retries_the_matching_status_until_the_app_answers()
+    {
+        using var mesh = new TestMesh();
+        using var resources = new ResourcesFolder().With("resiliency.yaml", Policies);
+        var calls = 0;
+        var (app, target, caller) = await StartAsync(mesh, resources, "flaky", a => a.MapPost("/charge", async (HttpRequest r) =>
+        {
+            using var reader = new StreamReader(r.Body);
+            var body = await reader.ReadToEndAsync();
+            return Interlocked.Increment(ref calls) <= 2 ? Results.StatusCode(503) : Results.Text("charged " + body);
+        }));
+        await using var _ = app;
+        await using var __ = target;
+        await using var ___ = caller;
+        using var http = caller.CreateHttpClient();
+
+        var response = await http.PostAsync("/v1.0/invoke/flaky/method/charge", new StringContent("42"));
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        (await response.Content.ReadAsStringAsync()).Should().Be("charged 42", "the body is sent again whole on each retry");
+        calls.Should().Be(3);
+    }
+
+    [Fact]
+    public async Task A_timeout_policy_ends_a_slow_call()
+    {
+        using var mesh = new TestMesh();
+        using var resources = new ResourcesFolder().With("resiliency.yaml", Policies);
+        var (app, target, caller) = await StartAsync(mesh, resources, "slow", a => a.MapGet("/report", async () =>
+        {
+            await Task.Delay(5000);
+            return Results.Ok();
+        }));
+        await using var _ = app;
+        await using var __ = target;
+        await using var ___ = caller;
+        using var http = caller.CreateHttpClient();
+
+        var started = DateTime.UtcNow;
+        var response = await http.GetAsync("/v1.0/invoke/slow/method/report");
+
+        (DateTime.UtcNow - started).Should().BeLessThan(TimeSpan.FromSeconds(3));
+        response.StatusCode.Should().Be(HttpStatusCode.GatewayTimeout);
+        (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errorCode").GetString().Should().Be("ERR_DIRECT_INVOKE");
+    }
+
+    [Fact]
+    public async Task A_circuit_breaker_opens_after_consecutive_failures_and_fails_fast()
+    {
+        using var mesh = new TestMesh();
+        using var resources = new ResourcesFolder().With("resiliency.yaml", Policies);
+        var calls = 0;
+        var (app, target, caller) = await StartAsync(mesh, resources, "broken", a => a.MapGet("/x", () =>
+        {
+            Interlocked.Increment(ref calls);
+            return Results.StatusCode(500);
+        }));
+        await using var _ = app;
+        await using var __ = target;
+        await using var ___ = caller;
+        using var http = caller.CreateHttpClient();
+
+        for (var i = 0; i < 3; i++)
+        {
+            (await http.GetAsync("/v1.0/invoke/broken/method/x")).StatusCode.Should().Be(HttpStatusCode.InternalServerError);
+        }
+        var open = await http.GetAsync("/v1.0/invoke/broken/method/x");
+
+        calls.Should().Be(3, "the open breaker refuses the fourth call without making it");
+        (await open.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("message").GetString().Should().Contain("circuit breaker is open");
+    }
+}
