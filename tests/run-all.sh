@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs every DaprShop test on a fresh Debian machine: installs what the tests need when it is missing
+# (the .NET SDK is expected; PostgreSQL server binaries come from Debian), builds, tests, prints a summary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+need_apt=()
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then need_apt+=(postgresql); fi
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "Installing test dependencies: ${need_apt[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "The .NET 10 SDK is required (https://dot.net); global.json pins it." >&2
+  exit 1
+fi
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+dotnet build DaprShop.sln -c Release -nologo -clp:ErrorsOnly
+
+results="$(mktemp -d)"
+status=0
+dotnet test DaprShop.sln -c Release --no-build -nologo --logger "trx" --results-directory "$results" \
+  --logger "console;verbosity=normal" 2>&1 | tee "$results/console.log" || status=$?
+
+# One closing line that any CI reads: totals over every test assembly's summary line.
+awk -F'[:,]' '/(Passed|Failed)! +- +Failed:/ { f += $2; p += $4; s += $6 } END { printf "%d passed, %d failed, %d skipped\n", p, f, s }' "$results/console.log"
+exit $status
