@@ -31,10 +31,16 @@ public sealed class HttpBindingFixture : IAsyncLifetime
             a.MapGet("/api/items", () => Results.Json(new[] { "bolt", "nut" }));
             a.MapMethods("/api/any/{op}", ["PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "POST"], (HttpRequest r) => Results.Text("done " + r.Method));
             a.MapGet("/api/broken", () => Results.Text("boom", statusCode: 500));
+            a.MapGet("/api/slow", async () =>
+            {
+                await Task.Delay(TimeSpan.FromSeconds(5));
+                return Results.Text("late");
+            });
         });
         _resources
             .WithComponent("target", "bindings.http", ("url", $"http://127.0.0.1:{Target.Port}/"), ("securityToken", "tok-123"), ("securityTokenHeader", "X-Token"))
-            .WithComponent("tiny", "bindings.http", ("url", $"http://127.0.0.1:{Target.Port}/api"), ("maxResponseBodySize", "3"));
+            .WithComponent("tiny", "bindings.http", ("url", $"http://127.0.0.1:{Target.Port}/api"), ("maxResponseBodySize", "3"))
+            .WithComponent("impatient", "bindings.http", ("url", $"http://127.0.0.1:{Target.Port}/api"), ("responseTimeout", "300ms"));
         Sidecar = await SidecarProcess.StartAsync(new() { AppId = "http-binding", ResourcesPaths = [_resources.Path], MeshDirectory = _mesh.Directory });
     }
 
@@ -162,5 +168,20 @@ public sealed class HttpBindingTests(HttpBindingFixture fixture) : IClassFixture
         message.Should().Contain("teleport");
         await sdk.Should().ThrowAsync<DaprException>();
         _target.Requests.Should().NotContain(r => r.Method == "TELEPORT");
+    }
+
+    [Fact]
+    public async Task A_target_slower_than_responseTimeout_is_an_output_binding_error()
+    {
+        using var http = _sidecar.CreateHttpClient();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        using var response = await http.InvokeBindingAsync("impatient", new { operation = "get", metadata = new { path = "slow" } });
+
+        clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(4));
+        var (status, code, message) = await response.ErrorAsync();
+        status.Should().Be(HttpStatusCode.InternalServerError);
+        code.Should().Be("ERR_INVOKE_OUTPUT_BINDING");
+        message.Should().Contain("responseTimeout");
     }
 }
