@@ -1,4 +1,6 @@
+using DaprShop.Sidecar.Components.Bindings;
 using DaprShop.Sidecar.Components.PubSub;
+using DaprShop.Sidecar.Components.Secrets;
 using DaprShop.Sidecar.Components.State;
 using DaprShop.Sidecar.Mesh;
 
@@ -16,6 +18,11 @@ public static class ComponentCatalog
     {
         ["state.in-memory"] = (["v1"], (c, _) => new InMemoryStateStore(c)),
         ["pubsub.in-memory"] = (["v1"], (c, s) => new InMemoryPubSub(c, s.GetRequiredService<MeshBroker>())),
+        ["bindings.cron"] = (["v1"], (c, _) => new CronBinding(c)),
+        ["bindings.http"] = (["v1"], (c, s) => new HttpOutputBinding(c, s.GetRequiredService<IHttpClientFactory>())),
+        ["bindings.localstorage"] = (["v1"], (c, _) => new LocalStorageBinding(c)),
+        ["secretstores.local.file"] = (["v1"], (c, _) => new LocalFileSecretStore(c)),
+        ["secretstores.local.env"] = (["v1"], (c, _) => new LocalEnvSecretStore(c)),
     };
 
     public static IEnumerable<string> KnownTypes => Types.Keys.Order(StringComparer.Ordinal);

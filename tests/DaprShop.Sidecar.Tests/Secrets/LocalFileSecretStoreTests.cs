@@ -1,0 +1,177 @@
+using System.Net;
+using System.Text.Json;
+using Dapr;
+using DaprShop.Sidecar.Tests.Bindings;
+using DaprShop.Sidecar.Tests.Infrastructure;
+using FluentAssertions;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace DaprShop.Sidecar.Tests.Secrets;
+
+public sealed class LocalFileSecretStoreTests : IDisposable
+{
+    private const string SecretsJson = """
+        {
+          "apiKey": "k-1",
+          "db": { "password": "p@ss", "port": 5432, "tls": true, "hosts": ["a", "b"] }
+        }
+        """;
+
+    private readonly DirectoryInfo _work = Directory.CreateTempSubdirectory("daprshop-secrets-");
+    private readonly string _file;
+
+    public LocalFileSecretStoreTests()
+    {
+        _file = Path.Combine(_work.FullName, "secrets.json");
+        File.WriteAllText(_file, SecretsJson);
+    }
+
+    public void Dispose() => _work.Delete(recursive: true);
+
+    [Fact]
+    public async Task Nested_values_are_flattened_into_single_valued_secrets_for_the_sdk_and_http()
+    {
+        using var mesh = new TestMesh();
+        using var resources = new ResourcesFolder()
+            .WithComponent("file", "secretstores.local.file", ("secretsFile", _file))
+            .WithComponent("dotted", "secretstores.local.file", ("secretsFile", _file), ("nestedSeparator", "."));
+        await using var sidecar = await SidecarProcess.StartAsync(new() { AppId = "secrets", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
+        using var client = sidecar.CreateClient();
+        using var http = sidecar.CreateHttpClient();
+
+        var password = await client.GetSecretAsync("file", "db:password");
+        var dotted = await client.GetSecretAsync("dotted", "db.port");
+        var bulk = await client.GetBulkSecretAsync("file");
+        var overHttp = await http.GetStringAsync("/v1.0/secrets/file/db:hosts:1");
+        var bulkOverHttp = await http.GetStringAsync("/v1.0/secrets/dotted/bulk");
+
+        password.Should().Equal(new Dictionary<string, string> { ["db:password"] = "p@ss" });
+        dotted.Should().Equal(new Dictionary<string, string> { ["db.port"] = "5432" });
+        bulk.Keys.Should().BeEquivalentTo(["apiKey", "db:password", "db:port", "db:tls", "db:hosts:0", "db:hosts:1"]);
+        bulk["db:tls"].Should().Equal(new Dictionary<string, string> { ["db:tls"] = "true" });
+        bulk["apiKey"].Should().Equal(new Dictionary<string, string> { ["apiKey"] = "k-1" });
+        overHttp.Should().Be("{\"db:hosts:1\":\"b\"}");
+        JsonSerializer.Deserialize<Dictionary<string, Dictionary<string, string>>>(bulkOverHttp)!["db.hosts.0"]
+            .Should().Equal(new Dictionary<string, string> { ["db.hosts.0"] = "a" });
+    }
+
+    [Fact]
+    public async Task A_multi_valued_store_keeps_top_level_keys_as_secrets_with_their_nested_values()
+    {
+        using var mesh = new TestMesh();
+        using var resources = new ResourcesFolder().WithComponent("multi", "secretstores.local.file", ("secretsFile", _file), ("multiValued", "true"));
+        await using var sidecar = await SidecarProcess.StartAsync(new() { AppId = "secrets-multi", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
+        using var client = sidecar.CreateClient();
+
+        var db = await client.GetSecretAsync("multi", "db");
+        var apiKey = await client.GetSecretAsync("multi", "apiKey");
+        var bulk = await client.GetBulkSecretAsync("multi");
+
+        db.Should().Equal(new Dictionary<string, string> { ["password"] = "p@ss", ["port"] = "5432", ["tls"] = "true", ["hosts:0"] = "a", ["hosts:1"] = "b" });
+        apiKey.Should().Equal(new Dictionary<string, string> { ["apiKey"] = "k-1" });
+        bulk.Keys.Should().BeEquivalentTo(["apiKey", "db"]);
+    }
+
+    [Fact]
+    public async Task An_unknown_store_is_401_and_a_missing_secret_is_500()
+    {
+        using var mesh = new TestMesh();
+        using var resources = new ResourcesFolder().WithComponent("file", "secretstores.local.file", ("secretsFile", _file));
+        await using var sidecar = await SidecarProcess.StartAsync(new() { AppId = "secrets-errors", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
+        using var http = sidecar.CreateHttpClient();
+        using var client = sidecar.CreateClient();
+
+        using var unknownStore = await http.GetAsync("/v1.0/secrets/vault/apiKey");
+        using var missingSecret = await http.GetAsync("/v1.0/secrets/file/nope");
+        using var unknownStoreBulk = await http.GetAsync("/v1.0/secrets/vault/bulk");
+        var sdkMissing = async () => await client.GetSecretAsync("file", "nope");
+
+        var (status, code, _) = await unknownStore.ErrorAsync();
+        status.Should().Be(HttpStatusCode.Unauthorized);
+        code.Should().Be("ERR_SECRET_STORE_NOT_FOUND");
+        (status, code, _) = await unknownStoreBulk.ErrorAsync();
+        status.Should().Be(HttpStatusCode.Unauthorized);
+        code.Should().Be("ERR_SECRET_STORE_NOT_FOUND");
+        (status, code, var message) = await missingSecret.ErrorAsync();
+        status.Should().Be(HttpStatusCode.InternalServerError);
+        code.Should().Be("ERR_SECRET_GET");
+        message.Should().Contain("nope");
+        await sdkMissing.Should().ThrowAsync<DaprException>();
+    }
+
+    [Fact]
+    public async Task A_missing_secrets_file_stops_the_sidecar_naming_the_component()
+    {
+        using var mesh = new TestMesh();
+        using var resources = new ResourcesFolder().WithComponent("lost-secrets", "secretstores.local.file", ("secretsFile", Path.Combine(_work.FullName, "absent.json")));
+
+        var (exitCode, output) = await SidecarProcess.RunToExitAsync(new() { AppId = "secrets-lost", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
+
+        exitCode.Should().NotBe(0);
+        output.Should().Contain("lost-secrets").And.Contain("secretsFile").And.Contain("absent.json");
+    }
+
+    [Fact]
+    public async Task A_binding_url_taken_from_the_file_store_by_secretKeyRef_works_end_to_end()
+    {
+        await using var target = await TestApp.StartAsync(a => a.MapGet("/ping", () => Results.Text("pong")));
+        await File.WriteAllTextAsync(_file, $$"""{ "endpoints": { "pinger": "http://127.0.0.1:{{target.Port}}" } }""");
+        using var mesh = new TestMesh();
+        using var resources = new ResourcesFolder()
+            .WithComponent("file", "secretstores.local.file", ("secretsFile", _file))
+            .With("pinger.yaml", """
+                apiVersion: dapr.io/v1alpha1
+                kind: Component
+                metadata:
+                  name: pinger
+                spec:
+                  type: bindings.http
+                  version: v1
+                  metadata:
+                  - name: url
+                    secretKeyRef:
+                      name: endpoints:pinger
+                      key: endpoints:pinger
+                auth:
+                  secretStore: file
+                """);
+        await using var sidecar = await SidecarProcess.StartAsync(new() { AppId = "secret-ref", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
+        using var http = sidecar.CreateHttpClient();
+
+        using var response = await http.InvokeBindingAsync("pinger", new { operation = "get", metadata = new { path = "ping" } });
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        (await response.Content.ReadAsStringAsync()).Should().Be("pong");
+        target.RequestsTo("/ping").Should().ContainSingle();
+    }
+
+    [Fact]
+    public async Task A_secretKeyRef_to_a_missing_secret_stops_the_sidecar_naming_the_component()
+    {
+        using var mesh = new TestMesh();
+        using var resources = new ResourcesFolder()
+            .WithComponent("file", "secretstores.local.file", ("secretsFile", _file))
+            .With("needy.yaml", """
+                apiVersion: dapr.io/v1alpha1
+                kind: Component
+                metadata:
+                  name: needy-binding
+                spec:
+                  type: bindings.http
+                  version: v1
+                  metadata:
+                  - name: url
+                    secretKeyRef:
+                      name: no-such-secret
+                      key: no-such-secret
+                auth:
+                  secretStore: file
+                """);
+
+        var (exitCode, output) = await SidecarProcess.RunToExitAsync(new() { AppId = "secret-ref-bad", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
+
+        exitCode.Should().NotBe(0);
+        output.Should().Contain("needy-binding").And.Contain("no-such-secret");
+    }
+}
