@@ -46,8 +46,8 @@ public sealed class BindingsApi(ComponentHost components, AppChannel app, Resili
         }
         foreach (var (name, binding) in components.InputBindings)
         {
-            var resource = components.Loaded.First(c => c.Resource.Name == name).Resource;
-            var route = "/" + (resource.Metadata.FirstOrDefault(m => m.Name == "route")?.Value ?? name).TrimStart('/');
+            var loaded = components.Loaded.First(c => c.Resource.Name == name);
+            var route = "/" + (loaded.Metadata.TryGetValue("route", out var r) && r.Length > 0 ? r : name).TrimStart('/');
             using var probe = new HttpRequestMessage(HttpMethod.Options, route);
             try
             {

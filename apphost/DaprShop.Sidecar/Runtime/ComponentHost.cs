@@ -11,7 +11,8 @@ namespace DaprShop.Sidecar.Runtime;
 /// <summary>A state store with the settings the runtime applies around it.</summary>
 public sealed record StateStoreInfo(string Name, IStateStore Store, string? KeyPrefix, bool IsActorStateStore);
 
-public sealed record LoadedComponent(ComponentResource Resource, IComponent Instance);
+/// <summary>A running component with its metadata as resolved (secrets and environment references filled in).</summary>
+public sealed record LoadedComponent(ComponentResource Resource, IComponent Instance, IReadOnlyDictionary<string, string> Metadata);
 
 /// <summary>
 /// Creates and initialises the components read from YAML: secret stores first (others may take secrets from them),
@@ -86,7 +87,7 @@ public sealed class ComponentHost(SidecarOptions options, LoadedResources resour
             throw new SidecarStartupException($"{resource.Origin.File}: component '{resource.Name}' ({resource.Type}) failed to initialise: {ex.Message}");
         }
 
-        _loaded.Add(new LoadedComponent(resource, instance));
+        _loaded.Add(new LoadedComponent(resource, instance, metadata));
         switch (instance)
         {
             case IStateStore store:
