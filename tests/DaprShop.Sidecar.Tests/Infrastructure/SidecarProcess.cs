@@ -49,6 +49,8 @@ public sealed class SidecarProcess : IAsyncDisposable
         public int? GrpcPort { get; init; }
         public IReadOnlyList<string> ExtraArgs { get; init; } = [];
         public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
+        /// <summary>The process's working directory: relative paths in component metadata resolve against it.</summary>
+        public string? WorkingDirectory { get; init; }
         /// <summary>Wait until <c>/v1.0/healthz</c> (app ready) rather than only the outbound health.</summary>
         public bool WaitForApp { get; init; } = true;
     }
@@ -97,6 +99,7 @@ public sealed class SidecarProcess : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
+            WorkingDirectory = options.WorkingDirectory ?? "",
         };
         start.ArgumentList.Add(Repo.SidecarDll);
         void Arg(string name, string value)
