@@ -35,6 +35,7 @@ public static class SidecarApp
         services.AddSingleton<MeshBroker>();
         services.AddSingleton<ComponentHost>();
         services.AddSingleton<AppChannel>();
+        services.AddSingleton<AppHealthMonitor>();
         services.AddSingleton<StateApi>();
         services.AddSingleton<PubSubApi>();
         services.AddSingleton<Subscriptions>();

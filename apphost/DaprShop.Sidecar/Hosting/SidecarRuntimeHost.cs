@@ -15,6 +15,7 @@ public sealed class SidecarRuntimeHost(
     AppChannel app,
     Subscriptions subscriptions,
     BindingsApi bindings,
+    AppHealthMonitor health,
     SidecarState state,
     IHostApplicationLifetime lifetime,
     ILogger<SidecarRuntimeHost> logger) : BackgroundService
@@ -34,6 +35,7 @@ public sealed class SidecarRuntimeHost(
             logger.LogInformation("The app is listening on port {Port}", options.AppPort);
         }
         app.IsReady = true;
+        _ = Task.Run(() => health.RunAsync(stoppingToken), stoppingToken);
         await subscriptions.StartAsync(stoppingToken);
         await bindings.StartInputBindingsAsync(stoppingToken);
         state.Ready = true;

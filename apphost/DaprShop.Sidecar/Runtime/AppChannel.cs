@@ -16,6 +16,9 @@ public sealed class AppChannel(SidecarOptions options, IHttpClientFactory httpCl
     /// <summary>True once the app's port accepts connections (and its health checks pass, when enabled).</summary>
     public bool IsReady { get; set; }
 
+    /// <summary>False while app health checks fail (only with <c>--enable-app-health-check</c>).</summary>
+    public bool IsHealthy { get; set; } = true;
+
     public Uri BaseAddress => options.AppBaseAddress ?? throw new InvalidOperationException("no --app-port was given");
 
     public async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken, HttpCompletionOption completion = HttpCompletionOption.ResponseHeadersRead)

@@ -72,6 +72,10 @@ public sealed class BindingsApi(ComponentHost components, AppChannel app, Resili
 
     private async Task DeliverAsync(string name, string route, BindingEvent e, CancellationToken ct)
     {
+        if (!app.IsHealthy)
+        {
+            throw new InvalidOperationException($"the app is unhealthy: input binding {name} paused");
+        }
         await resiliency.ForComponentInbound(name).ExecuteAsync(async c =>
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, route) { Content = new ByteArrayContent(e.Data) };

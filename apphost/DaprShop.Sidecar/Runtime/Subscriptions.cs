@@ -122,6 +122,10 @@ public sealed class Subscriptions(
     /// <summary>One delivery. Returning acknowledges; throwing hands the message back to the broker for redelivery.</summary>
     internal async Task HandleAsync(ActiveSubscription subscription, PubSubMessage message, CancellationToken ct)
     {
+        if (!app.IsHealthy)
+        {
+            throw new InvalidOperationException("the app is unhealthy: delivery paused");
+        }
         var definition = subscription.Definition;
         var ce = CloudEvents.ForDelivery(message.Data, message.ContentType, definition.PubSubName, definition.Topic, definition.RawPayload);
 
