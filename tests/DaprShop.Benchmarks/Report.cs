@@ -9,8 +9,10 @@ public sealed record Row(string Benchmark, string Target, string Measured, strin
 {
     public static Row Info(string benchmark, string measured) => new(benchmark, "—", measured, "—");
 
+    /// <summary>A latency target; a negative difference (sidecar faster than direct) can only be noise, and says so.</summary>
     public static Row AtMost(string benchmark, double limitMs, double measuredMs) =>
-        new(benchmark, $"≤ {Report.Ms(limitMs)} ms", $"{Report.Ms(measuredMs)} ms", double.IsNaN(measuredMs) ? "no" : measuredMs <= limitMs ? "yes" : "no");
+        new(benchmark, $"≤ {Report.Ms(limitMs)} ms", $"{Report.Ms(measuredMs)} ms",
+            double.IsNaN(measuredMs) ? "no" : measuredMs < 0 ? "n/a (noise: rerun)" : measuredMs <= limitMs ? "yes" : "no");
 
     public static Row AtLeast(string benchmark, double limitPerSecond, double measuredPerSecond) =>
         new(benchmark, $"≥ {limitPerSecond.ToString("N0", CultureInfo.InvariantCulture)}/s", $"{Report.Rate(measuredPerSecond)}/s", double.IsNaN(measuredPerSecond) ? "no" : measuredPerSecond >= limitPerSecond ? "yes" : "no");
