@@ -5,6 +5,7 @@
 //   --quick   short phases (about 40 s in all) for a smoke check; the numbers are rougher
 //   --only    run only the named benchmarks: invoke, state-memory, state-sqlite, pubsub (a prefix such as "state" works)
 //   --out     rewrite the sidecar section (between <!-- bench:sidecar:start/end -->) of that markdown file
+//             (a relative path is taken from the repository root)
 using System.Diagnostics;
 using DaprShop.Benchmarks;
 using DaprShop.Sidecar.Tests.Infrastructure;
@@ -86,7 +87,7 @@ foreach (var (name, run) in selected)
     Console.WriteLine($"  ({watch.Elapsed.TotalSeconds:0.0} s)");
 }
 
-var mode = string.Join(' ', args.Where((a, i) => a is "--quick" || (a is "--only") || (i > 0 && args[i - 1] is "--only")));
+var mode = string.Join(' ', args);
 Console.WriteLine();
 Console.WriteLine($"## Sidecar benchmarks ({(quick ? "quick" : "full")} run, {total.Elapsed.TotalSeconds:0} s)");
 Console.WriteLine();

@@ -109,10 +109,13 @@ public sealed class Report
         return sb.ToString();
     }
 
-    /// <summary>Replaces the sidecar section of <paramref name="path"/> (between the markers), keeping every other section.</summary>
+    /// <summary>
+    /// Replaces the sidecar section of <paramref name="path"/> (between the markers), keeping every other section.
+    /// A relative path is taken from the repository root (<c>dotnet run</c> may start in the project's folder).
+    /// </summary>
     public static void WriteSection(string path, string section)
     {
-        var full = Path.GetFullPath(path);
+        var full = Path.GetFullPath(Path.IsPathRooted(path) ? path : Path.Combine(DaprShop.Sidecar.Tests.Infrastructure.Repo.Root, path));
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
         string text;
         if (!File.Exists(full))
