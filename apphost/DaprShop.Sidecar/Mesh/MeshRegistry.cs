@@ -39,7 +39,10 @@ public sealed class MeshRegistry : IDisposable
     private readonly ConcurrentDictionary<string, int> _roundRobin = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
     private readonly string _file;
-    private (DateTime ReadAt, List<MeshInstance> Instances) _cache = (DateTime.MinValue, []);
+    // One reference, so that a reader never sees the time of one read with the list of another (a torn struct).
+    private volatile Snapshot _cache = Snapshot.Empty;
+    private int _refreshing;
+    private volatile Replicas? _replicas;
     private MeshInstance _self;
     private bool _registered;
 
@@ -110,7 +113,7 @@ public sealed class MeshRegistry : IDisposable
         }
     }
 
-    public void Invalidate() => _cache = (DateTime.MinValue, []);
+    public void Invalidate() => _cache = Snapshot.Empty;
 
     /// <summary>All live sidecars of the mesh, this one included. Cached briefly: resolution is on the hot path.</summary>
     public IReadOnlyList<MeshInstance> Instances()
@@ -120,6 +123,23 @@ public sealed class MeshRegistry : IDisposable
         {
             return cache.Instances;
         }
+        // One caller re-reads the folder; the others keep the expiring list meanwhile (unless it was invalidated).
+        if (Interlocked.Exchange(ref _refreshing, 1) == 1 && cache.ReadAt != DateTime.MinValue)
+        {
+            return cache.Instances;
+        }
+        try
+        {
+            return Refresh();
+        }
+        finally
+        {
+            Volatile.Write(ref _refreshing, 0);
+        }
+    }
+
+    private List<MeshInstance> Refresh()
+    {
         var list = new List<MeshInstance>();
         if (Directory.Exists(_options.MeshDirectory))
         {
@@ -136,17 +156,29 @@ public sealed class MeshRegistry : IDisposable
         {
             list.Add(_self);
         }
-        _cache = (DateTime.UtcNow, list);
+        _cache = new Snapshot(DateTime.UtcNow, list);
         return list;
     }
 
-    public IReadOnlyList<MeshInstance> InstancesOf(string appId) =>
-        Instances().Where(i => i.AppId == appId && i.Namespace == _options.Namespace).OrderBy(i => i.InstanceId, StringComparer.Ordinal).ToList();
+    /// <summary>The live replicas of an app id in this namespace, ordered by instance id; computed once per read of the mesh.</summary>
+    public IReadOnlyList<MeshInstance> InstancesOf(string appId)
+    {
+        var all = Instances();
+        var replicas = _replicas;
+        if (replicas is null || !ReferenceEquals(replicas.Source, all))
+        {
+            _replicas = replicas = new Replicas(all);
+        }
+        return replicas.ByApp.GetOrAdd(appId, static (id, state) =>
+            state.All.Where(i => i.AppId == id && i.Namespace == state.Namespace).OrderBy(i => i.InstanceId, StringComparer.Ordinal).ToArray(),
+            (All: all, _options.Namespace));
+    }
 
     /// <summary>Round-robin over the live replicas of an app id, as daprd's resolvers spread calls.</summary>
     public MeshInstance? Pick(string appId, IReadOnlyCollection<string>? exclude = null)
     {
-        var candidates = InstancesOf(appId).Where(i => exclude is null || !exclude.Contains(i.InstanceId)).ToList();
+        var replicas = InstancesOf(appId);
+        var candidates = exclude is { Count: > 0 } ? replicas.Where(i => !exclude.Contains(i.InstanceId)).ToList() : replicas;
         if (candidates.Count == 0)
         {
             return null;
@@ -211,4 +243,16 @@ public sealed class MeshRegistry : IDisposable
     }
 
     public void Dispose() => Unregister();
+
+    private sealed record Snapshot(DateTime ReadAt, List<MeshInstance> Instances)
+    {
+        public static Snapshot Empty => new(DateTime.MinValue, []);
+    }
+
+    /// <summary>Replicas per app id, derived from one list of instances (the list <see cref="Instances"/> returned).</summary>
+    private sealed class Replicas(IReadOnlyList<MeshInstance> source)
+    {
+        public IReadOnlyList<MeshInstance> Source { get; } = source;
+        public ConcurrentDictionary<string, MeshInstance[]> ByApp { get; } = new(StringComparer.Ordinal);
+    }
 }

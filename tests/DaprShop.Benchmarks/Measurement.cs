@@ -1,0 +1,243 @@
+using System.Diagnostics;
+
+namespace DaprShop.Benchmarks;
+
+/// <summary>How long each phase runs: <c>--quick</c> shortens all of them.</summary>
+public sealed record Durations(TimeSpan WarmUp, TimeSpan Invoke, TimeSpan State, TimeSpan PubSub)
+{
+    public static Durations Full { get; } = new(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(10));
+    public static Durations Quick { get; } = new(TimeSpan.FromSeconds(0.75), TimeSpan.FromSeconds(2.5), TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(3));
+}
+
+/// <summary>Latencies of one measured phase, recorded without locks from many threads.</summary>
+public sealed class LatencyRecorder
+{
+    private long[] _ticks;
+    private int _count;
+    private long _errors;
+
+    public LatencyRecorder(int capacity) => _ticks = new long[Math.Max(capacity, 1024)];
+
+    public bool Recording { get; set; } = true;
+
+    public long Errors => Interlocked.Read(ref _errors);
+
+    public void Record(long elapsedTicks)
+    {
+        if (!Recording)
+        {
+            return;
+        }
+        var i = Interlocked.Increment(ref _count) - 1;
+        var ticks = _ticks;
+        if (i < ticks.Length)
+        {
+            ticks[i] = elapsedTicks;
+        }
+    }
+
+    public void Error()
+    {
+        if (Recording)
+        {
+            Interlocked.Increment(ref _errors);
+        }
+    }
+
+    public void Reset()
+    {
+        _count = 0;
+        Interlocked.Exchange(ref _errors, 0);
+    }
+
+    public Stats Summarize(string name, TimeSpan elapsed)
+    {
+        var n = Math.Min(Volatile.Read(ref _count), _ticks.Length);
+        var sorted = _ticks.AsSpan(0, n).ToArray();
+        Array.Sort(sorted);
+        return Stats.From(name, sorted, elapsed, Errors);
+    }
+}
+
+/// <summary>Percentiles (ms) and throughput of one phase.</summary>
+public sealed record Stats(string Name, long Count, long Errors, double Throughput, double P50, double P90, double P99, double Max)
+{
+    /// <summary>CPU time per operation (µs) of the sidecar processes, over the measured window.</summary>
+    public double SidecarCpuUs { get; init; } = double.NaN;
+
+    /// <summary>CPU time per operation (µs) of the benchmark process (load generator, client SDK and app).</summary>
+    public double ClientCpuUs { get; init; } = double.NaN;
+
+    public Stats WithCpu(CpuWindow cpu) => Count == 0 ? this : this with
+    {
+        SidecarCpuUs = cpu.Sidecars.TotalMicroseconds / Count,
+        ClientCpuUs = cpu.Client.TotalMicroseconds / Count,
+    };
+
+    public static double Ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
+
+    public static Stats From(string name, long[] sortedTicks, TimeSpan elapsed, long errors)
+    {
+        double At(double q) => sortedTicks.Length == 0 ? double.NaN : Ms(sortedTicks[Math.Clamp((int)Math.Ceiling(q * sortedTicks.Length) - 1, 0, sortedTicks.Length - 1)]);
+        return new Stats(name, sortedTicks.Length, errors, sortedTicks.Length / elapsed.TotalSeconds,
+            At(0.50), At(0.90), At(0.99), sortedTicks.Length == 0 ? double.NaN : Ms(sortedTicks[^1]));
+    }
+
+    public static Stats Unavailable(string name) => new(name, 0, 0, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN);
+}
+
+/// <summary>
+/// Load generators. Open loop: requests start on a fixed schedule whether or not earlier ones have answered (as wrk2
+/// or a real client population would), so a slow server meets queued requests rather than a politely waiting client.
+/// Closed loop: a fixed number of workers, each sending its next request when the previous one answers (throughput).
+/// </summary>
+public static class Load
+{
+    /// <summary>
+    /// Sends <paramref name="rate"/> requests per second for warm-up plus <paramref name="duration"/>, recording
+    /// only after the warm-up. Latency is measured from each request's actual start; how late the scheduler
+    /// started requests (a loaded machine) is reported separately.
+    /// </summary>
+    public static async Task<(Stats Stats, Stats Lag)> OpenLoopAsync(string name, int rate, TimeSpan warmUp, TimeSpan duration, Func<CancellationToken, Task> call, CpuMeter? cpu = null)
+    {
+        var expected = (int)(rate * duration.TotalSeconds * 1.2) + 1024;
+        var latencies = new LatencyRecorder(expected) { Recording = false };
+        var lags = new LatencyRecorder(expected) { Recording = false };
+        using var stop = new CancellationTokenSource();
+        var token = stop.Token;
+        var inFlight = 0L;
+        var interval = Stopwatch.Frequency / (double)rate;
+        var measuredFrom = 0L;
+        var total = warmUp + duration;
+
+        void Fire(long scheduledAt)
+        {
+            Interlocked.Increment(ref inFlight);
+            _ = Task.Run(async () =>
+            {
+                var start = Stopwatch.GetTimestamp();
+                lags.Record(start - scheduledAt);
+                try
+                {
+                    await call(token);
+                    latencies.Record(Stopwatch.GetTimestamp() - start);
+                }
+                catch (Exception) when (!token.IsCancellationRequested)
+                {
+                    latencies.Error();
+                }
+                catch (OperationCanceledException)
+                {
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref inFlight);
+                }
+            });
+        }
+
+        var scheduler = new Thread(() =>
+        {
+            var begin = Stopwatch.GetTimestamp();
+            var end = begin + (long)(total.TotalSeconds * Stopwatch.Frequency);
+            var warmEnd = begin + (long)(warmUp.TotalSeconds * Stopwatch.Frequency);
+            long sent = 0;
+            var warm = true;
+            while (true)
+            {
+                var now = Stopwatch.GetTimestamp();
+                if (now >= end)
+                {
+                    break;
+                }
+                if (warm && now >= warmEnd)
+                {
+                    warm = false;
+                    cpu?.Start();
+                    latencies.Recording = true;
+                    lags.Recording = true;
+                    measuredFrom = now;
+                }
+                // Every request whose time has come, each stamped with its scheduled time.
+                while (true)
+                {
+                    var due = begin + (long)(sent * interval);
+                    if (due > now)
+                    {
+                        break;
+                    }
+                    Fire(due);
+                    sent++;
+                }
+                var next = begin + (long)(sent * interval);
+                var wait = Stats.Ms(next - Stopwatch.GetTimestamp());
+                // Sleep(1) oversleeps by ~0.1 ms on Linux; the lag is reported, and no core is burnt spinning.
+                if (wait > 0.2)
+                {
+                    Thread.Sleep(1);
+                }
+                else if (wait > 0)
+                {
+                    Thread.Yield();
+                }
+            }
+        })
+        { IsBackground = true, Priority = ThreadPriority.AboveNormal, Name = "open-loop scheduler" };
+        scheduler.Start();
+        await Task.Run(scheduler.Join);
+        latencies.Recording = false;
+        lags.Recording = false;
+        var elapsed = Stopwatch.GetElapsedTime(measuredFrom);
+        cpu?.Stop();
+        // Let the stragglers answer, then cancel what is left.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        while (Interlocked.Read(ref inFlight) > 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+        await stop.CancelAsync();
+        var stats = latencies.Summarize(name, elapsed);
+        return (cpu is null ? stats : stats.WithCpu(cpu.Window), lags.Summarize(name + " (scheduler lag)", elapsed));
+    }
+
+    /// <summary><paramref name="workers"/> concurrent loops calling <paramref name="call"/> (given the worker and iteration) for warm-up plus duration.</summary>
+    public static async Task<Stats> ClosedLoopAsync(string name, int workers, TimeSpan warmUp, TimeSpan duration, Func<int, long, Task> call, CpuMeter? cpu = null)
+    {
+        var latencies = new LatencyRecorder(1 << 21) { Recording = false };
+        var running = true;
+        var tasks = Enumerable.Range(0, workers).Select(w => Task.Run(async () =>
+        {
+            long i = 0;
+            while (Volatile.Read(ref running))
+            {
+                var start = Stopwatch.GetTimestamp();
+                try
+                {
+                    await call(w, i++);
+                    latencies.Record(Stopwatch.GetTimestamp() - start);
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    latencies.Error();
+                    if (latencies.Errors == 1)
+                    {
+                        Console.Error.WriteLine($"  {name}: first error: {ex.GetType().Name}: {ex.Message}");
+                    }
+                }
+            }
+        })).ToArray();
+        await Task.Delay(warmUp);
+        latencies.Reset();
+        cpu?.Start();
+        latencies.Recording = true;
+        var from = Stopwatch.GetTimestamp();
+        await Task.Delay(duration);
+        latencies.Recording = false;
+        var elapsed = Stopwatch.GetElapsedTime(from);
+        cpu?.Stop();
+        Volatile.Write(ref running, false);
+        await Task.WhenAll(tasks);
+        var stats = latencies.Summarize(name, elapsed);
+        return cpu is null ? stats : stats.WithCpu(cpu.Window);
+    }
+}
