@@ -34,7 +34,13 @@ public sealed class ResiliencyEngine
 
     public ResiliencyPolicy ForActor(string actorType) => Build($"actor:{actorType}", r => r.Actors.GetValueOrDefault(actorType));
 
-    private ResiliencyPolicy Build(string target, Func<ResiliencyResource, TargetPolicies?> select)
+    private readonly ConcurrentDictionary<string, ResiliencyPolicy> _policies = new(StringComparer.Ordinal);
+
+    // Resolved once per target: the resources never change while the sidecar runs, and this is on every call's path.
+    private ResiliencyPolicy Build(string target, Func<ResiliencyResource, TargetPolicies?> select) =>
+        _policies.TryGetValue(target, out var policy) ? policy : _policies.GetOrAdd(target, t => Resolve(t, select));
+
+    private ResiliencyPolicy Resolve(string target, Func<ResiliencyResource, TargetPolicies?> select)
     {
         // Later resources override earlier ones field by field, as several Resiliency files merge in daprd.
         TimeSpan? timeout = null;
