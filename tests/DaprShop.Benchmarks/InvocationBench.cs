@@ -1,4 +1,4 @@
-using DaprShop.Sidecar.Tests.Infrastructure;
+using DaprShop.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 

@@ -8,7 +8,7 @@
 //             (a relative path is taken from the repository root)
 using System.Diagnostics;
 using DaprShop.Benchmarks;
-using DaprShop.Sidecar.Tests.Infrastructure;
+using DaprShop.Testing;
 
 var quick = false;
 string? only = null;

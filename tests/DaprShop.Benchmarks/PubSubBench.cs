@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
-using DaprShop.Sidecar.Tests.Infrastructure;
+using DaprShop.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 

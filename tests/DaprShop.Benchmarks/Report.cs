@@ -92,7 +92,7 @@ public sealed class Report
         sb.AppendLine();
         sb.AppendLine(CultureInfo.InvariantCulture, $"- Date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
         sb.AppendLine(CultureInfo.InvariantCulture, $"- Machine: {Machine()}");
-        sb.AppendLine(CultureInfo.InvariantCulture, $"- Run: `dotnet run -c Release --project tests/DaprShop.Benchmarks -- {mode}` (sidecar built in {DaprShop.Sidecar.Tests.Infrastructure.Repo.Configuration})");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"- Run: `dotnet run -c Release --project tests/DaprShop.Benchmarks -- {mode}` (sidecar built in {DaprShop.Testing.Repo.Configuration})");
         sb.AppendLine();
         sb.Append(SummaryTable());
         sb.AppendLine();
@@ -115,7 +115,7 @@ public sealed class Report
     /// </summary>
     public static void WriteSection(string path, string section)
     {
-        var full = Path.GetFullPath(Path.IsPathRooted(path) ? path : Path.Combine(DaprShop.Sidecar.Tests.Infrastructure.Repo.Root, path));
+        var full = Path.GetFullPath(Path.IsPathRooted(path) ? path : Path.Combine(DaprShop.Testing.Repo.Root, path));
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
         string text;
         if (!File.Exists(full))

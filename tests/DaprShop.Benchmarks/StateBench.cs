@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
-using DaprShop.Sidecar.Tests.Infrastructure;
+using DaprShop.Testing;
 
 namespace DaprShop.Benchmarks;
 

@@ -1,4 +1,4 @@
-namespace DaprShop.Sidecar.Tests.Infrastructure;
+namespace DaprShop.Testing;
 
 /// <summary>A temporary folder of Dapr resource files for one test's sidecars.</summary>
 public sealed class ResourcesFolder : IDisposable

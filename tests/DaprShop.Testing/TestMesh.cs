@@ -1,4 +1,4 @@
-namespace DaprShop.Sidecar.Tests.Infrastructure;
+namespace DaprShop.Testing;
 
 /// <summary>A local mesh of its own for one test: the folder where its sidecars find each other.</summary>
 public sealed class TestMesh : IDisposable

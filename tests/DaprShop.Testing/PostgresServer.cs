@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using Npgsql;
+using Xunit;
 
-namespace DaprShop.Sidecar.Tests.Infrastructure;
+namespace DaprShop.Testing;
 
 /// <summary>
 /// A real PostgreSQL server for the tests of one collection: a fresh cluster in a temp folder, trust auth,
@@ -138,10 +139,4 @@ public sealed class PostgresServer : IAsyncLifetime
             throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed with exit code {process.ExitCode}:\n{await stdout}\n{await stderr}");
         }
     }
-}
-
-[CollectionDefinition(Name)]
-public sealed class PostgresCollection : ICollectionFixture<PostgresServer>
-{
-    public const string Name = "PostgreSQL";
 }

@@ -1,4 +1,4 @@
-namespace DaprShop.Sidecar.Tests.Infrastructure;
+namespace DaprShop.Testing;
 
 public static class Eventually
 {

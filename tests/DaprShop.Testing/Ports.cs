@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace DaprShop.Sidecar.Tests.Infrastructure;
+namespace DaprShop.Testing;
 
 public static class Ports
 {

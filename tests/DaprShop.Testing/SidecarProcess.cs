@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Dapr.Client;
 
-namespace DaprShop.Sidecar.Tests.Infrastructure;
+namespace DaprShop.Testing;
 
 /// <summary>
 /// A real sidecar process started with daprd's flags, as Dapr's CLI would start daprd. Its output is kept so a
@@ -149,7 +149,7 @@ public sealed class SidecarProcess : IAsyncDisposable
         return Process.Start(start) ?? throw new InvalidOperationException("could not start the sidecar");
     }
 
-    private async Task WaitHealthyAsync(string path, TimeSpan timeout)
+    public async Task WaitHealthyAsync(string path, TimeSpan timeout)
     {
         using var http = new HttpClient { BaseAddress = HttpEndpoint, Timeout = TimeSpan.FromSeconds(2) };
         var deadline = DateTime.UtcNow + timeout;
