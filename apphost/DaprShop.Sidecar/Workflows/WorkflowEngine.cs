@@ -361,20 +361,25 @@ public sealed class WorkflowEngine : IAsyncDisposable
     public async Task<GetInstanceResponse> WaitForInstanceAsync(string id, bool withInputs, bool completion, CancellationToken ct)
     {
         await ReadyAsync(ct);
-        var instance = _instances.GetOrAdd(id, static i => new InstanceRecord(i));
+        if (!_instances.TryGetValue(id, out var instance))
+        {
+            return new GetInstanceResponse { Exists = false };
+        }
         while (true)
         {
             Task changed;
             await instance.Gate.WaitAsync(ct);
             try
             {
-                if (instance.Metadata is { } m)
+                if (instance.Metadata is not { } m)
                 {
-                    var done = completion ? m.IsTerminal : m.RuntimeStatus != OrchestrationStatus.Pending;
-                    if (done)
-                    {
-                        return await DescribeAsync(instance, withInputs, ct);
-                    }
+                    // No such instance (or it was purged while waited on): the SDK reports "does not exist".
+                    return new GetInstanceResponse { Exists = false };
+                }
+                var done = completion ? m.IsTerminal : m.RuntimeStatus != OrchestrationStatus.Pending;
+                if (done)
+                {
+                    return await DescribeAsync(instance, withInputs, ct);
                 }
                 changed = instance.Changed.Task;
             }
