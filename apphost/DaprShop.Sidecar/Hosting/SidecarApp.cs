@@ -6,6 +6,7 @@ using DaprShop.Sidecar.Resiliency;
 using DaprShop.Sidecar.Resources;
 using DaprShop.Sidecar.Runtime;
 using DaprShop.Sidecar.Tracing;
+using DaprShop.Sidecar.Workflows;
 using Grpc.Reflection;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using OpenTelemetry.Resources;
@@ -43,6 +44,8 @@ public static class SidecarApp
         services.AddSingleton<BindingsApi>();
         services.AddSingleton<SecretsApi>();
         services.AddSingleton<MetadataApi>();
+        services.AddSingleton<WorkItemDispatcher>();
+        services.AddSingleton<WorkflowEngine>();
         services.AddHostedService<SidecarRuntimeHost>();
 
         services.AddHttpClient(AppChannel.ClientName)
@@ -62,7 +65,8 @@ public static class SidecarApp
             o.MaxReceiveMessageSize = options.MaxRequestSizeMb * 1024 * 1024;
             o.EnableDetailedErrors = false;
         });
-        var descriptors = Dapr.Client.Autogen.Grpc.v1.DaprReflection.Descriptor.Services;
+        var descriptors = Dapr.Client.Autogen.Grpc.v1.DaprReflection.Descriptor.Services
+            .Concat(Dapr.DurableTask.Protobuf.OrchestratorServiceReflection.Descriptor.Services).ToList();
         services.AddSingleton(new ReflectionServiceImpl(descriptors));
         services.AddSingleton(new ReflectionV1ServiceImpl(descriptors));
 
@@ -71,11 +75,14 @@ public static class SidecarApp
 
         // Components load before the ports open, as in daprd: a bad component stops the sidecar here.
         await app.Services.GetRequiredService<ComponentHost>().StartAsync(CancellationToken.None);
+        // The workflow engine loads and resumes its instances in the background; its API waits for that.
+        _ = app.Services.GetRequiredService<WorkflowEngine>().StartAsync(app.Lifetime.ApplicationStopping);
 
         app.UsePortGuard(options, resources);
         app.UseDaprApiToken(options);
         app.UseDaprErrors();
         app.MapGrpcService<DaprGrpcService>();
+        app.MapGrpcService<TaskHubGrpcService>();
         app.MapGrpcService<ReflectionServiceImpl>();
         app.MapGrpcService<ReflectionV1ServiceImpl>();
         app.MapDaprHttpApi();

@@ -1,0 +1,235 @@
+using Dapr.Workflow;
+using FluentAssertions;
+using Grpc.Core;
+
+namespace DaprShop.Sidecar.Tests.Workflows;
+
+/// <summary>Dapr.Workflow 1.18.7's worker and client against the real sidecar process (in-memory actor state store).</summary>
+public sealed class WorkflowTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+    private WorkflowHost _host = null!;
+
+    public async Task InitializeAsync() => _host = await WorkflowHost.StartAsync();
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    private DaprWorkflowClient Client => _host.Client;
+
+    private async Task<WorkflowState> RunAsync(string workflow, object? input, string? id = null)
+    {
+        id = await Client.ScheduleNewWorkflowAsync(workflow, id, input);
+        using var cts = new CancellationTokenSource(Timeout);
+        return await Client.WaitForWorkflowCompletionAsync(id, cancellation: cts.Token);
+    }
+
+    [Fact]
+    public async Task Chained_activities_run_in_order_and_the_caller_reads_the_output()
+    {
+        var state = await RunAsync(nameof(ChainWorkflow), "start", "chain-1");
+
+        state.RuntimeStatus.Should().Be(WorkflowRuntimeStatus.Completed);
+        state.ReadOutputAs<string>().Should().Be("start-a-b-c");
+        state.ReadInputAs<string>().Should().Be("start");
+        _host.Log.Count("concat:chain-1").Should().Be(3, "each activity ran exactly once");
+    }
+
+    [Fact]
+    public async Task An_activity_with_a_retry_policy_is_retried_on_durable_timers_until_it_succeeds()
+    {
+        var state = await RunAsync(nameof(RetryWorkflow), "retry-key", "retry-1");
+
+        state.RuntimeStatus.Should().Be(WorkflowRuntimeStatus.Completed);
+        state.ReadOutputAs<string>().Should().Be("succeeded on attempt 3");
+        _host.Log.Count("flaky:retry-key").Should().Be(3);
+        var history = await Client.GetInstanceHistoryAsync("retry-1");
+        history.Count(e => e.EventType == Dapr.Workflow.Client.WorkflowHistoryEventType.TimerCreated).Should().Be(2, "the SDK waits on a timer before each retry");
+    }
+
+    [Fact]
+    public async Task A_durable_timer_fires_after_its_delay()
+    {
+        var started = DateTime.UtcNow;
+        var state = await RunAsync(nameof(TimerWorkflow), 2, "timer-1");
+
+        state.RuntimeStatus.Should().Be(WorkflowRuntimeStatus.Completed);
+        (DateTime.UtcNow - started).Should().BeGreaterThanOrEqualTo(TimeSpan.FromSeconds(2));
+        state.ReadOutputAs<double>().Should().BeGreaterThanOrEqualTo(2, "the workflow clock moved on by the timer's delay");
+    }
+
+    [Fact]
+    public async Task An_external_event_raised_before_the_workflow_waits_for_it_is_buffered_and_delivered()
+    {
+        // Raised before the worker even ran the first turn.
+        await Client.ScheduleNewWorkflowAsync(nameof(EventWorkflow), "event-1", "order");
+        await Client.RaiseEventAsync("event-1", "approval", "yes");
+        using var cts = new CancellationTokenSource(Timeout);
+        var state = await Client.WaitForWorkflowCompletionAsync("event-1", cancellation: cts.Token);
+
+        state.ReadOutputAs<string>().Should().Be("order:yes");
+    }
+
+    [Fact]
+    public async Task An_external_event_raised_while_the_workflow_waits_completes_it()
+    {
+        await Client.ScheduleNewWorkflowAsync(nameof(EventWorkflow), "event-2", "order");
+        await Client.WaitForWorkflowStartAsync("event-2");
+        await Task.Delay(500);
+        (await Client.GetWorkflowStateAsync("event-2"))!.RuntimeStatus.Should().Be(WorkflowRuntimeStatus.Running, "it waits without a timeout");
+
+        await Client.RaiseEventAsync("event-2", "approval", "granted");
+        using var cts = new CancellationTokenSource(Timeout);
+        var state = await Client.WaitForWorkflowCompletionAsync("event-2", cancellation: cts.Token);
+
+        state.ReadOutputAs<string>().Should().Be("order:granted");
+    }
+
+    [Fact]
+    public async Task Waiting_for_an_event_with_a_timeout_ends_with_the_timeout_when_no_event_comes()
+    {
+        var timedOut = await RunAsync(nameof(EventWithTimeoutWorkflow), 1, "timeout-1");
+        timedOut.ReadOutputAs<string>().Should().Be("timed out");
+
+        await Client.ScheduleNewWorkflowAsync(nameof(EventWithTimeoutWorkflow), "timeout-2", 30);
+        await Client.RaiseEventAsync("timeout-2", "approval", "in time");
+        using var cts = new CancellationTokenSource(Timeout);
+        var received = await Client.WaitForWorkflowCompletionAsync("timeout-2", cancellation: cts.Token);
+        received.ReadOutputAs<string>().Should().Be("received in time");
+    }
+
+    [Fact]
+    public async Task A_child_workflow_runs_and_its_result_reaches_the_parent()
+    {
+        var state = await RunAsync(nameof(ParentWorkflow), "x", "parent-1");
+
+        state.RuntimeStatus.Should().Be(WorkflowRuntimeStatus.Completed);
+        state.ReadOutputAs<string>().Should().Be("parent(child(x+1))");
+        var history = await Client.GetInstanceHistoryAsync("parent-1");
+        history.Should().Contain(e => e.EventType == Dapr.Workflow.Client.WorkflowHistoryEventType.SubOrchestrationInstanceCreated);
+        history.Should().Contain(e => e.EventType == Dapr.Workflow.Client.WorkflowHistoryEventType.SubOrchestrationInstanceCompleted);
+    }
+
+    [Fact]
+    public async Task A_fan_out_of_100_activities_fans_in_every_result()
+    {
+        var state = await RunAsync(nameof(FanOutWorkflow), 100, "fan-1");
+
+        state.RuntimeStatus.Should().Be(WorkflowRuntimeStatus.Completed);
+        state.ReadOutputAs<int>().Should().Be(Enumerable.Range(1, 100).Sum(i => i * i));
+    }
+
+    [Fact]
+    public async Task Continue_as_new_restarts_with_the_new_input_and_keeps_an_event_that_arrived_meanwhile()
+    {
+        await Client.ScheduleNewWorkflowAsync(nameof(CounterWorkflow), "counter-1", new[] { 0, 5 });
+        await Client.RaiseEventAsync("counter-1", "finish", "kept");
+        using var cts = new CancellationTokenSource(Timeout);
+        var state = await Client.WaitForWorkflowCompletionAsync("counter-1", cancellation: cts.Token);
+
+        state.RuntimeStatus.Should().Be(WorkflowRuntimeStatus.Completed);
+        state.ReadOutputAs<string>().Should().Be("5:kept");
+        state.ReadInputAs<int[]>().Should().Equal(5, 5);
+        var history = await Client.GetInstanceHistoryAsync("counter-1");
+        history.Should().ContainSingle(e => e.EventType == Dapr.Workflow.Client.WorkflowHistoryEventType.ExecutionStarted, "the history starts over");
+    }
+
+    [Fact]
+    public async Task A_failing_activity_fails_the_workflow_and_the_caller_sees_the_failure_details()
+    {
+        var state = await RunAsync(nameof(FailingWorkflow), "payload", "fail-1");
+
+        state.RuntimeStatus.Should().Be(WorkflowRuntimeStatus.Failed);
+        state.FailureDetails.Should().NotBeNull();
+        state.FailureDetails!.ErrorMessage.Should().Contain("boom: payload");
+        state.FailureDetails.ErrorType.Should().NotBeNullOrEmpty();
+    }
+
+    [Fact]
+    public async Task Suspend_holds_a_workflow_and_resume_lets_it_finish()
+    {
+        await Client.ScheduleNewWorkflowAsync(nameof(EventWorkflow), "suspend-1", "s");
+        await Client.WaitForWorkflowStartAsync("suspend-1");
+        await Client.SuspendWorkflowAsync("suspend-1", "hold on");
+        (await Client.GetWorkflowStateAsync("suspend-1"))!.RuntimeStatus.Should().Be(WorkflowRuntimeStatus.Suspended);
+
+        await Client.RaiseEventAsync("suspend-1", "approval", "while suspended");
+        await Task.Delay(1000);
+        (await Client.GetWorkflowStateAsync("suspend-1"))!.RuntimeStatus.Should().Be(WorkflowRuntimeStatus.Suspended, "events wait while suspended");
+
+        await Client.ResumeWorkflowAsync("suspend-1", "go on");
+        using var cts = new CancellationTokenSource(Timeout);
+        var state = await Client.WaitForWorkflowCompletionAsync("suspend-1", cancellation: cts.Token);
+        state.RuntimeStatus.Should().Be(WorkflowRuntimeStatus.Completed);
+        state.ReadOutputAs<string>().Should().Be("s:while suspended");
+    }
+
+    [Fact]
+    public async Task Terminate_ends_a_running_workflow_and_purge_deletes_it()
+    {
+        await Client.ScheduleNewWorkflowAsync(nameof(EventWorkflow), "term-1", "t");
+        await Client.WaitForWorkflowStartAsync("term-1");
+
+        (await Client.PurgeInstanceAsync("term-1").Invoking(t => t).Should().ThrowAsync<RpcException>()).Which.Status.Detail.Should().Contain("not in a completed state");
+
+        await Client.TerminateWorkflowAsync("term-1", "stopped by test");
+        using var cts = new CancellationTokenSource(Timeout);
+        var state = await Client.WaitForWorkflowCompletionAsync("term-1", cancellation: cts.Token);
+        state.RuntimeStatus.Should().Be(WorkflowRuntimeStatus.Terminated);
+        state.ReadOutputAs<string>().Should().Be("stopped by test");
+
+        (await Client.PurgeInstanceAsync("term-1")).Should().BeTrue();
+        (await Client.GetWorkflowStateAsync("term-1")).Exists.Should().BeFalse();
+        (await Client.PurgeInstanceAsync("term-1")).Should().BeFalse("nothing is left to purge");
+    }
+
+    [Fact]
+    public async Task Starting_a_running_id_again_is_refused_as_daprd_refuses_it_and_a_finished_id_may_start_again()
+    {
+        await Client.ScheduleNewWorkflowAsync(nameof(EventWorkflow), "dup-1", "first");
+        await Client.WaitForWorkflowStartAsync("dup-1");
+
+        var refused = await Client.Invoking(c => c.ScheduleNewWorkflowAsync(nameof(EventWorkflow), "dup-1", "second")).Should().ThrowAsync<RpcException>();
+        refused.Which.StatusCode.Should().Be(StatusCode.Unknown);
+        refused.Which.Status.Detail.Should().Be("an active workflow with ID 'dup-1' already exists");
+
+        await Client.RaiseEventAsync("dup-1", "approval", "one");
+        using var cts = new CancellationTokenSource(Timeout);
+        (await Client.WaitForWorkflowCompletionAsync("dup-1", cancellation: cts.Token)).ReadOutputAs<string>().Should().Be("first:one");
+
+        await Client.ScheduleNewWorkflowAsync(nameof(EventWorkflow), "dup-1", "again");
+        await Client.RaiseEventAsync("dup-1", "approval", "two");
+        var again = await Client.WaitForWorkflowCompletionAsync("dup-1", cancellation: cts.Token);
+        again.ReadOutputAs<string>().Should().Be("again:two");
+        var history = await Client.GetInstanceHistoryAsync("dup-1");
+        history.Should().ContainSingle(e => e.EventType == Dapr.Workflow.Client.WorkflowHistoryEventType.ExecutionStarted, "the earlier run's history is gone");
+    }
+
+    [Fact]
+    public async Task Listing_instance_ids_pages_through_every_instance()
+    {
+        foreach (var i in Enumerable.Range(0, 5))
+        {
+            await RunAsync(nameof(SingleActivityWorkflow), i, $"list-{i}");
+        }
+
+        var first = await Client.ListInstanceIdsAsync(pageSize: 3);
+        first.InstanceIds.Should().HaveCount(3);
+        first.ContinuationToken.Should().NotBeNull();
+        var second = await Client.ListInstanceIdsAsync(first.ContinuationToken, pageSize: 3);
+        first.InstanceIds.Concat(second.InstanceIds).Should().BeEquivalentTo(Enumerable.Range(0, 5).Select(i => $"list-{i}"));
+        second.ContinuationToken.Should().BeNull();
+    }
+
+    [Fact]
+    public async Task A_thousand_concurrent_instances_all_complete()
+    {
+        var ids = Enumerable.Range(0, 1000).Select(i => $"many-{i}").ToList();
+        await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = 50 }, async (id, ct) =>
+            await Client.ScheduleNewWorkflowAsync(nameof(SingleActivityWorkflow), id, 7));
+
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        var states = await Task.WhenAll(ids.Select(id => Client.WaitForWorkflowCompletionAsync(id, cancellation: cts.Token)));
+
+        states.Should().OnlyContain(s => s.RuntimeStatus == WorkflowRuntimeStatus.Completed && s.ReadOutputAs<int>() == 49);
+    }
+}
