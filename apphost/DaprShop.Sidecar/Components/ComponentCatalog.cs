@@ -17,6 +17,8 @@ public static class ComponentCatalog
     private static readonly Dictionary<string, (string[] Versions, Factory Create)> Types = new(StringComparer.Ordinal)
     {
         ["state.in-memory"] = (["v1"], (c, _) => new InMemoryStateStore(c)),
+        ["state.sqlite"] = (["v1"], (c, _) => new SqliteStateStore(c)),
+        ["state.postgresql"] = (["v1"], (c, _) => new PostgresStateStore(c)),
         ["pubsub.in-memory"] = (["v1"], (c, s) => new InMemoryPubSub(c, s.GetRequiredService<MeshBroker>())),
         ["bindings.cron"] = (["v1"], (c, _) => new CronBinding(c)),
         ["bindings.http"] = (["v1"], (c, s) => new HttpOutputBinding(c, s.GetRequiredService<IHttpClientFactory>())),

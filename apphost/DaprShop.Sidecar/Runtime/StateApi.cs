@@ -92,7 +92,7 @@ public sealed class StateApi(ComponentHost components, SidecarOptions options, R
                 failures.Add((item.Key, ex));
             }
         }
-        ThrowFor(failures, "ERR_STATE_SAVE", DaprErrors.StateSave);
+        ThrowFor(failures, items.Count, "ERR_STATE_SAVE", DaprErrors.StateSave);
     }
 
     public Task DeleteAsync(string storeName, string key, string? etag, string? concurrency, IReadOnlyDictionary<string, string> metadata, CancellationToken ct) =>
@@ -114,7 +114,7 @@ public sealed class StateApi(ComponentHost components, SidecarOptions options, R
                 failures.Add((item.Key, ex));
             }
         }
-        ThrowFor(failures, "ERR_STATE_DELETE", ex => DaprErrors.StateDelete(string.Join(",", failures.Select(f => f.Key)), ex));
+        ThrowFor(failures, items.Count, "ERR_STATE_DELETE", ex => DaprErrors.StateDelete(string.Join(",", failures.Select(f => f.Key)), ex));
     }
 
     public async Task TransactAsync(string storeName, IReadOnlyList<TransactionInput> operations, IReadOnlyDictionary<string, string> metadata, CancellationToken ct)
@@ -240,7 +240,8 @@ public sealed class StateApi(ComponentHost components, SidecarOptions options, R
 
     private static bool IsRetriable(Exception ex) => ex is not (ETagMismatchException or ETagInvalidException or DaprApiException);
 
-    private static void ThrowFor(List<(string Key, Exception Error)> failures, string code, Func<Exception, DaprApiException> otherwise)
+    /// <summary>A bulk request's error names the keys that failed (as daprd's bulk store does); a single item's does not.</summary>
+    private static void ThrowFor(List<(string Key, Exception Error)> failures, int total, string code, Func<Exception, DaprApiException> otherwise)
     {
         if (failures.Count == 0)
         {
@@ -251,7 +252,7 @@ public sealed class StateApi(ComponentHost components, SidecarOptions options, R
         {
             throw api;
         }
-        var message = failures.Count == 1
+        var message = total == 1
             ? first.Message
             : string.Join("; ", failures.Select(f => $"{f.Key}: {f.Error.Message}"));
         if (failures.Any(f => f.Error is ETagMismatchException))
