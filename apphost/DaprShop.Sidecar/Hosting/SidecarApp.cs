@@ -42,6 +42,10 @@ public static class SidecarApp
         services.AddSingleton<BindingsApi>();
         services.AddSingleton<SecretsApi>();
         services.AddSingleton<MetadataApi>();
+        services.AddSingleton<Runtime.Actors.ActorPlacement>();
+        services.AddSingleton<Runtime.Actors.ActorRuntime>();
+        services.AddSingleton<Runtime.Actors.ActorStateApi>();
+        services.AddSingleton<Runtime.Actors.ActorReminders>();
         services.AddHostedService<SidecarRuntimeHost>();
 
         services.AddHttpClient(AppChannel.ClientName)
@@ -78,6 +82,7 @@ public static class SidecarApp
         app.MapGrpcService<ReflectionServiceImpl>();
         app.MapGrpcService<ReflectionV1ServiceImpl>();
         app.MapDaprHttpApi();
+        app.MapActorApi();
         app.MapFallback(async (HttpContext context, InvocationApi invocation) =>
         {
             if (!await Invoke.TryHeaderFormAsync(context, invocation))

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using DaprShop.Sidecar.Mesh;
 using DaprShop.Sidecar.Runtime;
+using DaprShop.Sidecar.Runtime.Actors;
 
 namespace DaprShop.Sidecar.Hosting;
 
@@ -15,6 +16,8 @@ public sealed class SidecarRuntimeHost(
     AppChannel app,
     Subscriptions subscriptions,
     BindingsApi bindings,
+    ActorRuntime actors,
+    ActorReminders reminders,
     SidecarState state,
     IHostApplicationLifetime lifetime,
     ILogger<SidecarRuntimeHost> logger) : BackgroundService
@@ -34,6 +37,8 @@ public sealed class SidecarRuntimeHost(
             logger.LogInformation("The app is listening on port {Port}", options.AppPort);
         }
         app.IsReady = true;
+        // Actors: read the app's /dapr/config, announce the hosted types (placement), load their reminders.
+        await actors.StartAsync(stoppingToken);
         await subscriptions.StartAsync(stoppingToken);
         await bindings.StartInputBindingsAsync(stoppingToken);
         state.Ready = true;
@@ -83,6 +88,9 @@ public sealed class SidecarRuntimeHost(
     {
         state.Ready = false;
         mesh.Unregister();
+        await reminders.DisposeAsync();
+        await actors.DeactivateAllAsync(TimeSpan.FromSeconds(5));
+        await actors.DisposeAsync();
         await subscriptions.DisposeAsync();
         await base.StopAsync(cancellationToken);
         await components.DisposeAsync();

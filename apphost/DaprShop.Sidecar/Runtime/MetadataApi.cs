@@ -42,7 +42,7 @@ public sealed class MetadataApi(SidecarOptions options, ComponentHost components
                 options.EnableAppHealthCheck
                     ? new AppHealth(options.AppHealthCheckPath, Durations.ToGoString(options.AppHealthProbeInterval), Durations.ToGoString(options.AppHealthProbeTimeout), options.AppHealthThreshold)
                     : null),
-            new ActorRuntime(state.ActorRuntimeStatus, state.ActorHostReady));
+            new ActorRuntimeMetadata(state.ActorRuntimeStatus, state.ActorHostReady));
     }
 
     private static IEnumerable<RuleMetadata> DefaultRule(string? path) => path is null ? [] : [new RuleMetadata("", path)];
@@ -56,7 +56,7 @@ public sealed record MetadataResponse(
     [property: JsonPropertyName("extended")] IReadOnlyDictionary<string, string> Extended,
     [property: JsonPropertyName("subscriptions")] IReadOnlyList<SubscriptionMetadata> Subscriptions,
     [property: JsonPropertyName("appConnectionProperties")] AppConnection AppConnectionProperties,
-    [property: JsonPropertyName("actorRuntime")] ActorRuntime ActorRuntime);
+    [property: JsonPropertyName("actorRuntime")] ActorRuntimeMetadata ActorRuntime);
 
 public sealed record ComponentMetadata(
     [property: JsonPropertyName("name")] string Name,
@@ -89,6 +89,6 @@ public sealed record AppHealth(
     [property: JsonPropertyName("healthProbeTimeout")] string HealthProbeTimeout,
     [property: JsonPropertyName("healthThreshold")] int HealthThreshold);
 
-public sealed record ActorRuntime(
+public sealed record ActorRuntimeMetadata(
     [property: JsonPropertyName("runtimeStatus")] string RuntimeStatus,
     [property: JsonPropertyName("hostReady")] bool HostReady);
