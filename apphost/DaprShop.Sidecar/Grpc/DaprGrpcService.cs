@@ -191,6 +191,7 @@ public class DaprGrpcService(StateApi state, PubSubApi pubsub, BindingsApi bindi
                 HostReady = m.ActorRuntime.HostReady,
             },
         };
+        response.ActorRuntime.ActiveActors.AddRange(m.ActorRuntime.ActiveActors.Select(a => new ActiveActorsCount { Type = a.Type, Count = a.Count }));
         if (m.AppConnectionProperties.Health is { } health)
         {
             response.AppConnectionProperties.Health = new AppConnectionHealthProperties

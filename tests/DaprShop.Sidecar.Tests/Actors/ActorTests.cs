@@ -30,6 +30,10 @@ public sealed class ActorTests
         (await ActorApp.Counter(caller.HttpPort, "basket-2").IncrementSlowly()).Should().Be(1, "each actor id has its own state");
 
         host.Probe.Calls.Should().Be(4);
+        using var metadata = JsonDocument.Parse(await host.Sidecar.CreateHttpClient().GetStringAsync("/v1.0/metadata"));
+        var runtime = metadata.RootElement.GetProperty("actorRuntime");
+        runtime.GetProperty("runtimeStatus").GetString().Should().Be("RUNNING");
+        runtime.GetProperty("activeActors").EnumerateArray().Should().ContainSingle(a => a.GetProperty("type").GetString() == "CounterActor" && a.GetProperty("count").GetInt32() == 2);
         host.App.RequestsTo("/actors/CounterActor/basket-1/method/IncrementSlowly").Should().HaveCount(2)
             .And.OnlyContain(r => r.Method == "PUT", "the sidecar calls the app with PUT");
     }

@@ -15,7 +15,19 @@ public sealed record ActorPeriod(string Value, int Years, int Months, int Days, 
 
     public bool IsPeriodic => Years != 0 || Months != 0 || Days != 0 || Duration > TimeSpan.Zero;
 
-    public DateTimeOffset Following(DateTimeOffset t) => t.AddYears(Years).AddMonths(Months).AddDays(Days).Add(Duration);
+    public DateTimeOffset Following(DateTimeOffset t) => AddDate(t, Years, Months, Days).Add(Duration);
+
+    /// <summary>Go's <c>time.AddDate</c>: the day overflows into the next month (Jan 31 + 1 month = Mar 3), unlike .NET's clamping.</summary>
+    public static DateTimeOffset AddDate(DateTimeOffset t, int years, int months, int days)
+    {
+        if (years == 0 && months == 0)
+        {
+            return t.AddDays(days);
+        }
+        var totalMonths = (t.Year + years) * 12 + (t.Month - 1) + months;
+        var firstOfMonth = new DateTimeOffset(totalMonths / 12, totalMonths % 12 + 1, 1, t.Hour, t.Minute, t.Second, t.Offset).AddTicks(t.Ticks % TimeSpan.TicksPerSecond);
+        return firstOfMonth.AddDays(t.Day - 1 + days);
+    }
 
     public override string ToString() => Value;
 }
@@ -87,7 +99,7 @@ public static partial class ActorTimes
         {
             throw new FormatException($"repetitions are not allowed here: \"{value}\"");
         }
-        return from.AddYears(y).AddMonths(mo).AddDays(d).Add(span);
+        return ActorPeriod.AddDate(from, y, mo, d).Add(span);
     }
 
     /// <summary>Seconds precision, as daprd keeps reminder times (RFC 3339 without fractions).</summary>
