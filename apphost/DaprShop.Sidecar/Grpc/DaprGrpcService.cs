@@ -15,7 +15,8 @@ namespace DaprShop.Sidecar.Grpc;
 /// to the core shared with the HTTP API. Methods not bound here answer Unimplemented, which the SDKs expect.
 /// </summary>
 [BindServiceMethod(typeof(DaprGrpcService), nameof(BindService))]
-public class DaprGrpcService(StateApi state, PubSubApi pubsub, BindingsApi bindings, SecretsApi secrets, MetadataApi metadata, InvocationApi invocation, SidecarState sidecar)
+public class DaprGrpcService(StateApi state, PubSubApi pubsub, BindingsApi bindings, SecretsApi secrets, MetadataApi metadata, InvocationApi invocation, SidecarState sidecar,
+    Runtime.Actors.ActorRuntime actors, Runtime.Actors.ActorStateApi actorState, Runtime.Actors.ActorReminders reminders)
 {
     public const string ServiceName = "dapr.proto.runtime.v1.Dapr";
 
@@ -39,6 +40,14 @@ public class DaprGrpcService(StateApi state, PubSubApi pubsub, BindingsApi bindi
         Add<SetMetadataRequest, Empty>(binder, nameof(SetMetadata), SetMetadataRequest.Parser, service is null ? null : service.SetMetadata);
         Add<ShutdownRequest, Empty>(binder, nameof(Shutdown), ShutdownRequest.Parser, service is null ? null : service.Shutdown);
         Add<InvokeServiceRequest, InvokeResponse>(binder, nameof(InvokeService), InvokeServiceRequest.Parser, service is null ? null : service.InvokeService);
+        Add<InvokeActorRequest, InvokeActorResponse>(binder, nameof(InvokeActor), InvokeActorRequest.Parser, service is null ? null : service.InvokeActor);
+        Add<GetActorStateRequest, GetActorStateResponse>(binder, nameof(GetActorState), GetActorStateRequest.Parser, service is null ? null : service.GetActorState);
+        Add<ExecuteActorStateTransactionRequest, Empty>(binder, nameof(ExecuteActorStateTransaction), ExecuteActorStateTransactionRequest.Parser, service is null ? null : service.ExecuteActorStateTransaction);
+        Add<RegisterActorTimerRequest, Empty>(binder, nameof(RegisterActorTimer), RegisterActorTimerRequest.Parser, service is null ? null : service.RegisterActorTimer);
+        Add<UnregisterActorTimerRequest, Empty>(binder, nameof(UnregisterActorTimer), UnregisterActorTimerRequest.Parser, service is null ? null : service.UnregisterActorTimer);
+        Add<RegisterActorReminderRequest, Empty>(binder, nameof(RegisterActorReminder), RegisterActorReminderRequest.Parser, service is null ? null : service.RegisterActorReminder);
+        Add<UnregisterActorReminderRequest, Empty>(binder, nameof(UnregisterActorReminder), UnregisterActorReminderRequest.Parser, service is null ? null : service.UnregisterActorReminder);
+        Add<GetActorReminderRequest, GetActorReminderResponse>(binder, nameof(GetActorReminder), GetActorReminderRequest.Parser, service is null ? null : service.GetActorReminder);
     }
 
     private static void Add<TRequest, TResponse>(ServiceBinderBase binder, string name, MessageParser<TRequest> parser, UnaryServerMethod<TRequest, TResponse>? handler)
@@ -182,6 +191,7 @@ public class DaprGrpcService(StateApi state, PubSubApi pubsub, BindingsApi bindi
                 HostReady = m.ActorRuntime.HostReady,
             },
         };
+        response.ActorRuntime.ActiveActors.AddRange(m.ActorRuntime.ActiveActors.Select(a => new ActiveActorsCount { Type = a.Type, Count = a.Count }));
         if (m.AppConnectionProperties.Health is { } health)
         {
             response.AppConnectionProperties.Health = new AppConnectionHealthProperties
@@ -263,6 +273,82 @@ public class DaprGrpcService(StateApi state, PubSubApi pubsub, BindingsApi bindi
             ContentType = response.Content.Headers.ContentType?.ToString() ?? "",
         };
     });
+
+    // ---------------------------------------------------------------- actors
+
+    public virtual Task<InvokeActorResponse> InvokeActor(InvokeActorRequest request, ServerCallContext context) => Run(async () =>
+    {
+        var headers = request.Metadata.Select(m => new KeyValuePair<string, string[]>(m.Key, [m.Value])).ToList();
+        var call = new Runtime.Actors.ActorCall(request.ActorType, request.ActorId, request.Method, headers, request.Data.ToByteArray(), "application/json");
+        var response = await actors.InvokeAsync(call, context.CancellationToken);
+        if (response.HasHeader(Runtime.Actors.ActorHeaders.ErrorResponse))
+        {
+            throw new RpcException(new Status(StatusCode.Internal, System.Text.Encoding.UTF8.GetString(response.Body)));
+        }
+        return new InvokeActorResponse { Data = ByteString.CopyFrom(response.Body) };
+    });
+
+    public virtual Task<GetActorStateResponse> GetActorState(GetActorStateRequest request, ServerCallContext context) => Run(async () =>
+    {
+        var result = await actorState.GetAsync(request.ActorType, request.ActorId, request.Key, context.CancellationToken);
+        var response = new GetActorStateResponse();
+        if (result is not null)
+        {
+            response.Data = ByteString.CopyFrom(result.Value);
+            response.Metadata.Add(Map(result.Metadata));
+        }
+        return response;
+    });
+
+    public virtual Task<Empty> ExecuteActorStateTransaction(ExecuteActorStateTransactionRequest request, ServerCallContext context) => Run(async () =>
+    {
+        var ops = request.Operations.Select(o => new Runtime.Actors.ActorStateOperation(
+            o.OperationType, o.Key, o.Value?.Value.ToByteArray(), new Dictionary<string, string>(o.Metadata))).ToList();
+        await actorState.TransactAsync(request.ActorType, request.ActorId, ops, context.CancellationToken);
+        return new Empty();
+    });
+
+    public virtual Task<Empty> RegisterActorTimer(RegisterActorTimerRequest request, ServerCallContext context) => Run(() =>
+    {
+        actors.CreateTimer(request.ActorType, request.ActorId, request.Name, new Runtime.Actors.ActorTimerRequest(
+            request.DueTime, request.Period, request.Ttl, request.Callback, BytesAsJson(request.Data)));
+        return Task.FromResult(new Empty());
+    });
+
+    public virtual Task<Empty> UnregisterActorTimer(UnregisterActorTimerRequest request, ServerCallContext context) => Run(() =>
+    {
+        actors.DeleteTimer(request.ActorType, request.ActorId, request.Name);
+        return Task.FromResult(new Empty());
+    });
+
+    public virtual Task<Empty> RegisterActorReminder(RegisterActorReminderRequest request, ServerCallContext context) => Run(async () =>
+    {
+        await reminders.CreateAsync(request.ActorType, request.ActorId, request.Name, new Runtime.Actors.ActorReminderRequest(
+            request.DueTime, request.Period, request.Ttl, BytesAsJson(request.Data)), context.CancellationToken);
+        return new Empty();
+    });
+
+    public virtual Task<Empty> UnregisterActorReminder(UnregisterActorReminderRequest request, ServerCallContext context) => Run(async () =>
+    {
+        await reminders.DeleteAsync(request.ActorType, request.ActorId, request.Name, context.CancellationToken);
+        return new Empty();
+    });
+
+    public virtual Task<GetActorReminderResponse> GetActorReminder(GetActorReminderRequest request, ServerCallContext context) => Run(async () =>
+    {
+        var reminder = await reminders.GetAsync(request.ActorType, request.ActorId, request.Name, context.CancellationToken)
+            ?? throw new DaprApiException(404, StatusCode.NotFound, "ERR_ACTOR_REMINDER_GET", $"error getting actor reminder: reminder {request.Name} not found");
+        var response = new GetActorReminderResponse { ActorType = reminder.ActorType, ActorId = reminder.ActorId, DueTime = reminder.DueTime, Period = reminder.Period };
+        if (reminder.Data is not null)
+        {
+            response.Data = new Any { Value = ByteString.CopyFromUtf8(reminder.Data) };
+        }
+        return response;
+    });
+
+    /// <summary>gRPC carries reminder and timer data as bytes; daprd stores them JSON-encoded (a base64 string), as the HTTP API does.</summary>
+    private static System.Text.Json.JsonElement? BytesAsJson(ByteString data) =>
+        data.IsEmpty ? null : System.Text.Json.JsonSerializer.SerializeToElement(data.ToBase64());
 
     private static Dictionary<string, string> Map(IReadOnlyDictionary<string, string> source) => new(source);
 

@@ -46,6 +46,10 @@ public static class SidecarApp
         services.AddSingleton<MetadataApi>();
         services.AddSingleton<WorkItemDispatcher>();
         services.AddSingleton<WorkflowEngine>();
+        services.AddSingleton<Runtime.Actors.ActorPlacement>();
+        services.AddSingleton<Runtime.Actors.ActorRuntime>();
+        services.AddSingleton<Runtime.Actors.ActorStateApi>();
+        services.AddSingleton<Runtime.Actors.ActorReminders>();
         services.AddHostedService<SidecarRuntimeHost>();
 
         services.AddHttpClient(AppChannel.ClientName)
@@ -86,6 +90,7 @@ public static class SidecarApp
         app.MapGrpcService<ReflectionServiceImpl>();
         app.MapGrpcService<ReflectionV1ServiceImpl>();
         app.MapDaprHttpApi();
+        app.MapActorApi();
         app.MapFallback(async (HttpContext context, InvocationApi invocation) =>
         {
             if (!await Invoke.TryHeaderFormAsync(context, invocation))

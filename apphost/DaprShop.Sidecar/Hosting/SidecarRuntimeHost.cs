@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using DaprShop.Sidecar.Mesh;
 using DaprShop.Sidecar.Runtime;
+using DaprShop.Sidecar.Runtime.Actors;
 
 namespace DaprShop.Sidecar.Hosting;
 
@@ -16,6 +17,8 @@ public sealed class SidecarRuntimeHost(
     Subscriptions subscriptions,
     BindingsApi bindings,
     AppHealthMonitor health,
+    ActorRuntime actors,
+    ActorReminders reminders,
     SidecarState state,
     IHostApplicationLifetime lifetime,
     ILogger<SidecarRuntimeHost> logger) : BackgroundService
@@ -36,6 +39,8 @@ public sealed class SidecarRuntimeHost(
         }
         app.IsReady = true;
         _ = Task.Run(() => health.RunAsync(stoppingToken), stoppingToken);
+        // Actors: read the app's /dapr/config, announce the hosted types (placement), load their reminders.
+        await actors.StartAsync(stoppingToken);
         await subscriptions.StartAsync(stoppingToken);
         await bindings.StartInputBindingsAsync(stoppingToken);
         state.Ready = true;
@@ -85,6 +90,9 @@ public sealed class SidecarRuntimeHost(
     {
         state.Ready = false;
         mesh.Unregister();
+        await reminders.DisposeAsync();
+        await actors.DeactivateAllAsync(TimeSpan.FromSeconds(5));
+        await actors.DisposeAsync();
         await subscriptions.DisposeAsync();
         await base.StopAsync(cancellationToken);
         await components.DisposeAsync();

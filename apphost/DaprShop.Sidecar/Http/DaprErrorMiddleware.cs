@@ -13,6 +13,11 @@ public static class DaprErrorMiddleware
         }
         catch (DaprApiException ex) when (!context.Response.HasStarted)
         {
+            if (HttpApi.IsInternalPath(context.Request.Path))
+            {
+                // Lets the calling sidecar tell the host sidecar's own errors from the app's answers.
+                context.Response.Headers["dapr-error-code"] = ex.ErrorCode;
+            }
             await HttpApi.Error(ex).ExecuteAsync(context);
         }
         catch (BadHttpRequestException ex) when (!context.Response.HasStarted)

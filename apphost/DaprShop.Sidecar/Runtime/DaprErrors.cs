@@ -130,4 +130,38 @@ public static class DaprErrors
 
     public static DaprApiException CircuitOpen(string target) =>
         new(500, StatusCode.Unavailable, "ERR_DIRECT_INVOKE", $"circuit breaker is open for {target}");
+
+    // Actors: codes, messages and statuses as daprd's pkg/messages has them.
+    public static DaprApiException ActorRuntimeNotFound() =>
+        new(500, StatusCode.Internal, "ERR_ACTOR_RUNTIME_NOT_FOUND", "the state store is not configured to use the actor runtime. Have you set the - name: actorStateStore value: \"true\" in your state store component file?");
+
+    public static DaprApiException ActorInstanceMissing() =>
+        new(400, StatusCode.Internal, "ERR_ACTOR_INSTANCE_MISSING", "actor instance is missing");
+
+    public static DaprApiException ActorInvoke(string message, Exception? ex = null) =>
+        new(500, StatusCode.Internal, "ERR_ACTOR_INVOKE_METHOD", $"error invoke actor method: {message}", ex);
+
+    public static DaprApiException ActorStateGet(string message, Exception? ex = null) =>
+        new(500, StatusCode.Internal, "ERR_ACTOR_STATE_GET", $"error getting actor state: {message}", ex);
+
+    public static DaprApiException ActorStateTransaction(string message, Exception? ex = null) =>
+        new(500, StatusCode.Internal, "ERR_ACTOR_STATE_TRANSACTION_SAVE", $"error saving actor transaction state: {message}", ex);
+
+    public static DaprApiException ActorReminderCreate(string message, Exception? ex = null) =>
+        new(500, StatusCode.Internal, "ERR_ACTOR_REMINDER_CREATE", $"error creating actor reminder: {message}", ex);
+
+    public static DaprApiException ActorReminderGet(string message, Exception? ex = null) =>
+        new(500, StatusCode.Internal, "ERR_ACTOR_REMINDER_GET", $"error getting actor reminder: {message}", ex);
+
+    public static DaprApiException ActorReminderDelete(string message, Exception? ex = null) =>
+        new(500, StatusCode.Internal, "ERR_ACTOR_REMINDER_DELETE", $"error deleting actor reminder: {message}", ex);
+
+    public static DaprApiException ActorReminderNonHosted() =>
+        new(403, StatusCode.PermissionDenied, "ERR_ACTOR_REMINDER_NON_HOSTED", "operations on actor reminders are only possible on hosted actor types");
+
+    public static DaprApiException ActorTimerCreate(string message, Exception? ex = null) =>
+        new(500, StatusCode.Internal, "ERR_ACTOR_TIMER_CREATE", $"error creating actor timer: {message}", ex);
+
+    public static DaprApiException ActorTimerDelete(string message, Exception? ex = null) =>
+        new(500, StatusCode.Internal, "ERR_ACTOR_TIMER_DELETE", $"error deleting actor timer: {message}", ex);
 }

@@ -5,7 +5,7 @@ using DaprShop.Sidecar.Hosting;
 namespace DaprShop.Sidecar.Runtime;
 
 /// <summary><c>/v1.0/metadata</c> and gRPC GetMetadata/SetMetadata: what this sidecar runs, in daprd's shape.</summary>
-public sealed class MetadataApi(SidecarOptions options, ComponentHost components, Subscriptions subscriptions, SidecarState state)
+public sealed class MetadataApi(SidecarOptions options, ComponentHost components, Subscriptions subscriptions, SidecarState state, Actors.ActorRuntime actors)
 {
     public const string RuntimeVersion = "1.18.7-daprshop";
     private readonly ConcurrentDictionary<string, string> _extended = new(StringComparer.Ordinal);
@@ -42,7 +42,8 @@ public sealed class MetadataApi(SidecarOptions options, ComponentHost components
                 options.EnableAppHealthCheck
                     ? new AppHealth(options.AppHealthCheckPath, Durations.ToGoString(options.AppHealthProbeInterval), Durations.ToGoString(options.AppHealthProbeTimeout), options.AppHealthThreshold)
                     : null),
-            new ActorRuntime(state.ActorRuntimeStatus, state.ActorHostReady));
+            new ActorRuntimeMetadata(state.ActorRuntimeStatus, state.ActorHostReady,
+                actors.Config.Entities.Select(t => new ActiveActors(t, actors.Active.Count(a => a.ActorType == t))).ToList()));
     }
 
     private static IEnumerable<RuleMetadata> DefaultRule(string? path) => path is null ? [] : [new RuleMetadata("", path)];
@@ -56,7 +57,7 @@ public sealed record MetadataResponse(
     [property: JsonPropertyName("extended")] IReadOnlyDictionary<string, string> Extended,
     [property: JsonPropertyName("subscriptions")] IReadOnlyList<SubscriptionMetadata> Subscriptions,
     [property: JsonPropertyName("appConnectionProperties")] AppConnection AppConnectionProperties,
-    [property: JsonPropertyName("actorRuntime")] ActorRuntime ActorRuntime);
+    [property: JsonPropertyName("actorRuntime")] ActorRuntimeMetadata ActorRuntime);
 
 public sealed record ComponentMetadata(
     [property: JsonPropertyName("name")] string Name,
@@ -89,6 +90,11 @@ public sealed record AppHealth(
     [property: JsonPropertyName("healthProbeTimeout")] string HealthProbeTimeout,
     [property: JsonPropertyName("healthThreshold")] int HealthThreshold);
 
-public sealed record ActorRuntime(
+public sealed record ActorRuntimeMetadata(
     [property: JsonPropertyName("runtimeStatus")] string RuntimeStatus,
-    [property: JsonPropertyName("hostReady")] bool HostReady);
+    [property: JsonPropertyName("hostReady")] bool HostReady,
+    [property: JsonPropertyName("activeActors")] IReadOnlyList<ActiveActors> ActiveActors);
+
+public sealed record ActiveActors(
+    [property: JsonPropertyName("type")] string Type,
+    [property: JsonPropertyName("count")] int Count);
