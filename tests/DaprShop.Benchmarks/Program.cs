@@ -3,7 +3,7 @@
 //   dotnet run -c Release --project tests/DaprShop.Benchmarks -- [--quick] [--only name[,name]] [--out docs/benchmarks.md]
 //
 //   --quick   short phases (about 40 s in all) for a smoke check; the numbers are rougher
-//   --only    run only the named benchmarks: invoke, state-memory, state-sqlite, pubsub (a prefix such as "state" works)
+//   --only    run only the named benchmarks: invoke, state-memory, state-sqlite, pubsub, actors, workflows (a prefix such as "state" works)
 //   --out     rewrite the sidecar section (between <!-- bench:sidecar:start/end -->) of that markdown file
 //             (a relative path is taken from the repository root)
 using System.Diagnostics;
@@ -27,7 +27,7 @@ for (var i = 0; i < args.Length; i++)
             outPath = args[++i];
             break;
         case "-h" or "--help":
-            Console.WriteLine("usage: dotnet run -c Release --project tests/DaprShop.Benchmarks -- [--quick] [--only invoke|state-memory|state-sqlite|pubsub[,...]] [--out docs/benchmarks.md]");
+            Console.WriteLine("usage: dotnet run -c Release --project tests/DaprShop.Benchmarks -- [--quick] [--only invoke|state-memory|state-sqlite|pubsub|actors|workflows[,...]] [--out docs/benchmarks.md]");
             return 0;
         default:
             Console.Error.WriteLine($"unknown argument '{args[i]}' (try --help)");
@@ -41,6 +41,8 @@ var benchmarks = new (string Name, Func<Durations, Report, Task> Run)[]
     ("state-memory", (d, r) => StateBench.RunAsync("state.in-memory", d, r)),
     ("state-sqlite", (d, r) => StateBench.RunAsync("state.sqlite", d, r)),
     ("pubsub", PubSubBench.RunAsync),
+    ("actors", ActorBench.RunAsync),
+    ("workflows", WorkflowBench.RunAsync),
 };
 var selected = only is null
     ? benchmarks
