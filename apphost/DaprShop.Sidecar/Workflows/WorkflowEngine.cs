@@ -171,24 +171,32 @@ public sealed class WorkflowEngine : IAsyncDisposable
         {
             throw new WorkflowException(StatusCode.InvalidArgument, "workflow name is required");
         }
+        var started = ExecutionStarted(id, Timestamp.FromDateTime(Now), request.Name, request.Version, request.Input, request.ScheduledStartTimestamp, request.ParentTraceContext, request.Tags);
+        await CreateAsync(id, started, ct);
+        return id;
+    }
+
+    /// <summary>The first event of a new top-level instance (started by a client or as a detached workflow).</summary>
+    private HistoryEvent ExecutionStarted(string id, Timestamp timestamp, string name, string? version, string? input,
+        Timestamp? scheduledStart, TraceContext? parentTrace, IDictionary<string, string> tags)
+    {
         var started = new HistoryEvent
         {
             EventId = -1,
-            Timestamp = Timestamp.FromDateTime(Now),
+            Timestamp = timestamp,
             ExecutionStarted = new ExecutionStartedEvent
             {
-                Name = request.Name,
-                Version = request.Version,
-                Input = request.Input,
+                Name = name,
+                Version = version,
+                Input = input,
                 WorkflowInstance = new WorkflowInstance { InstanceId = id },
-                ScheduledStartTimestamp = request.ScheduledStartTimestamp,
-                ParentTraceContext = request.ParentTraceContext,
+                ScheduledStartTimestamp = scheduledStart,
+                ParentTraceContext = parentTrace,
             },
             Router = new TaskRouter { SourceAppID = _options.AppId },
         };
-        started.ExecutionStarted.Tags.Add(request.Tags);
-        await CreateAsync(id, started, ct);
-        return id;
+        started.ExecutionStarted.Tags.Add(tags);
+        return started;
     }
 
     /// <summary>Creates (or re-creates a finished) instance from its ExecutionStarted event; refuses an active id as daprd does.</summary>
@@ -812,22 +820,7 @@ public sealed class WorkflowEngine : IAsyncDisposable
                     var a = action.CreateDetachedWorkflow;
                     var detachedId = string.IsNullOrEmpty(a.InstanceId) ? Guid.NewGuid().ToString("N") : a.InstanceId;
                     added.Add(new HistoryEvent { EventId = action.Id, Timestamp = timestamp, DetachedWorkflowInstanceCreated = new DetachedWorkflowInstanceCreatedEvent { InstanceId = detachedId }, Router = a.Router ?? action.Router });
-                    var start = new HistoryEvent
-                    {
-                        EventId = -1,
-                        Timestamp = timestamp,
-                        ExecutionStarted = new ExecutionStartedEvent
-                        {
-                            Name = a.Name,
-                            Version = a.Version,
-                            Input = a.Input,
-                            WorkflowInstance = new WorkflowInstance { InstanceId = detachedId },
-                            ScheduledStartTimestamp = a.ScheduledStartTimestamp,
-                            ParentTraceContext = a.ParentTraceContext,
-                        },
-                        Router = new TaskRouter { SourceAppID = _options.AppId },
-                    };
-                    start.ExecutionStarted.Tags.Add(a.Tags);
+                    var start = ExecutionStarted(detachedId, timestamp, a.Name, a.Version, a.Input, a.ScheduledStartTimestamp, a.ParentTraceContext, a.Tags);
                     outbox.Add(new OutboxMessage(NewMessageId(), "start", detachedId, WorkflowStorage.Encode(start)));
                     break;
                 }

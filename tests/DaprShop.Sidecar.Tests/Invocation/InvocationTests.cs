@@ -115,14 +115,9 @@ public sealed class InvocationTests
     [Fact]
     public async Task Calls_spread_round_robin_over_the_replicas_of_an_app()
     {
-        using var mesh = new TestMesh();
-        using var resources = new ResourcesFolder();
-        await using var app1 = await TestApp.StartAsync(EchoApp());
-        await using var app2 = await TestApp.StartAsync(EchoApp());
-        await using var replica1 = await SidecarProcess.StartAsync(new() { AppId = "basket", AppPort = app1.Port, ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
-        await using var replica2 = await SidecarProcess.StartAsync(new() { AppId = "basket", AppPort = app2.Port, ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
-        await using var caller = await SidecarProcess.StartAsync(new() { AppId = "gateway", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
-        using var http = caller.CreateHttpClient();
+        await using var replicas = await TwoReplicas.StartAsync();
+        var (app1, app2, replica2) = (replicas.App1, replicas.App2, replicas.Replica2);
+        using var http = replicas.Caller.CreateHttpClient();
 
         for (var i = 0; i < 10; i++)
         {
@@ -136,14 +131,9 @@ public sealed class InvocationTests
     [Fact]
     public async Task A_replica_that_died_is_skipped()
     {
-        using var mesh = new TestMesh();
-        using var resources = new ResourcesFolder();
-        await using var app1 = await TestApp.StartAsync(EchoApp());
-        await using var app2 = await TestApp.StartAsync(EchoApp());
-        await using var replica1 = await SidecarProcess.StartAsync(new() { AppId = "basket", AppPort = app1.Port, ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
-        await using var replica2 = await SidecarProcess.StartAsync(new() { AppId = "basket", AppPort = app2.Port, ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
-        await using var caller = await SidecarProcess.StartAsync(new() { AppId = "gateway", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
-        using var http = caller.CreateHttpClient();
+        await using var replicas = await TwoReplicas.StartAsync();
+        var (app1, app2, replica2) = (replicas.App1, replicas.App2, replicas.Replica2);
+        using var http = replicas.Caller.CreateHttpClient();
         (await http.GetAsync("/v1.0/invoke/basket/method/warm")).EnsureSuccessStatusCode();
 
         replica2.Kill();
@@ -229,6 +219,41 @@ public sealed class InvocationTests
         finally
         {
             File.Delete(config);
+        }
+    }
+
+    /// <summary>Two replicas of app "basket", each with its own echo app and sidecar, and a caller sidecar.</summary>
+    private sealed class TwoReplicas : IAsyncDisposable
+    {
+        private readonly TestMesh _mesh = new();
+        private readonly ResourcesFolder _resources = new();
+
+        public TestApp App1 { get; private set; } = null!;
+        public TestApp App2 { get; private set; } = null!;
+        public SidecarProcess Replica1 { get; private set; } = null!;
+        public SidecarProcess Replica2 { get; private set; } = null!;
+        public SidecarProcess Caller { get; private set; } = null!;
+
+        public static async Task<TwoReplicas> StartAsync()
+        {
+            var r = new TwoReplicas();
+            r.App1 = await TestApp.StartAsync(EchoApp());
+            r.App2 = await TestApp.StartAsync(EchoApp());
+            r.Replica1 = await SidecarProcess.StartAsync(new() { AppId = "basket", AppPort = r.App1.Port, ResourcesPaths = [r._resources.Path], MeshDirectory = r._mesh.Directory });
+            r.Replica2 = await SidecarProcess.StartAsync(new() { AppId = "basket", AppPort = r.App2.Port, ResourcesPaths = [r._resources.Path], MeshDirectory = r._mesh.Directory });
+            r.Caller = await SidecarProcess.StartAsync(new() { AppId = "gateway", ResourcesPaths = [r._resources.Path], MeshDirectory = r._mesh.Directory });
+            return r;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Caller.DisposeAsync();
+            await Replica1.DisposeAsync();
+            await Replica2.DisposeAsync();
+            await App1.DisposeAsync();
+            await App2.DisposeAsync();
+            _resources.Dispose();
+            _mesh.Dispose();
         }
     }
 }
