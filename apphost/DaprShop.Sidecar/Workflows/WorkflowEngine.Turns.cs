@@ -1,0 +1,305 @@
+using System.Collections.Concurrent;
+using Dapr.DurableTask.Protobuf;
+using DaprShop.Sidecar.Components.State;
+using DaprShop.Sidecar.Hosting;
+using DaprShop.Sidecar.Runtime;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+
+namespace DaprShop.Sidecar.Workflows;
+
+/// <summary>Applying an orchestration turn: the worker's actions become history, pending work and outbox messages.</summary>
+public sealed partial class WorkflowEngine
+{
+    /// <summary>Turns the worker's actions into history and pending work, and saves all of it in one transaction.</summary>
+    private async Task<bool> ApplyTurnAsync(InstanceRecord instance, WorkflowTurn turn, WorkflowResponse response, CancellationToken ct)
+    {
+        var storage = Storage;
+        var id = instance.Id;
+        var m = instance.Metadata!;
+        var now = Now;
+        var next = Copy(m);
+        var added = new List<HistoryEvent>(turn.NewEvents);
+        var newActivities = new List<HistoryEvent>();
+        var newTimers = new List<(int Id, Timestamp FireAt)>();
+        var outbox = new List<OutboxMessage>();
+        var remainingInbox = instance.Inbox.Where(i => !turn.DeliveredSeqs.Contains(i.Seq)).ToList();
+        var newInbox = new List<(long Seq, HistoryEvent Event)>();
+        var continuedAsNew = false;
+        var timestamp = Timestamp.FromDateTime(now);
+        var executionStarted = instance.History!.Concat(turn.NewEvents).LastOrDefault(e => e.ExecutionStarted is not null)?.ExecutionStarted;
+
+        if (next.RuntimeStatus == OrchestrationStatus.Pending)
+        {
+            next.RuntimeStatus = OrchestrationStatus.Running;
+            next.StartedAt = now;
+        }
+
+        foreach (var action in response.Actions)
+        {
+            switch (action.WorkflowActionTypeCase)
+            {
+                case WorkflowAction.WorkflowActionTypeOneofCase.ScheduleTask:
+                {
+                    var a = action.ScheduleTask;
+                    var e = new HistoryEvent
+                    {
+                        EventId = action.Id,
+                        Timestamp = timestamp,
+                        TaskScheduled = new TaskScheduledEvent { Name = a.Name, Version = a.Version, Input = a.Input, TaskExecutionId = a.TaskExecutionId },
+                        Router = a.Router ?? action.Router,
+                    };
+                    if (a.HasHistoryPropagationScope)
+                    {
+                        e.TaskScheduled.HistoryPropagationScope = a.HistoryPropagationScope;
+                    }
+                    added.Add(e);
+                    newActivities.Add(e);
+                    break;
+                }
+                case WorkflowAction.WorkflowActionTypeOneofCase.CreateTimer:
+                {
+                    var a = action.CreateTimer;
+                    var created = new TimerCreatedEvent { FireAt = a.FireAt };
+                    if (a.HasName) { created.Name = a.Name; }
+                    switch (a.OriginCase)
+                    {
+                        case CreateTimerAction.OriginOneofCase.CreateTimer: created.CreateTimer = a.CreateTimer; break;
+                        case CreateTimerAction.OriginOneofCase.ExternalEvent: created.ExternalEvent = a.ExternalEvent; break;
+                        case CreateTimerAction.OriginOneofCase.ActivityRetry: created.ActivityRetry = a.ActivityRetry; break;
+                        case CreateTimerAction.OriginOneofCase.ChildWorkflowRetry: created.ChildWorkflowRetry = a.ChildWorkflowRetry; break;
+                    }
+                    added.Add(new HistoryEvent { EventId = action.Id, Timestamp = timestamp, TimerCreated = created, Router = action.Router });
+                    newTimers.Add((action.Id, a.FireAt));
+                    break;
+                }
+                case WorkflowAction.WorkflowActionTypeOneofCase.CreateChildWorkflow:
+                {
+                    var a = action.CreateChildWorkflow;
+                    var childId = string.IsNullOrEmpty(a.InstanceId) ? Guid.NewGuid().ToString("N") : a.InstanceId;
+                    var created = new ChildWorkflowInstanceCreatedEvent { InstanceId = childId, Name = a.Name, Version = a.Version, Input = a.Input };
+                    if (a.HasHistoryPropagationScope) { created.HistoryPropagationScope = a.HistoryPropagationScope; }
+                    added.Add(new HistoryEvent { EventId = action.Id, Timestamp = timestamp, ChildWorkflowInstanceCreated = created, Router = a.Router ?? action.Router });
+                    var childStart = new HistoryEvent
+                    {
+                        EventId = -1,
+                        Timestamp = timestamp,
+                        ExecutionStarted = new ExecutionStartedEvent
+                        {
+                            Name = a.Name,
+                            Version = a.Version,
+                            Input = a.Input,
+                            WorkflowInstance = new WorkflowInstance { InstanceId = childId },
+                            ParentInstance = new ParentInstanceInfo
+                            {
+                                TaskScheduledId = action.Id,
+                                Name = m.Name,
+                                WorkflowInstance = new WorkflowInstance { InstanceId = id, ExecutionId = m.ExecutionId },
+                                AppID = _options.AppId,
+                            },
+                            ParentTraceContext = executionStarted?.ParentTraceContext,
+                        },
+                        Router = new TaskRouter { SourceAppID = _options.AppId },
+                    };
+                    outbox.Add(new OutboxMessage(NewMessageId(), "start", childId, WorkflowStorage.Encode(childStart)));
+                    break;
+                }
+                case WorkflowAction.WorkflowActionTypeOneofCase.CreateDetachedWorkflow:
+                {
+                    var a = action.CreateDetachedWorkflow;
+                    var detachedId = string.IsNullOrEmpty(a.InstanceId) ? Guid.NewGuid().ToString("N") : a.InstanceId;
+                    added.Add(new HistoryEvent { EventId = action.Id, Timestamp = timestamp, DetachedWorkflowInstanceCreated = new DetachedWorkflowInstanceCreatedEvent { InstanceId = detachedId }, Router = a.Router ?? action.Router });
+                    var start = ExecutionStarted(detachedId, timestamp, a.Name, a.Version, a.Input, a.ScheduledStartTimestamp, a.ParentTraceContext, a.Tags);
+                    outbox.Add(new OutboxMessage(NewMessageId(), "start", detachedId, WorkflowStorage.Encode(start)));
+                    break;
+                }
+                case WorkflowAction.WorkflowActionTypeOneofCase.SendEvent:
+                {
+                    var a = action.SendEvent;
+                    added.Add(new HistoryEvent { EventId = action.Id, Timestamp = timestamp, EventSent = new EventSentEvent { InstanceId = a.Instance?.InstanceId ?? "", Name = a.Name, Input = a.Data }, Router = action.Router });
+                    var raised = new HistoryEvent { EventId = -1, Timestamp = timestamp, EventRaised = new EventRaisedEvent { Name = a.Name, Input = a.Data } };
+                    outbox.Add(new OutboxMessage(NewMessageId(), "event", a.Instance?.InstanceId ?? "", WorkflowStorage.Encode(raised)));
+                    break;
+                }
+                case WorkflowAction.WorkflowActionTypeOneofCase.TerminateWorkflow:
+                {
+                    var a = action.TerminateWorkflow;
+                    outbox.Add(new OutboxMessage(NewMessageId(), "terminate", a.InstanceId, null, a.Reason, a.Recurse));
+                    break;
+                }
+                case WorkflowAction.WorkflowActionTypeOneofCase.WorkflowVersionNotAvailable:
+                {
+                    added.Add(new HistoryEvent { EventId = -1, Timestamp = timestamp, ExecutionStalled = new ExecutionStalledEvent { Reason = StalledReason.VersionNotAvailable } });
+                    next.RuntimeStatus = OrchestrationStatus.Stalled;
+                    break;
+                }
+                case WorkflowAction.WorkflowActionTypeOneofCase.CompleteWorkflow:
+                {
+                    var a = action.CompleteWorkflow;
+                    if (a.WorkflowStatus == OrchestrationStatus.ContinuedAsNew)
+                    {
+                        continuedAsNew = true;
+                        next.Generation = m.Generation + 1;
+                        next.ExecutionId = Guid.NewGuid().ToString("N");
+                        next.Input = a.Result;
+                        next.Output = null;
+                        next.FailureDetails = null;
+                        var restart = new HistoryEvent
+                        {
+                            EventId = -1,
+                            Timestamp = timestamp,
+                            ExecutionStarted = new ExecutionStartedEvent
+                            {
+                                Name = m.Name,
+                                Version = a.NewVersion ?? executionStarted?.Version,
+                                Input = a.Result,
+                                WorkflowInstance = new WorkflowInstance { InstanceId = id, ExecutionId = next.ExecutionId },
+                                ParentInstance = executionStarted?.ParentInstance,
+                                ParentTraceContext = executionStarted?.ParentTraceContext,
+                            },
+                            Router = new TaskRouter { SourceAppID = _options.AppId },
+                        };
+                        if (executionStarted is not null) { restart.ExecutionStarted.Tags.Add(executionStarted.Tags); }
+                        newInbox.Add((0, restart));
+                        newInbox.AddRange(a.CarryoverEvents.Select(c => (0L, c)));
+                    }
+                    else if (a.WorkflowStatus == OrchestrationStatus.Stalled)
+                    {
+                        added.Add(new HistoryEvent { EventId = -1, Timestamp = timestamp, ExecutionStalled = new ExecutionStalledEvent { Reason = StalledReason.PatchMismatch, Description = a.Details ?? "" } });
+                        next.RuntimeStatus = OrchestrationStatus.Stalled;
+                    }
+                    else
+                    {
+                        var completed = new ExecutionCompletedEvent { WorkflowStatus = a.WorkflowStatus, Result = a.Result, FailureDetails = a.FailureDetails };
+                        added.Add(new HistoryEvent { EventId = action.Id, Timestamp = timestamp, ExecutionCompleted = completed });
+                        Finish(next, a.WorkflowStatus, a.Result, a.FailureDetails, now);
+                        if (executionStarted?.ParentInstance is { } parent)
+                        {
+                            outbox.Add(ParentNotification(parent, a.WorkflowStatus, a.Result, a.FailureDetails, timestamp));
+                        }
+                    }
+                    break;
+                }
+            }
+        }
+
+        // One transaction: new history rows, delivered inbox rows removed, new inbox rows, custom status, metadata.
+        var ops = new List<StateOperation>();
+        var history = instance.History!;
+        var historyLength = m.HistoryLength;
+        if (continuedAsNew)
+        {
+            for (var i = 0; i < m.HistoryLength; i++)
+            {
+                ops.Add(WorkflowStorage.Delete(storage.HistoryKey(id, i)));
+            }
+            history = [];
+            historyLength = 0;
+        }
+        else
+        {
+            history = [.. history, .. added];
+            for (var i = 0; i < added.Count; i++)
+            {
+                ops.Add(WorkflowStorage.Set(storage.HistoryKey(id, historyLength + i), added[i].ToByteArray()));
+            }
+            historyLength += added.Count;
+        }
+        ops.AddRange(turn.DeliveredSeqs.Select(seq => WorkflowStorage.Delete(storage.InboxKey(id, seq))));
+        var inboxSeq = m.NextInboxSeq;
+        var inbox = new List<(long Seq, HistoryEvent Event)>(remainingInbox);
+        foreach (var (_, e) in newInbox)
+        {
+            ops.Add(WorkflowStorage.Set(storage.InboxKey(id, inboxSeq), e.ToByteArray()));
+            inbox.Add((inboxSeq++, e));
+        }
+        if (next.IsTerminal)
+        {
+            // Nothing waiting in the inbox of a finished instance will ever be delivered.
+            ops.AddRange(inbox.Select(i => WorkflowStorage.Delete(storage.InboxKey(id, i.Seq))));
+            inbox.Clear();
+        }
+        var customStatus = response.CustomStatus;
+        if (customStatus is not null)
+        {
+            ops.Add(WorkflowStorage.Set(storage.CustomStatusKey(id), System.Text.Encoding.UTF8.GetBytes(customStatus)));
+        }
+        else if (m.HasCustomStatus)
+        {
+            ops.Add(WorkflowStorage.Delete(storage.CustomStatusKey(id)));
+        }
+        next.HasCustomStatus = customStatus is not null;
+        next.HistoryLength = historyLength;
+        next.Inbox = inbox.Select(i => i.Seq).ToList();
+        next.NextInboxSeq = inboxSeq;
+        next.LastUpdatedAt = now;
+        next.Outbox = [.. m.Outbox, .. outbox];
+        ops.Add(storage.SetMetadata(id, next));
+        await storage.Store.TransactAsync(ops, ct);
+
+        // Saved: make it visible, then start what the turn scheduled.
+        instance.Metadata = next;
+        instance.History = history;
+        instance.Inbox = inbox;
+        instance.CustomStatus = customStatus;
+        instance.InFlight = null;
+        if (continuedAsNew || next.IsTerminal)
+        {
+            instance.Activities.Clear();
+            instance.Timers.Clear();
+        }
+        if (!continuedAsNew && !next.IsTerminal)
+        {
+            foreach (var e in newActivities)
+            {
+                instance.Activities[e.EventId] = e;
+                DispatchActivity(instance, e);
+            }
+            foreach (var (timerId, fireAt) in newTimers)
+            {
+                ArmTimer(instance, timerId, fireAt);
+            }
+        }
+        if (next.IsTerminal)
+        {
+            // Keep only the summary of a finished instance in memory.
+            instance.Loaded = false;
+            instance.History = null;
+            instance.Inbox = [];
+        }
+        TrySchedule(instance);
+        instance.NotifyChanged();
+        return next.Outbox.Count > 0;
+    }
+
+    private static void Finish(InstanceMetadata metadata, OrchestrationStatus status, string? output, TaskFailureDetails? failure, DateTime now)
+    {
+        metadata.RuntimeStatus = status;
+        metadata.Output = output;
+        metadata.FailureDetails = failure is null ? null : WorkflowStorage.Encode(failure);
+        metadata.CompletedAt = now;
+    }
+
+    private static OutboxMessage ParentNotification(ParentInstanceInfo parent, OrchestrationStatus status, string? result, TaskFailureDetails? failure, Timestamp timestamp)
+    {
+        var e = new HistoryEvent { EventId = -1, Timestamp = timestamp };
+        if (status == OrchestrationStatus.Completed)
+        {
+            e.ChildWorkflowInstanceCompleted = new ChildWorkflowInstanceCompletedEvent { TaskScheduledId = parent.TaskScheduledId, Result = result };
+        }
+        else
+        {
+            e.ChildWorkflowInstanceFailed = new ChildWorkflowInstanceFailedEvent
+            {
+                TaskScheduledId = parent.TaskScheduledId,
+                FailureDetails = failure ?? new TaskFailureDetails
+                {
+                    ErrorType = status == OrchestrationStatus.Terminated ? "WorkflowTerminated" : "WorkflowFailed",
+                    ErrorMessage = status == OrchestrationStatus.Terminated ? "the child workflow was terminated" : $"the child workflow ended with status {status}",
+                },
+            };
+        }
+        return new OutboxMessage(NewMessageId(), "event", parent.WorkflowInstance.InstanceId, WorkflowStorage.Encode(e));
+    }
+}
