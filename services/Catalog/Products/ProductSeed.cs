@@ -59,19 +59,19 @@ public static class ProductSeed
         var round = i / Categories.Length;
         var h = Mix((ulong)i + 1);
         var noun = category.Nouns[round % category.Nouns.Length];
-        var brand = category.Brands[(round / category.Nouns.Length + (int)(h % 3)) % category.Brands.Length];
+        var brand = category.Brands[(round / category.Nouns.Length + Pick(h, 3)) % category.Brands.Length];
         // The adjective cycles with the round so that (brand, adjective, noun) stays unique within a category.
         var adjective = Adjectives[(round / category.Nouns.Length) % Adjectives.Length];
-        var color = Colors[(int)(h >> 8) % Colors.Length];
-        var material = category.Materials[(int)(h >> 16) % category.Materials.Length];
+        var color = Colors[Pick(h >> 8, Colors.Length)];
+        var material = category.Materials[Pick(h >> 16, category.Materials.Length)];
         var series = 100 + round;
         var name = $"{brand} {adjective} {noun} {series.ToString(CultureInfo.InvariantCulture)}";
 
         // Price: the category's base times a factor between 0.6 and 3.0, ending in 99 cents as shops like it.
-        var factor = 60 + (long)(h >> 24) % 241;
+        var factor = 60 + Pick(h >> 24, 241);
         var amount = Math.Max(199, category.BasePrice * factor / 100 / 100 * 100 + 99);
-        var warrantyYears = 1 + (int)(h >> 32) % 3;
-        var weight = 100 + (int)(h >> 40) % 4_900;
+        var warrantyYears = 1 + Pick(h >> 32, 3);
+        var weight = 100 + Pick(h >> 40, 4_900);
 
         var description =
             $"The {adjective.ToLowerInvariant()} {noun.ToLowerInvariant()} from {brand}, in {color} {material}. " +
@@ -105,6 +105,8 @@ public static class ProductSeed
         4 => "sustainably sourced and carefully finished.",
         _ => "the reliable choice at a fair price.",
     };
+
+    private static int Pick(ulong h, int n) => (int)(h % (ulong)n);
 
     /// <summary>SplitMix64's finaliser: a well-spread hash of the product's index.</summary>
     private static ulong Mix(ulong x)
