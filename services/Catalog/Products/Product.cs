@@ -3,7 +3,7 @@ using DaprShop.Contracts;
 namespace DaprShop.Catalog.Products;
 
 /// <summary>
-/// A product as the catalog stores it (<c>product||{id}</c> in the state store). <see cref="Version"/> counts the
+/// A product as the catalog stores it (<c>product:{id}</c> in the state store). <see cref="Version"/> counts the
 /// changes and is the ETag clients send back in <c>If-Match</c>; <see cref="AvailabilityAt"/> orders inventory events.
 /// </summary>
 public sealed record Product(

@@ -7,14 +7,15 @@ namespace DaprShop.Catalog.Store;
 /// </summary>
 public static class CatalogKeys
 {
+    // No "||" in keys: Dapr reserves it for the app-id prefix and refuses such keys.
     public const string Catalog = "catalog";
 
-    public static string Product(string id) => "product||" + id;
+    public static string Product(string id) => "product:" + id;
 
-    public static string CachedProduct(string id) => "product||" + id;
+    public static string CachedProduct(string id) => "product:" + id;
 
     /// <summary>The catalog version is part of the key: a change makes every older page unreachable at once.</summary>
-    public static string CachedListing(long version, string query) => $"listing||{version}||{query}";
+    public static string CachedListing(long version, string query) => $"listing:{version}:{query}";
 }
 
 /// <summary>The stored catalog document: every product id, the next number for a new id, and the version.</summary>
