@@ -5,7 +5,6 @@ using Dapr.Client;
 using DaprShop.Catalog.Products;
 using DaprShop.Contracts;
 using DaprShop.ServiceDefaults;
-using Grpc.Core;
 
 namespace DaprShop.Catalog.Store;
 
@@ -157,6 +156,11 @@ public sealed partial class ProductCommands(DaprClient dapr, CatalogLoader loade
         return WriteResult.Conflict;
     }
 
+    /// <summary>
+    /// False when a concurrent change beat this one. daprd reports a failed transaction as one generic error
+    /// (ERR_STATE_TRANSACTION, whatever the cause), so the guarded keys are re-read: if one of them moved it was a
+    /// conflict, otherwise the failure is real and is thrown.
+    /// </summary>
     private async Task<bool> TryCommitAsync(IReadOnlyList<StateTransactionRequest> operations, CancellationToken cancellationToken)
     {
         try
@@ -164,12 +168,22 @@ public sealed partial class ProductCommands(DaprClient dapr, CatalogLoader loade
             await dapr.ExecuteStateTransactionAsync(Components.StateStore, operations, cancellationToken: cancellationToken);
             return true;
         }
-        catch (DaprException e) when (e.InnerException is RpcException { StatusCode: StatusCode.Aborted or StatusCode.FailedPrecondition })
+        catch (DaprException)
         {
-            LogConflict(logger, operations[0].Key);
-            return false;
+            foreach (var operation in operations.Where(o => o.Options?.Concurrency == ConcurrencyMode.FirstWrite))
+            {
+                var (_, etag) = await dapr.GetStateAndETagAsync<JsonElement?>(Components.StateStore, operation.Key, cancellationToken: cancellationToken);
+                if (!string.Equals(NullIfEmpty(etag), NullIfEmpty(operation.ETag), StringComparison.Ordinal))
+                {
+                    LogConflict(logger, operation.Key);
+                    return false;
+                }
+            }
+            throw;
         }
     }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
     /// <summary>
     /// The change is committed: publish, evict and reload. A publish that fails here is logged, not retried — the
