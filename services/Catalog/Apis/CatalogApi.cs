@@ -50,11 +50,17 @@ public static class CatalogApi
     }
 
     internal static async Task<Results<Ok<ProductDto>, NotFound>> GetProduct(
-        string productId, HttpContext http, DaprClient dapr, IOptions<CatalogOptions> options, ILoggerFactory loggers, CancellationToken cancellationToken)
+        string productId, HttpContext http, CatalogSnapshot snapshot, DaprClient dapr, IOptions<CatalogOptions> options, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var logger = loggers.CreateLogger(typeof(CatalogApi));
         var key = CatalogKeys.CachedProduct(productId);
         var product = await TryCacheGetAsync<Product>(dapr, key, logger, cancellationToken);
+        // A reader that missed just before a change can put the old version back after the eviction; the snapshot
+        // knows better once it has reloaded, so such an entry is not served (and is overwritten below).
+        if (product is not null && snapshot.Index.Find(productId) is { } known && known.Version > product.Version)
+        {
+            product = null;
+        }
         if (product is null)
         {
             product = await dapr.GetStateAsync<Product?>(Components.StateStore, CatalogKeys.Product(productId), cancellationToken: cancellationToken);
