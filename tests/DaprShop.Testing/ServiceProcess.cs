@@ -120,6 +120,10 @@ public sealed class ServiceProcess : IAsyncDisposable
             catch (HttpRequestException)
             {
             }
+            catch (TaskCanceledException)
+            {
+                // A slow /health (a busy machine, a service still warming up) is "not yet", not a failure.
+            }
             if (DateTime.UtcNow > deadline)
             {
                 throw new TimeoutException($"{_options.Project} did not become healthy:{System.Environment.NewLine}{Output}");
