@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Dapr.Actors.Client;
 using DaprShop.Inventory;
 using DaprShop.Inventory.Reservations;
@@ -17,6 +18,7 @@ public static class InventoryExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
 
         var options = builder.Configuration.GetSection(InventoryOptions.Section).Get<InventoryOptions>() ?? new InventoryOptions();
         builder.Services.AddActors(o =>
