@@ -120,6 +120,10 @@ public sealed class ServiceProcess : IAsyncDisposable
             catch (HttpRequestException)
             {
             }
+            catch (TaskCanceledException)
+            {
+                // A health check slower than the client's timeout (a loaded machine): ask again until the deadline.
+            }
             if (DateTime.UtcNow > deadline)
             {
                 throw new TimeoutException($"{_options.Project} did not become healthy:{System.Environment.NewLine}{Output}");

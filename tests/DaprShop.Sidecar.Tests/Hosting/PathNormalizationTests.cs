@@ -13,7 +13,8 @@ public sealed class PathNormalizationTests
         await using var sidecar = await SidecarProcess.StartAsync(new() { AppId = "slashes", MeshDirectory = mesh.Directory, WaitForApp = false });
         using var http = sidecar.CreateHttpClient();
 
-        (await http.GetAsync("//v1.0/healthz/outbound")).StatusCode.Should().Be(HttpStatusCode.NoContent);
+        // Absolute: a relative "//v1.0" would read as a host name.
+        (await http.GetAsync($"http://127.0.0.1:{sidecar.HttpPort}//v1.0/healthz/outbound")).StatusCode.Should().Be(HttpStatusCode.NoContent);
         var metadata = await http.GetAsync("/v1.0//metadata");
         metadata.StatusCode.Should().Be(HttpStatusCode.OK);
         (await metadata.Content.ReadAsStringAsync()).Should().Contain("\"slashes\"");
