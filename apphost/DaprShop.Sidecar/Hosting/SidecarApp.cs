@@ -15,7 +15,7 @@ using OpenTelemetry.Trace;
 namespace DaprShop.Sidecar.Hosting;
 
 /// <summary>Composes the sidecar: resources, components, the core, and both API ports on one Kestrel server.</summary>
-public static class SidecarApp
+public static partial class SidecarApp
 {
     public static async Task<WebApplication> BuildAsync(SidecarOptions options, Action<WebApplicationBuilder>? configure = null)
     {
@@ -82,6 +82,17 @@ public static class SidecarApp
         // The workflow engine loads and resumes its instances in the background; its API waits for that.
         _ = app.Services.GetRequiredService<WorkflowEngine>().StartAsync(app.Lifetime.ApplicationStopping);
 
+        // daprd's HTTP server (fasthttp) collapses repeated slashes, and the .NET SDK relies on it: its default endpoint
+        // ends in '/', so actor proxies ask for "//v1.0/actors/...". Routing runs after the rewrite.
+        app.Use((context, next) =>
+        {
+            if (context.Request.Path.Value is { } path && path.Contains("//", StringComparison.Ordinal))
+            {
+                context.Request.Path = new PathString(RepeatedSlashes().Replace(path, "/"));
+            }
+            return next(context);
+        });
+        app.UseRouting();
         app.UsePortGuard(options, resources);
         app.UseDaprApiToken(options);
         app.UseDaprErrors();
@@ -168,4 +179,7 @@ public static class SidecarApp
                     }
                 }));
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex("/{2,}")]
+    private static partial System.Text.RegularExpressions.Regex RepeatedSlashes();
 }

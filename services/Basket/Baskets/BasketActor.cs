@@ -1,0 +1,112 @@
+using Dapr.Actors.Runtime;
+using DaprShop.Contracts;
+using Microsoft.Extensions.Options;
+
+namespace DaprShop.Basket.Baskets;
+
+/// <summary>
+/// A shopper's basket. Every change is saved before the call returns, and (re)arms the "abandoned" reminder, so a
+/// basket nobody touches for <see cref="BasketOptions.AbandonedAfter"/> clears itself — even across restarts, since
+/// reminders live in the actor state store, not in this process.
+/// </summary>
+public sealed class BasketActor(ActorHost host, IOptions<BasketOptions> options, TimeProvider clock) : Actor(host), IBasketActor, IRemindable
+{
+    public const string TypeName = "Basket";
+    internal const string StateKey = "basket";
+    internal const string AbandonedReminder = "abandoned";
+
+    public async Task<BasketDto> GetAsync()
+    {
+        var state = await LoadAsync();
+        return new ShopperBasket(state.Lines).ToDto(Id.GetId(), state.UpdatedAt);
+    }
+
+    public Task<BasketOutcome> AddAsync(string productId, int quantity) => ChangeAsync(b => b.Add(productId, quantity));
+
+    public Task<BasketOutcome> SetQuantityAsync(string productId, int quantity) => ChangeAsync(b => b.SetQuantity(productId, quantity));
+
+    public async Task<BasketDto> RemoveAsync(string productId) =>
+        (await ChangeAsync(b => b.Remove(productId) ? BasketViolation.None : BasketViolation.NotInBasket)).Basket;
+
+    public async Task<BasketDto> ClearAsync()
+    {
+        await StateManager.TryRemoveStateAsync(StateKey);
+        await StateManager.SaveStateAsync();
+        await DisarmAsync();
+        return new ShopperBasket().ToDto(Id.GetId(), clock.GetUtcNow());
+    }
+
+    public async Task<BasketDto> MergeAsync(BasketDto source)
+    {
+        var version = $"{source.ShopperId}@{source.UpdatedAt.UtcTicks}";
+        var state = await LoadAsync();
+        var basket = new ShopperBasket(state.Lines);
+        if (state.MergedFrom == version || source.Items.Count == 0)
+        {
+            return basket.ToDto(Id.GetId(), state.UpdatedAt);
+        }
+        basket.MergeFrom(source.Items.Select(i => new BasketLine(i.ProductId, i.Quantity)));
+        return await SaveAsync(basket, version);
+    }
+
+    public async Task ReceiveReminderAsync(string reminderName, byte[] state, TimeSpan dueTime, TimeSpan period)
+    {
+        if (reminderName != AbandonedReminder)
+        {
+            return;
+        }
+        Logger.LogInformation("Basket {ShopperId} abandoned for {AbandonedAfter}: clearing it", Id.GetId(), options.Value.AbandonedAfter);
+        await StateManager.TryRemoveStateAsync(StateKey);
+        await StateManager.SaveStateAsync();
+        await DisarmAsync();
+    }
+
+    private async Task<BasketOutcome> ChangeAsync(Func<ShopperBasket, BasketViolation> change)
+    {
+        var state = await LoadAsync();
+        var basket = new ShopperBasket(state.Lines);
+        var violation = change(basket);
+        if (violation != BasketViolation.None)
+        {
+            return new BasketOutcome(basket.ToDto(Id.GetId(), state.UpdatedAt), violation);
+        }
+        return new BasketOutcome(await SaveAsync(basket, state.MergedFrom), BasketViolation.None);
+    }
+
+    private async Task<BasketDto> SaveAsync(ShopperBasket basket, string? mergedFrom)
+    {
+        var now = clock.GetUtcNow();
+        if (basket.IsEmpty && mergedFrom is null)
+        {
+            await StateManager.TryRemoveStateAsync(StateKey);
+            await StateManager.SaveStateAsync();
+            await DisarmAsync();
+            return basket.ToDto(Id.GetId(), now);
+        }
+        await StateManager.SetStateAsync(StateKey, new BasketState([.. basket.Lines], now, mergedFrom));
+        await StateManager.SaveStateAsync();
+        // Re-registering replaces the reminder: the countdown starts again from this change.
+        var after = options.Value.AbandonedAfter;
+        await RegisterReminderAsync(AbandonedReminder, null, after, after);
+        return basket.ToDto(Id.GetId(), now);
+    }
+
+    private async Task<BasketState> LoadAsync()
+    {
+        var stored = await StateManager.TryGetStateAsync<BasketState>(StateKey);
+        return stored.HasValue ? stored.Value : new BasketState([], clock.GetUtcNow());
+    }
+
+    private async Task DisarmAsync()
+    {
+        try
+        {
+            await UnregisterReminderAsync(AbandonedReminder);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // An empty basket with a reminder left over only costs a no-op firing later.
+            Logger.LogDebug(ex, "Could not remove the abandoned-basket reminder of {ShopperId}", Id.GetId());
+        }
+    }
+}

@@ -1,0 +1,23 @@
+using Dapr.Actors;
+using DaprShop.Contracts;
+
+namespace DaprShop.Inventory.Reservations;
+
+/// <summary>The answer to a reserve: the result, or a conflict with the reservation's state and why.</summary>
+public sealed record ReserveAnswer(ReservationResult? Result, string? Conflict);
+
+/// <summary>The answer to confirm or release: <see cref="Found"/> false for an unknown id; a conflict says why.</summary>
+public sealed record TransitionAnswer(bool Found, string? Conflict);
+
+/// <summary>
+/// One actor per reservation (actor id = reservation id = order id). It records the request before taking any
+/// stock, takes a hold on each SKU's actor, and gives back what it took when a line is short, so a reservation is all
+/// lines or none. Its reminder releases the holds when the reservation expires unconfirmed.
+/// </summary>
+public interface IReservationActor : IActor
+{
+    Task<ReserveAnswer> ReserveAsync(IReadOnlyList<BasketItemDto> lines, int expiresInSeconds);
+    Task<TransitionAnswer> ConfirmAsync();
+    Task<TransitionAnswer> ReleaseAsync();
+    Task<ReservationState?> GetAsync();
+}

@@ -1,0 +1,170 @@
+using Dapr.Actors;
+using Dapr.Actors.Client;
+using Dapr.Actors.Runtime;
+using DaprShop.Contracts;
+using DaprShop.Inventory.Stock;
+using Microsoft.Extensions.Options;
+
+namespace DaprShop.Inventory.Reservations;
+
+/// <summary>Coordinates the SKU actors for one reservation. See <see cref="IReservationActor"/> and <see cref="Reservation"/>.</summary>
+public sealed class ReservationActor(ActorHost host, IOptions<InventoryOptions> options, TimeProvider clock) : Actor(host), IReservationActor, IRemindable
+{
+    public const string TypeName = "Reservation";
+    internal const string StateKey = "reservation";
+    internal const string ExpiryReminder = "expiry";
+
+    // If releasing at expiry fails (store briefly down), the reminder fires again after this.
+    private static readonly TimeSpan ExpiryRetry = TimeSpan.FromSeconds(30);
+
+    private string ReservationId => Id.GetId();
+
+    public async Task<ReserveAnswer> ReserveAsync(IReadOnlyList<BasketItemDto> lines, int expiresInSeconds)
+    {
+        var state = await LoadAsync();
+        if (state is null)
+        {
+            var expiresIn = TimeSpan.FromSeconds(expiresInSeconds);
+            state = Reservation.Open(ReservationId, lines, clock.GetUtcNow() + expiresIn);
+            // Recorded and guarded by its reminder before any stock is held: whatever happens next, expiry cleans up.
+            await SaveAsync(state);
+            await RegisterReminderAsync(ExpiryReminder, null, expiresIn, ExpiryRetry);
+        }
+        else if (state.HasExpired(clock.GetUtcNow()))
+        {
+            state = await ExpireAsync(state);
+        }
+
+        switch (state.OnReserve(lines))
+        {
+            case Verdict.AlreadyDone:
+                return new ReserveAnswer(state.ToResult(), null);
+            case Verdict.Conflict:
+                return new ReserveAnswer(null, state.Status is ReservationStatus.Pending or ReservationStatus.Held or ReservationStatus.Confirmed or ReservationStatus.Rejected
+                    ? $"Reservation '{ReservationId}' already exists with other lines."
+                    : $"Reservation '{ReservationId}' was {state.Status.ToString().ToLowerInvariant()}.");
+        }
+
+        // Holds on different SKUs are independent, so they are taken in parallel; each SKU actor serialises its own.
+        var outcomes = await Task.WhenAll(state.Lines.Select(async l => (l.ProductId, Outcome: await Stock(l.ProductId).HoldAsync(ReservationId, l.Quantity))));
+        var shorts = outcomes.Where(o => o.Outcome == HoldOutcome.Short).Select(o => o.ProductId).ToList();
+        if (shorts.Count == 0)
+        {
+            state = state with { Status = ReservationStatus.Held };
+            await SaveAsync(state);
+            return new ReserveAnswer(state.ToResult(), null);
+        }
+
+        // All or none: give back what was taken. Release is idempotent per SKU, so releasing every line is safe.
+        await ReleaseHoldsAsync(state);
+        state = state with { Status = ReservationStatus.Rejected, ShortProductIds = shorts };
+        await FinishAsync(state);
+        return new ReserveAnswer(state.ToResult(), null);
+    }
+
+    public async Task<TransitionAnswer> ConfirmAsync()
+    {
+        var state = await LoadAsync();
+        if (state is null)
+        {
+            return new TransitionAnswer(false, null);
+        }
+        if (state.HasExpired(clock.GetUtcNow()))
+        {
+            state = await ExpireAsync(state);
+        }
+        switch (state.OnConfirm())
+        {
+            case Verdict.AlreadyDone:
+                return new TransitionAnswer(true, null);
+            case Verdict.Conflict:
+                return new TransitionAnswer(true, $"Reservation '{ReservationId}' is {state.Status.ToString().ToLowerInvariant()} and cannot be confirmed.");
+        }
+        await Task.WhenAll(state.Lines.Select(l => Stock(l.ProductId).ConfirmAsync(ReservationId)));
+        await FinishAsync(state with { Status = ReservationStatus.Confirmed });
+        return new TransitionAnswer(true, null);
+    }
+
+    public async Task<TransitionAnswer> ReleaseAsync()
+    {
+        var state = await LoadAsync();
+        if (state is null)
+        {
+            // A tombstone: a reserve under this id arriving after its compensation must not hold stock.
+            await FinishAsync(Reservation.Open(ReservationId, [], clock.GetUtcNow()) with { Status = ReservationStatus.Released });
+            return new TransitionAnswer(true, null);
+        }
+        switch (state.OnRelease())
+        {
+            case Verdict.AlreadyDone:
+                return new TransitionAnswer(true, null);
+            case Verdict.Conflict:
+                return new TransitionAnswer(true, $"Reservation '{ReservationId}' is confirmed: its stock has been sold and cannot be released.");
+        }
+        await ReleaseHoldsAsync(state);
+        await FinishAsync(state with { Status = ReservationStatus.Released });
+        return new TransitionAnswer(true, null);
+    }
+
+    public Task<ReservationState?> GetAsync() => LoadAsync();
+
+    public async Task ReceiveReminderAsync(string reminderName, byte[] state, TimeSpan dueTime, TimeSpan period)
+    {
+        if (reminderName != ExpiryReminder)
+        {
+            return;
+        }
+        var reservation = await LoadAsync();
+        if (reservation is not null && reservation.IsOpen())
+        {
+            Logger.LogInformation("Reservation {ReservationId} expired unconfirmed at {ExpiresAt}: releasing its stock", ReservationId, reservation.ExpiresAt);
+            await ExpireAsync(reservation);
+        }
+        else
+        {
+            await UnregisterReminderAsync(ExpiryReminder);
+        }
+    }
+
+    private async Task<ReservationState> ExpireAsync(ReservationState state)
+    {
+        await ReleaseHoldsAsync(state);
+        state = state with { Status = ReservationStatus.Expired };
+        await FinishAsync(state);
+        return state;
+    }
+
+    private Task ReleaseHoldsAsync(ReservationState state) =>
+        Task.WhenAll(state.Lines.Select(l => Stock(l.ProductId).ReleaseAsync(ReservationId)));
+
+    /// <summary>A finished reservation is kept a while for idempotent answers, then the store drops it (TTL).</summary>
+    private async Task FinishAsync(ReservationState state)
+    {
+        await StateManager.SetStateAsync(StateKey, state, options.Value.KeepFinishedReservations);
+        await StateManager.SaveStateAsync();
+        try
+        {
+            await UnregisterReminderAsync(ExpiryReminder);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // A leftover reminder finds the reservation finished and removes itself.
+            Logger.LogDebug(ex, "Could not remove the expiry reminder of {ReservationId}", ReservationId);
+        }
+    }
+
+    private async Task SaveAsync(ReservationState state)
+    {
+        await StateManager.SetStateAsync(StateKey, state);
+        await StateManager.SaveStateAsync();
+    }
+
+    private async Task<ReservationState?> LoadAsync()
+    {
+        var stored = await StateManager.TryGetStateAsync<ReservationState>(StateKey);
+        return stored.HasValue ? stored.Value : null;
+    }
+
+    private IStockActor Stock(string productId) =>
+        ProxyFactory.CreateActorProxy<IStockActor>(new ActorId(productId), StockActor.TypeName, InventoryExtensions.ProxyOptions);
+}

@@ -1,0 +1,167 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using DaprShop.Contracts;
+using FluentAssertions;
+
+namespace DaprShop.Basket.Tests;
+
+/// <summary>The basket service through its real sidecar, as the storefront and ordering reach it.</summary>
+public sealed class BasketServiceTests
+{
+    private static (string, int)[] Lines(BasketDto basket) => [.. basket.Items.Select(i => (i.ProductId, i.Quantity))];
+
+    [Fact]
+    public async Task A_new_shopper_has_an_empty_basket()
+    {
+        await using var host = await BasketHost.StartAsync();
+
+        var basket = await host.GetAsync("alice");
+
+        basket.ShopperId.Should().Be("alice");
+        basket.Items.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task Items_are_added_changed_removed_and_cleared_through_dapr_invocation()
+    {
+        await using var host = await BasketHost.StartAsync();
+        using var http = host.Client();
+
+        (await host.AddAsync("alice", "p-0001", 2)).StatusCode.Should().Be(HttpStatusCode.OK);
+        var added = await (await host.AddAsync("alice", "p-0001", 3)).Content.ReadFromJsonAsync<BasketDto>();
+        Lines(added!).Should().Equal(("p-0001", 5));
+        (await host.AddAsync("alice", "p-0002", 1)).StatusCode.Should().Be(HttpStatusCode.OK);
+
+        var changed = await http.PutAsJsonAsync(BasketHost.Route("alice/items/p-0001"), new { quantity = 7 });
+        changed.StatusCode.Should().Be(HttpStatusCode.OK);
+        Lines(await host.GetAsync("alice")).Should().Equal(("p-0001", 7), ("p-0002", 1));
+
+        (await http.DeleteAsync(BasketHost.Route("alice/items/p-0002"))).StatusCode.Should().Be(HttpStatusCode.OK);
+        Lines(await host.GetAsync("alice")).Should().Equal(("p-0001", 7));
+
+        (await http.PutAsJsonAsync(BasketHost.Route("alice/items/p-0001"), new { quantity = 0 })).StatusCode.Should().Be(HttpStatusCode.OK);
+        (await host.GetAsync("alice")).Items.Should().BeEmpty();
+
+        await host.AddAsync("alice", "p-0003", 4);
+        (await http.DeleteAsync(BasketHost.Route("alice"))).StatusCode.Should().Be(HttpStatusCode.OK);
+        (await host.GetAsync("alice")).Items.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task Refused_requests_name_the_field_and_leave_the_basket_unchanged()
+    {
+        await using var host = await BasketHost.StartAsync();
+        using var http = host.Client();
+        await host.AddAsync("bob", "p-0001", 98);
+
+        await ShouldNameField(await host.AddAsync("bob", "p-0001", 2), HttpStatusCode.BadRequest, "quantity");
+        await ShouldNameField(await host.AddAsync("bob", "p-0002", 0), HttpStatusCode.BadRequest, "quantity");
+        await ShouldNameField(await host.AddAsync("bob", "x-unknown", 1), HttpStatusCode.UnprocessableEntity, "productId");
+        await ShouldNameField(await host.AddAsync("bad%20id", "p-0001", 1), HttpStatusCode.BadRequest, "shopperId");
+        await ShouldNameField(await http.PutAsJsonAsync(BasketHost.Route("bob/items/p-0001"), new { quantity = 100 }), HttpStatusCode.BadRequest, "quantity");
+        (await http.PutAsJsonAsync(BasketHost.Route("bob/items/p-0009"), new { quantity = 1 })).StatusCode.Should().Be(HttpStatusCode.NotFound);
+
+        Lines(await host.GetAsync("bob")).Should().Equal(("p-0001", 98));
+    }
+
+    [Fact]
+    public async Task A_catalog_outage_answers_503_and_adds_nothing()
+    {
+        await using var host = await BasketHost.StartAsync(withCatalog: false);
+
+        var response = await host.AddAsync("carol", "p-0001", 1);
+
+        response.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
+        response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
+        (await host.GetAsync("carol")).Items.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task Concurrent_adds_to_one_basket_all_count()
+    {
+        await using var host = await BasketHost.StartAsync();
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 30).Select(i => host.AddAsync("dave", i % 2 == 0 ? "p-0001" : "p-0002", 1)));
+
+        responses.Should().OnlyContain(r => r.StatusCode == HttpStatusCode.OK);
+        Lines(await host.GetAsync("dave")).Should().BeEquivalentTo([("p-0001", 15), ("p-0002", 15)]);
+    }
+
+    [Fact]
+    public async Task The_basket_survives_a_restart_of_the_service_and_of_its_sidecar()
+    {
+        await using var host = await BasketHost.StartAsync();
+        await host.AddAsync("erin", "p-0001", 2);
+        await host.AddAsync("erin", "p-0002", 3);
+
+        await host.Service.RestartServiceAsync();
+        Lines(await host.GetAsync("erin")).Should().Equal(("p-0001", 2), ("p-0002", 3));
+
+        await host.RestartServiceAndSidecarAsync();
+        Lines(await host.GetAsync("erin")).Should().Equal(("p-0001", 2), ("p-0002", 3));
+        (await host.AddAsync("erin", "p-0001", 1)).StatusCode.Should().Be(HttpStatusCode.OK);
+        Lines(await host.GetAsync("erin")).Should().Equal(("p-0001", 3), ("p-0002", 3));
+    }
+
+    [Fact]
+    public async Task Signing_in_merges_the_anonymous_basket_once_and_clears_it()
+    {
+        await using var host = await BasketHost.StartAsync();
+        using var http = host.Client();
+        await host.AddAsync("frank", "p-0001", 1);
+        await host.AddAsync("anon-42", "p-0001", 2);
+        await host.AddAsync("anon-42", "p-0005", 4);
+
+        var merged = await http.PostAsync(BasketHost.Route("frank/merge/anon-42"), null);
+
+        merged.StatusCode.Should().Be(HttpStatusCode.OK);
+        Lines((await merged.Content.ReadFromJsonAsync<BasketDto>())!).Should().Equal(("p-0001", 3), ("p-0005", 4));
+        (await host.GetAsync("anon-42")).Items.Should().BeEmpty();
+
+        // Merging again (a retried sign-in) has nothing left to add.
+        (await http.PostAsync(BasketHost.Route("frank/merge/anon-42"), null)).StatusCode.Should().Be(HttpStatusCode.OK);
+        Lines(await host.GetAsync("frank")).Should().Equal(("p-0001", 3), ("p-0005", 4));
+
+        await ShouldNameField(await http.PostAsync(BasketHost.Route("frank/merge/frank"), null), HttpStatusCode.BadRequest, "anonymousShopperId");
+    }
+
+    [Fact]
+    public async Task An_abandoned_basket_is_cleared_by_its_reminder()
+    {
+        await using var host = await BasketHost.StartAsync(environment: new Dictionary<string, string> { ["Basket__AbandonedAfter"] = "00:00:03" });
+        await host.AddAsync("gina", "p-0001", 2);
+        (await host.GetAsync("gina")).Items.Should().NotBeEmpty();
+
+        BasketDto? seen = null;
+        await Eventually.HoldsAsync(() =>
+        {
+            seen = host.GetAsync("gina").GetAwaiter().GetResult();
+            return seen.Items.Count == 0;
+        }, TimeSpan.FromSeconds(30), "the abandoned-basket reminder should clear the basket");
+
+        // The shopper can fill the basket again afterwards.
+        (await host.AddAsync("gina", "p-0002", 1)).StatusCode.Should().Be(HttpStatusCode.OK);
+        Lines(await host.GetAsync("gina")).Should().Equal(("p-0002", 1));
+    }
+
+    [Fact]
+    public async Task The_service_describes_its_public_api_with_openapi()
+    {
+        await using var host = await BasketHost.StartAsync(withCatalog: false);
+        using var http = host.Service.CreateHttpClient();
+
+        using var doc = JsonDocument.Parse(await http.GetStringAsync("/openapi/v1.json"));
+
+        var paths = doc.RootElement.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToList();
+        paths.Should().Contain(["/api/v1/baskets/{shopperId}", "/api/v1/baskets/{shopperId}/items", "/api/v1/baskets/{shopperId}/items/{productId}", "/api/v1/baskets/{shopperId}/merge/{anonymousShopperId}"]);
+    }
+
+    private static async Task ShouldNameField(HttpResponseMessage response, HttpStatusCode status, string field)
+    {
+        response.StatusCode.Should().Be(status);
+        response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        problem.RootElement.GetProperty("errors").TryGetProperty(field, out _).Should().BeTrue($"the problem should name {field}: {problem.RootElement}");
+    }
+}

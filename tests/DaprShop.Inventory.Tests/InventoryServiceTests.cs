@@ -1,0 +1,180 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using DaprShop.Contracts;
+using FluentAssertions;
+
+namespace DaprShop.Inventory.Tests;
+
+/// <summary>The inventory service through its real sidecar, as ordering and the back office reach it.</summary>
+public sealed class InventoryServiceTests
+{
+    [Fact]
+    public async Task Catalog_products_start_with_their_seeded_stock_and_unknown_products_are_404()
+    {
+        await using var host = await InventoryHost.StartAsync();
+        using var http = host.Client();
+
+        var stock = await host.StockAsync("p-0002");
+
+        stock.Should().Be(new StockDto("p-0002", 74 % 51, 0, 74 % 51));
+        (await http.GetAsync(InventoryHost.Invoke + "api/v1/inventory/p-9999")).StatusCode.Should().Be(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task Reserve_confirm_and_release_move_stock_between_available_reserved_and_gone()
+    {
+        await using var host = await InventoryHost.StartAsync();
+        await host.RestockAsync("sku-a", 10);
+        await host.RestockAsync("sku-b", 5);
+
+        var reserved = await host.ReserveOkAsync("order-1", 600, ("sku-a", 3), ("sku-b", 2));
+        reserved.Should().BeEquivalentTo(new ReservationResult("order-1", true, []));
+        (await host.StockAsync("sku-a")).Should().Be(new StockDto("sku-a", 10, 3, 7));
+
+        (await host.TransitionAsync("order-1", "confirm")).StatusCode.Should().Be(HttpStatusCode.NoContent);
+        (await host.TransitionAsync("order-1", "confirm")).StatusCode.Should().Be(HttpStatusCode.NoContent);
+        (await host.StockAsync("sku-a")).Should().Be(new StockDto("sku-a", 7, 0, 7));
+        (await host.StockAsync("sku-b")).Should().Be(new StockDto("sku-b", 3, 0, 3));
+        (await host.TransitionAsync("order-1", "release")).StatusCode.Should().Be(HttpStatusCode.Conflict);
+
+        await host.ReserveOkAsync("order-2", 600, ("sku-a", 2));
+        (await host.TransitionAsync("order-2", "release")).StatusCode.Should().Be(HttpStatusCode.NoContent);
+        (await host.TransitionAsync("order-2", "release")).StatusCode.Should().Be(HttpStatusCode.NoContent);
+        (await host.StockAsync("sku-a")).Should().Be(new StockDto("sku-a", 7, 0, 7));
+        (await host.TransitionAsync("order-2", "confirm")).StatusCode.Should().Be(HttpStatusCode.Conflict);
+        (await host.TransitionAsync("order-404", "confirm")).StatusCode.Should().Be(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task A_reservation_is_all_lines_or_none()
+    {
+        await using var host = await InventoryHost.StartAsync();
+        await host.RestockAsync("sku-a", 10);
+        await host.RestockAsync("sku-b", 1);
+
+        var result = await host.ReserveOkAsync("order-1", 600, ("sku-a", 4), ("sku-b", 2), ("sku-never", 1));
+
+        result.Reserved.Should().BeFalse();
+        result.ShortProductIds.Should().BeEquivalentTo("sku-b", "sku-never");
+        (await host.StockAsync("sku-a")).Should().Be(new StockDto("sku-a", 10, 0, 10));
+        (await host.StockAsync("sku-b")).Should().Be(new StockDto("sku-b", 1, 0, 1));
+        (await host.StatusAsync("order-1")).Should().Be("Rejected");
+    }
+
+    [Fact]
+    public async Task Fifty_concurrent_reservations_for_ten_units_give_exactly_ten()
+    {
+        await using var host = await InventoryHost.StartAsync();
+        await host.RestockAsync("sku-hot", 10);
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 50).Select(i => host.ReserveOkAsync($"order-{i}", 600, ("sku-hot", 1))));
+
+        results.Count(r => r.Reserved).Should().Be(10);
+        results.Where(r => !r.Reserved).Should().HaveCount(40).And.OnlyContain(r => r.ShortProductIds.SequenceEqual(new[] { "sku-hot" }));
+        (await host.StockAsync("sku-hot")).Should().Be(new StockDto("sku-hot", 10, 10, 0));
+
+        var winners = results.Where(r => r.Reserved).Select(r => r.ReservationId).ToList();
+        await Task.WhenAll(winners.Select(id => host.TransitionAsync(id, "confirm")));
+        (await host.StockAsync("sku-hot")).Should().Be(new StockDto("sku-hot", 0, 0, 0));
+    }
+
+    [Fact]
+    public async Task Reserving_twice_under_one_id_makes_one_reservation()
+    {
+        await using var host = await InventoryHost.StartAsync();
+        await host.RestockAsync("sku-a", 5);
+
+        var first = await host.ReserveOkAsync("order-1", 600, ("sku-a", 2));
+        var again = await host.ReserveOkAsync("order-1", 600, ("sku-a", 2));
+
+        first.Reserved.Should().BeTrue();
+        again.Should().BeEquivalentTo(first);
+        (await host.StockAsync("sku-a")).Should().Be(new StockDto("sku-a", 5, 2, 3));
+        (await host.ReserveAsync("order-1", 600, ("sku-a", 3))).StatusCode.Should().Be(HttpStatusCode.Conflict);
+    }
+
+    [Fact]
+    public async Task A_reserve_arriving_after_its_release_holds_nothing()
+    {
+        await using var host = await InventoryHost.StartAsync();
+        await host.RestockAsync("sku-a", 5);
+
+        (await host.TransitionAsync("order-late", "release")).StatusCode.Should().Be(HttpStatusCode.NoContent);
+
+        (await host.ReserveAsync("order-late", 600, ("sku-a", 1))).StatusCode.Should().Be(HttpStatusCode.Conflict);
+        (await host.StockAsync("sku-a")).Available.Should().Be(5);
+    }
+
+    [Fact]
+    public async Task An_expired_reservation_gives_its_stock_back()
+    {
+        await using var host = await InventoryHost.StartAsync();
+        await host.RestockAsync("sku-a", 4);
+        await host.ReserveOkAsync("order-1", 2, ("sku-a", 3));
+        (await host.StockAsync("sku-a")).Available.Should().Be(1);
+
+        StockDto? stock = null;
+        await Eventually.HoldsAsync(() => (stock = host.StockAsync("sku-a").GetAwaiter().GetResult()).Available == 4,
+            TimeSpan.FromSeconds(30), "the expiry reminder should release the hold");
+
+        stock.Should().Be(new StockDto("sku-a", 4, 0, 4));
+        (await host.StatusAsync("order-1")).Should().Be("Expired");
+        (await host.TransitionAsync("order-1", "confirm")).StatusCode.Should().Be(HttpStatusCode.Conflict);
+    }
+
+    [Fact]
+    public async Task Restocking_publishes_StockRestocked_and_selling_below_the_threshold_publishes_StockLow()
+    {
+        await using var host = await InventoryHost.StartAsync(withWatcher: true, new Dictionary<string, string> { ["Inventory__LowStockThreshold"] = "3" });
+
+        var restocked = await host.RestockAsync("sku-new", 4);
+        await host.ReserveOkAsync("order-1", 600, ("sku-new", 2));
+
+        restocked.Should().Be(new StockDto("sku-new", 4, 0, 4));
+        await Eventually.HoldsAsync(() => host.Events.Any(e => e.Topic == Topics.StockRestocked) && host.Events.Any(e => e.Topic == Topics.StockLow),
+            TimeSpan.FromSeconds(20), "the watcher should receive StockRestocked and StockLow");
+        var restockEvent = host.Events.First(e => e.Topic == Topics.StockRestocked).Data.Deserialize<StockRestocked>(JsonSerializerOptions.Web)!;
+        (restockEvent.ProductId, restockEvent.Quantity, restockEvent.Available).Should().Be(("sku-new", 4, 4));
+        var lowEvent = host.Events.First(e => e.Topic == Topics.StockLow).Data.Deserialize<StockLow>(JsonSerializerOptions.Web)!;
+        (lowEvent.ProductId, lowEvent.Available, lowEvent.Threshold).Should().Be(("sku-new", 2, 3));
+    }
+
+    [Fact]
+    public async Task Invalid_requests_name_the_field()
+    {
+        await using var host = await InventoryHost.StartAsync();
+        using var http = host.Client();
+
+        await ShouldNameField(await http.PostAsJsonAsync(InventoryHost.Invoke + "api/v1/inventory/sku-a/restock", new { quantity = 0 }), "quantity");
+        await ShouldNameField(await host.ReserveAsync("order-1", 0, ("sku-a", 1)), "expiresInSeconds");
+        await ShouldNameField(await host.ReserveAsync("order-1", 60, ("sku-a", 0)), "lines[0].quantity");
+        (await http.GetAsync(InventoryHost.Invoke + "api/v1/inventory/sku-a")).StatusCode.Should().Be(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task Stock_and_reservations_survive_a_restart_of_the_service_and_its_sidecar()
+    {
+        await using var host = await InventoryHost.StartAsync();
+        await host.RestockAsync("sku-a", 6);
+        await host.ReserveOkAsync("order-1", 600, ("sku-a", 2));
+        await host.ReserveOkAsync("order-2", 600, ("sku-a", 1));
+
+        await host.Service.RestartServiceAsync();
+        (await host.StockAsync("sku-a")).Should().Be(new StockDto("sku-a", 6, 3, 3));
+
+        await host.RestartServiceAndSidecarAsync();
+        (await host.StockAsync("sku-a")).Should().Be(new StockDto("sku-a", 6, 3, 3));
+        (await host.StatusAsync("order-1")).Should().Be("Held");
+        (await host.TransitionAsync("order-1", "confirm")).StatusCode.Should().Be(HttpStatusCode.NoContent);
+        (await host.TransitionAsync("order-2", "release")).StatusCode.Should().Be(HttpStatusCode.NoContent);
+        (await host.StockAsync("sku-a")).Should().Be(new StockDto("sku-a", 4, 0, 4));
+    }
+
+    private static async Task ShouldNameField(HttpResponseMessage response, string field)
+    {
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        problem.RootElement.GetProperty("errors").TryGetProperty(field, out _).Should().BeTrue($"the problem should name {field}: {problem.RootElement}");
+    }
+}
