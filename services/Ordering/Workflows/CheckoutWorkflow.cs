@@ -148,7 +148,7 @@ public sealed class CheckoutWorkflow : Workflow<CheckoutInput, CheckoutOutcome>
     /// <summary>Awaits a step to its end (its effect must be known to compensate it), then honours a cancellation that came first.</summary>
     private static async Task<T> StepAsync<T>(Task<T> step, Task<CancelOrder> cancellation)
     {
-        var first = await Task.WhenAny(step, cancellation);
+        var first = await Task.WhenAny(cancellation, step);
         var result = await step;
         if (first == cancellation)
         {
