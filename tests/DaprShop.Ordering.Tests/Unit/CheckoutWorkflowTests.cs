@@ -192,7 +192,7 @@ public sealed class CheckoutWorkflowTests
     public async Task A_cancellation_while_waiting_for_the_payment_voids_releases_and_ends_cancelled()
     {
         Answer(nameof(AuthorizePaymentActivity), new PaymentResult("order-1", PaymentStatus.Pending, null));
-        _context.Raise(CheckoutWorkflow.CancelEvent, new CancelOrder("Changed my mind"));
+        _context.RaiseWhileWaitingFor(CheckoutWorkflow.PaymentConfirmationEvent, CheckoutWorkflow.CancelEvent, new CancelOrder("Changed my mind"));
 
         var outcome = await RunAsync();
 

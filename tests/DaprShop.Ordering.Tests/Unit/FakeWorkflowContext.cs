@@ -12,6 +12,7 @@ public sealed class FakeWorkflowContext : WorkflowContext
 {
     private readonly Dictionary<string, TaskCompletionSource<object?>> _events = [];
     private readonly HashSet<string> _timingOut = [];
+    private readonly Dictionary<string, Action> _triggers = [];
 
     public List<(string Name, object? Input)> Calls { get; } = [];
     public Dictionary<string, Func<object?, object?>> Activities { get; } = [];
@@ -27,6 +28,9 @@ public sealed class FakeWorkflowContext : WorkflowContext
 
     /// <summary>The event arrives (now if awaited, or as soon as it is).</summary>
     public void Raise(string name, object payload) => Event(name).TrySetResult(payload);
+
+    /// <summary>Raises <paramref name="name"/> once the workflow starts waiting (with a timeout) for <paramref name="awaited"/>.</summary>
+    public void RaiseWhileWaitingFor(string awaited, string name, object payload) => _triggers[awaited] = () => Raise(name, payload);
 
     /// <summary>The event never arrives: its timed wait ends in a timeout.</summary>
     public void TimeOut(string name) => _timingOut.Add(name);
@@ -64,6 +68,10 @@ public sealed class FakeWorkflowContext : WorkflowContext
     {
         AwaitedEvents.Add(eventName);
         EventTimeouts.Add(timeout);
+        if (_triggers.Remove(eventName, out var trigger))
+        {
+            trigger();
+        }
         if (_timingOut.Contains(eventName))
         {
             await Task.Yield();
