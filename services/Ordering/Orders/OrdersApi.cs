@@ -42,7 +42,7 @@ public static partial class OrdersApi
     /// Starts the checkout saga under the caller's Idempotency-Key as workflow instance id: the same key names the
     /// same order, so a retried request never starts a second saga (and never charges twice).
     /// </summary>
-    public static async Task<Results<AcceptedAtRoute<CheckoutAccepted>, ValidationProblem>> CheckoutAsync(
+    public static async Task<Results<Accepted<CheckoutAccepted>, ValidationProblem>> CheckoutAsync(
         CheckoutRequest request,
         [FromHeader(Name = IdempotencyKeyHeader)] string? idempotencyKey,
         DaprWorkflowClient workflows,
@@ -56,7 +56,7 @@ public static partial class OrdersApi
             return TypedResults.ValidationProblem(errors);
         }
         var orderId = idempotencyKey!;
-        var accepted = TypedResults.AcceptedAtRoute(new CheckoutAccepted(orderId), "GetOrder", new { orderId });
+        var accepted = TypedResults.Accepted($"/api/v1/orders/{Uri.EscapeDataString(orderId)}", new CheckoutAccepted(orderId));
 
         // daprd starts a *finished* instance again under the same id: look first, so a repeated key is an answer, not a new run.
         var existing = await workflows.GetWorkflowStateAsync(orderId, getInputsAndOutputs: false, cancellationToken);
@@ -162,7 +162,10 @@ public static partial class OrdersApi
         {
             errors[IdempotencyKeyHeader] = ["Use 1 to 64 letters, digits, '-' or '_'."];
         }
-        Require("shopperId", request.ShopperId, "The shopper is required.");
+        if (request.ShopperId is null || !KeyPattern().IsMatch(request.ShopperId))
+        {
+            errors["shopperId"] = ["The shopper id is required: 1 to 64 letters, digits, '-' or '_'."];
+        }
         Require("email", request.Email, "An e-mail address is required.");
         if (!string.IsNullOrWhiteSpace(request.Email) && !EmailPattern().IsMatch(request.Email))
         {
