@@ -59,10 +59,13 @@ public static partial class OrdersApi
         var accepted = TypedResults.Accepted($"/api/v1/orders/{Uri.EscapeDataString(orderId)}", new CheckoutAccepted(orderId));
 
         // daprd starts a *finished* instance again under the same id: look first, so a repeated key is an answer, not a new run.
-        var existing = await workflows.GetWorkflowStateAsync(orderId, getInputsAndOutputs: false, cancellationToken);
+        var existing = await workflows.GetWorkflowStateAsync(orderId, getInputsAndOutputs: true, cancellationToken);
         if (existing?.Exists == true)
         {
-            return accepted;
+            // A key reused for another shopper's checkout is a client bug, not a retry.
+            return existing.ReadInputAs<CheckoutInput>()?.Order.ShopperId == request.ShopperId
+                ? accepted
+                : TypedResults.ValidationProblem(new Dictionary<string, string[]> { [IdempotencyKeyHeader] = ["This key was already used for another checkout."] });
         }
         var o = options.Value;
         var card = request.Card!;

@@ -120,12 +120,15 @@ public sealed class CheckoutTests
         var responses = await Task.WhenAll(shop.CheckoutAsync("fay", "order-twice"), shop.CheckoutAsync("fay", "order-twice"));
         await shop.WaitForStatusAsync("order-twice", OrderStatus.Confirmed);
         using var third = await shop.CheckoutAsync("fay", "order-twice");
+        using var otherShopper = await shop.CheckoutAsync("gil", "order-twice");
 
         responses.Concat([third]).Select(r => r.StatusCode).Should().AllBeEquivalentTo(HttpStatusCode.Accepted);
         responses.Concat([third]).Select(r => r.Headers.Location!.OriginalString).Distinct().Should().Equal("/api/v1/orders/order-twice");
         shop.CallsTo(shop.Payment, "/internal/payments/authorize").Should().Be(1);
         shop.CallsTo(shop.Payment, "/internal/payments/order-twice/capture").Should().Be(1);
         (await shop.GetOrderAsync("order-twice"))!.Status.Should().Be(OrderStatus.Confirmed, "a repeated key never starts the finished saga again");
+        otherShopper.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await otherShopper.Content.ReadAsStringAsync()).Should().Contain("Idempotency-Key");
         foreach (var r in responses)
         {
             r.Dispose();
