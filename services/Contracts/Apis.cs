@@ -58,3 +58,21 @@ public sealed record PaymentResult(string PaymentId, PaymentStatus Status, strin
 
 /// <summary>The asynchronous outcome of a pending authorization, raised into the checkout workflow as an external event.</summary>
 public sealed record PaymentConfirmation(string PaymentId, bool Approved, string? Reason);
+
+/// <summary>
+/// How the payment provider signs its webhook to ordering: <see cref="SignatureHeader"/> carries
+/// <c>sha256=</c> + the lowercase hex HMAC-SHA256 of the raw request body, keyed with the secret
+/// <see cref="SigningKeySecret"/> from the secret store both sides read.
+/// </summary>
+public static class PaymentWebhook
+{
+    public const string SignatureHeader = "X-Payment-Signature";
+    public const string SigningKeySecret = "payment:webhook-signing-key";
+
+    public static string Sign(string key, ReadOnlySpan<byte> body) =>
+        "sha256=" + Convert.ToHexStringLower(System.Security.Cryptography.HMACSHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key), body));
+
+    public static bool Verify(string key, ReadOnlySpan<byte> body, string? signature) =>
+        signature is not null && System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
+            System.Text.Encoding.ASCII.GetBytes(Sign(key, body)), System.Text.Encoding.ASCII.GetBytes(signature));
+}

@@ -1,0 +1,35 @@
+using System.Net;
+using Dapr.Workflow;
+using DaprShop.Contracts;
+using DaprShop.Ordering.Workflows;
+
+namespace DaprShop.Ordering.Activities;
+
+// Inventory holds, confirms and releases an order's stock under the order id: each call can be repeated.
+
+public sealed class ReserveStockActivity(IHttpClientFactory http) : WorkflowActivity<ReserveStockInput, ReservationResult>
+{
+    public override Task<ReservationResult> RunAsync(WorkflowActivityContext context, ReserveStockInput input) =>
+        ServiceCalls.InvokeAsync<ReservationResult>(http, HttpMethod.Post, AppIds.Inventory, "internal/inventory/reservations",
+            new ReserveStock(input.OrderId, [.. input.Lines.Select(l => new BasketItemDto(l.ProductId, l.Quantity))], input.HoldSeconds),
+            input.OrderId);
+}
+
+public sealed class ConfirmReservationActivity(IHttpClientFactory http) : WorkflowActivity<string, bool>
+{
+    public override async Task<bool> RunAsync(WorkflowActivityContext context, string orderId)
+    {
+        await ServiceCalls.InvokeAsync(http, HttpMethod.Post, AppIds.Inventory, $"internal/inventory/reservations/{Uri.EscapeDataString(orderId)}/confirm", null, orderId);
+        return true;
+    }
+}
+
+public sealed class ReleaseReservationActivity(IHttpClientFactory http) : WorkflowActivity<string, bool>
+{
+    // 404: there is nothing to release (the reservation never happened or already expired).
+    public override async Task<bool> RunAsync(WorkflowActivityContext context, string orderId)
+    {
+        await ServiceCalls.InvokeAsync(http, HttpMethod.Post, AppIds.Inventory, $"internal/inventory/reservations/{Uri.EscapeDataString(orderId)}/release", null, orderId, HttpStatusCode.NotFound);
+        return true;
+    }
+}

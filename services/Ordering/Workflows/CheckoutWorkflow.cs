@@ -1,0 +1,209 @@
+using Dapr.Workflow;
+using DaprShop.Contracts;
+using DaprShop.Ordering.Activities;
+using DaprShop.Ordering.Orders;
+
+namespace DaprShop.Ordering.Workflows;
+
+/// <summary>
+/// The checkout saga: price → reserve → authorize → (wait for an asynchronous confirmation) → capture → confirm
+/// stock → clear the basket → confirmed. Every step that succeeded pushes its compensation; a refusal, a timeout,
+/// a technical failure that outlived the retries, or the shopper's cancellation runs them in reverse.
+/// Workflow code is replayed: it reads time only from the context and does I/O only through activities.
+/// </summary>
+public sealed class CheckoutWorkflow : Workflow<CheckoutInput, CheckoutOutcome>
+{
+    public const string PaymentConfirmationEvent = "PaymentConfirmation";
+    public const string CancelEvent = "CancelOrder";
+
+    public const string EmptyBasket = "Your basket is empty.";
+    public const string CardDeclined = "Your card was declined.";
+    public const string PaymentNotConfirmed = "The payment was not confirmed in time.";
+    public const string PaymentNotTaken = "We could not take the payment. You have not been charged.";
+    public const string SomethingWentWrong = "Sorry, something went wrong while placing your order. You have not been charged.";
+
+    /// <summary>
+    /// Activities throw only for technical failures (a 503, a timeout); business refusals come back as results,
+    /// so retrying never repeats a refusal. Calls are idempotent by order id, so a retry never charges twice.
+    /// </summary>
+    internal static readonly WorkflowTaskOptions Retry = new(new WorkflowRetryPolicy(
+        maxNumberOfAttempts: 5, firstRetryInterval: TimeSpan.FromSeconds(1), backoffCoefficient: 2, maxRetryInterval: TimeSpan.FromSeconds(30)));
+
+    /// <summary>Compensations must end: they retry longer.</summary>
+    internal static readonly WorkflowTaskOptions CompensationRetry = new(new WorkflowRetryPolicy(
+        maxNumberOfAttempts: 10, firstRetryInterval: TimeSpan.FromSeconds(1), backoffCoefficient: 2, maxRetryInterval: TimeSpan.FromMinutes(1)));
+
+    public override async Task<CheckoutOutcome> RunAsync(WorkflowContext context, CheckoutInput input)
+    {
+        var order = input.Order;
+        var lines = (IReadOnlyList<OrderLine>)[];
+        Money? total = null;
+        var compensations = new Stack<(string Activity, object Input)>();
+        // Started once: a cancellation raised at any time is seen at the next step.
+        var cancellation = context.WaitForExternalEventAsync<CancelOrder>(CancelEvent);
+
+        try
+        {
+            var priced = await context.CallActivityAsync<PricedBasket>(nameof(PriceBasketActivity), order.ShopperId, Retry);
+            if (priced.Problem is not null || priced.Total is null)
+            {
+                throw new CheckoutRefused(priced.Problem ?? EmptyBasket);
+            }
+            (lines, total) = (priced.Lines, priced.Total);
+            await RecordAsync(context, new(order, OrderStatus.Submitted, Now(context), lines));
+            await PublishAsync(context, new(OrderEventKind.Submitted, order, lines, total, null, Now(context)));
+
+            // Pushed before the call: a reservation whose outcome is unknown (the call failed) is released too.
+            compensations.Push((nameof(ReleaseReservationActivity), order.OrderId));
+            var reservation = await StepAsync(context.CallActivityAsync<ReservationResult>(
+                nameof(ReserveStockActivity), new ReserveStockInput(order.OrderId, lines, input.ReservationHoldSeconds), Retry), cancellation);
+            if (!reservation.Reserved)
+            {
+                compensations.Pop(); // all lines or none: nothing was held
+                throw new CheckoutRefused(OutOfStock(lines, reservation.ShortProductIds));
+            }
+            await RecordAsync(context, new(order, OrderStatus.StockReserved, Now(context)));
+
+            // Pushed before the call: an authorization whose outcome is unknown (the call failed) is voided too.
+            compensations.Push((nameof(VoidPaymentActivity), order.OrderId));
+            var payment = new PaymentInput(order.OrderId, total.Value, input.Card);
+            var authorization = await StepAsync(context.CallActivityAsync<PaymentResult>(nameof(AuthorizePaymentActivity), payment, Retry), cancellation);
+            if (authorization.Status == PaymentStatus.Pending)
+            {
+                await RecordAsync(context, new(order, OrderStatus.AwaitingPaymentConfirmation, Now(context)));
+                var confirmation = context.WaitForExternalEventAsync<PaymentConfirmation>(PaymentConfirmationEvent, input.PaymentConfirmationTimeout);
+                var first = await Task.WhenAny(confirmation, cancellation);
+                if (first == cancellation)
+                {
+                    throw new CheckoutCancelled(cancellation.Result.Reason);
+                }
+                PaymentConfirmation confirmed;
+                try
+                {
+                    confirmed = await confirmation;
+                }
+                catch (TaskCanceledException)
+                {
+                    throw new CheckoutRefused(PaymentNotConfirmed);
+                }
+                if (!confirmed.Approved)
+                {
+                    throw new CheckoutRefused(CardDeclined);
+                }
+            }
+            else if (authorization.Status is not (PaymentStatus.Approved or PaymentStatus.Captured))
+            {
+                compensations.Pop(); // a declined authorization holds no money
+                throw new CheckoutRefused(CardDeclined);
+            }
+            await RecordAsync(context, new(order, OrderStatus.PaymentAuthorized, Now(context)));
+
+            // The last point of no return: after the capture the order goes through.
+            if (cancellation.IsCompleted)
+            {
+                throw new CheckoutCancelled(cancellation.Result.Reason);
+            }
+            PaymentResult capture;
+            try
+            {
+                capture = await context.CallActivityAsync<PaymentResult>(nameof(CapturePaymentActivity), order.OrderId, Retry);
+            }
+            catch (WorkflowTaskFailedException)
+            {
+                throw new CheckoutRefused(PaymentNotTaken);
+            }
+            if (capture.Status != PaymentStatus.Captured)
+            {
+                throw new CheckoutRefused(PaymentNotTaken);
+            }
+            compensations.Pop();
+            compensations.Push((nameof(RefundPaymentActivity), order.OrderId));
+            await RecordAsync(context, new(order, OrderStatus.Paid, Now(context)));
+
+            await context.CallActivityAsync(nameof(ConfirmReservationActivity), order.OrderId, Retry);
+            compensations.Clear();
+            await ClearBasketAsync(context, order.ShopperId);
+            await RecordAsync(context, new(order, OrderStatus.Confirmed, Now(context)));
+            await PublishAsync(context, new(OrderEventKind.Confirmed, order, lines, total, null, Now(context)));
+            return new CheckoutOutcome(OrderStatus.Confirmed, null);
+        }
+        catch (CheckoutCancelled cancelled)
+        {
+            await CompensateAsync(context, compensations);
+            await RecordAsync(context, new(order, OrderStatus.Cancelled, Now(context), Reason: cancelled.Message));
+            await PublishAsync(context, new(OrderEventKind.Cancelled, order, lines, total, cancelled.Message, Now(context)));
+            return new CheckoutOutcome(OrderStatus.Cancelled, cancelled.Message);
+        }
+        catch (Exception e) when (e is CheckoutRefused or WorkflowTaskFailedException)
+        {
+            // A technical failure's details are in the workflow history; the shopper reads a sentence.
+            var reason = e is CheckoutRefused ? e.Message : SomethingWentWrong;
+            await CompensateAsync(context, compensations);
+            await RecordAsync(context, new(order, OrderStatus.Failed, Now(context), Reason: reason));
+            await PublishAsync(context, new(OrderEventKind.Failed, order, lines, total, reason, Now(context)));
+            return new CheckoutOutcome(OrderStatus.Failed, reason);
+        }
+    }
+
+    /// <summary>Awaits a step to its end (its effect must be known to compensate it), then honours a cancellation that came first.</summary>
+    private static async Task<T> StepAsync<T>(Task<T> step, Task<CancelOrder> cancellation)
+    {
+        var first = await Task.WhenAny(cancellation, step);
+        var result = await step;
+        if (first == cancellation)
+        {
+            throw new CheckoutCancelled(cancellation.Result.Reason);
+        }
+        return result;
+    }
+
+    private static async Task CompensateAsync(WorkflowContext context, Stack<(string Activity, object Input)> compensations)
+    {
+        while (compensations.TryPop(out var compensation))
+        {
+            try
+            {
+                await context.CallActivityAsync(compensation.Activity, compensation.Input, CompensationRetry);
+            }
+            catch (WorkflowTaskFailedException)
+            {
+                // Keep compensating the rest; the reservation expires by itself and the failure is in the history.
+            }
+        }
+    }
+
+    /// <summary>The order is paid and its stock confirmed: a basket that cannot be cleared must not fail it.</summary>
+    private static async Task ClearBasketAsync(WorkflowContext context, string shopperId)
+    {
+        try
+        {
+            await context.CallActivityAsync(nameof(ClearBasketActivity), shopperId, Retry);
+        }
+        catch (WorkflowTaskFailedException)
+        {
+        }
+    }
+
+    private static Task RecordAsync(WorkflowContext context, RecordOrderInput input) =>
+        context.CallActivityAsync(nameof(RecordOrderActivity), input, CompensationRetry);
+
+    private static Task PublishAsync(WorkflowContext context, PublishOrderEventInput input) =>
+        context.CallActivityAsync(nameof(PublishOrderEventActivity), input, CompensationRetry);
+
+    private static DateTimeOffset Now(WorkflowContext context) => new(DateTime.SpecifyKind(context.CurrentUtcDateTime, DateTimeKind.Utc));
+
+    internal static string OutOfStock(IReadOnlyList<OrderLine> lines, IReadOnlyList<string> shortProductIds)
+    {
+        var names = lines.Where(l => shortProductIds.Contains(l.ProductId)).Select(l => $"'{l.Name}'").ToList();
+        return names.Count switch
+        {
+            0 => "Sorry, some items in your basket are out of stock.",
+            1 => $"Sorry, {names[0]} is out of stock.",
+            _ => $"Sorry, {string.Join(", ", names[..^1])} and {names[^1]} are out of stock.",
+        };
+    }
+
+    private sealed class CheckoutRefused(string reason) : Exception(reason);
+
+    private sealed class CheckoutCancelled(string reason) : Exception(reason);
+}

@@ -1,0 +1,214 @@
+using Dapr.Workflow;
+using DaprShop.Contracts;
+using DaprShop.Ordering.Activities;
+using DaprShop.Ordering.Orders;
+using DaprShop.Ordering.Workflows;
+using FluentAssertions;
+
+namespace DaprShop.Ordering.Tests.Unit;
+
+public sealed class CheckoutWorkflowTests
+{
+    private static readonly OrderLine Lamp = new("p-lamp", "Lamp", 2, new Money(1_500, "EUR"));
+    private static readonly OrderLine Mug = new("p-mug", "Mug", 1, new Money(900, "EUR"));
+
+    private static readonly CheckoutInput Input = new(
+        new OrderHeader("order-1", "shopper-1", "ada@example.com", new ShippingAddress("Ada", "1 Main St", null, "Paris", "75001", "FR"), DateTimeOffset.UnixEpoch),
+        new CardDetails("4242424242424242", "Ada", "12/30", "123"),
+        TimeSpan.FromSeconds(42),
+        600);
+
+    private readonly FakeWorkflowContext _context = new();
+
+    public CheckoutWorkflowTests()
+    {
+        Answer(nameof(PriceBasketActivity), new PricedBasket([Lamp, Mug], new Money(3_900, "EUR"), null));
+        Answer(nameof(ReserveStockActivity), new ReservationResult("order-1", true, []));
+        Answer(nameof(AuthorizePaymentActivity), new PaymentResult("order-1", PaymentStatus.Approved, null));
+        Answer(nameof(CapturePaymentActivity), new PaymentResult("order-1", PaymentStatus.Captured, null));
+    }
+
+    private void Answer(string activity, object result) => _context.Activities[activity] = _ => result;
+
+    private void Fail(string activity) => _context.Activities[activity] = _ =>
+        throw new WorkflowTaskFailedException("failed after retries", new WorkflowTaskFailureDetails("HttpRequestException", "503", null));
+
+    private Task<CheckoutOutcome> RunAsync() => new CheckoutWorkflow().RunAsync(_context, Input);
+
+    private IEnumerable<string> Steps => _context.CallNames.Where(n => n is not (nameof(RecordOrderActivity) or nameof(PublishOrderEventActivity)));
+
+    private IEnumerable<OrderStatus> Recorded => _context.Calls.Where(c => c.Name == nameof(RecordOrderActivity)).Select(c => ((RecordOrderInput)c.Input!).Status);
+
+    private IEnumerable<OrderEventKind> Published => _context.Calls.Where(c => c.Name == nameof(PublishOrderEventActivity)).Select(c => ((PublishOrderEventInput)c.Input!).Kind);
+
+    [Fact]
+    public async Task A_happy_checkout_runs_every_step_in_order_and_publishes_order_confirmed()
+    {
+        var outcome = await RunAsync();
+
+        outcome.Should().Be(new CheckoutOutcome(OrderStatus.Confirmed, null));
+        Steps.Should().Equal(
+            nameof(PriceBasketActivity), nameof(ReserveStockActivity), nameof(AuthorizePaymentActivity),
+            nameof(CapturePaymentActivity), nameof(ConfirmReservationActivity), nameof(ClearBasketActivity));
+        Recorded.Should().Equal(OrderStatus.Submitted, OrderStatus.StockReserved, OrderStatus.PaymentAuthorized, OrderStatus.Paid, OrderStatus.Confirmed);
+        Published.Should().Equal(OrderEventKind.Submitted, OrderEventKind.Confirmed);
+    }
+
+    [Fact]
+    public async Task The_order_is_charged_the_catalog_total_under_the_order_id()
+    {
+        await RunAsync();
+
+        var payment = (PaymentInput)_context.Calls.Single(c => c.Name == nameof(AuthorizePaymentActivity)).Input!;
+        payment.Should().Be(new PaymentInput("order-1", new Money(3_900, "EUR"), Input.Card));
+        var reserve = (ReserveStockInput)_context.Calls.Single(c => c.Name == nameof(ReserveStockActivity)).Input!;
+        reserve.Should().Be(new ReserveStockInput("order-1", reserve.Lines, 600));
+        reserve.Lines.Should().Equal(Lamp, Mug);
+    }
+
+    [Fact]
+    public async Task A_declined_card_releases_the_reservation_and_fails_the_order_without_a_capture()
+    {
+        Answer(nameof(AuthorizePaymentActivity), new PaymentResult("order-1", PaymentStatus.Declined, "do_not_honor"));
+
+        var outcome = await RunAsync();
+
+        outcome.Should().Be(new CheckoutOutcome(OrderStatus.Failed, "Your card was declined."));
+        Steps.Should().Equal(nameof(PriceBasketActivity), nameof(ReserveStockActivity), nameof(AuthorizePaymentActivity), nameof(ReleaseReservationActivity));
+        Recorded.Should().EndWith(OrderStatus.Failed);
+        Published.Should().Equal(OrderEventKind.Submitted, OrderEventKind.Failed);
+    }
+
+    [Fact]
+    public async Task Out_of_stock_fails_the_order_naming_the_product_without_charging()
+    {
+        Answer(nameof(ReserveStockActivity), new ReservationResult("order-1", false, ["p-lamp"]));
+
+        var outcome = await RunAsync();
+
+        outcome.Should().Be(new CheckoutOutcome(OrderStatus.Failed, "Sorry, 'Lamp' is out of stock."));
+        Steps.Should().Equal(nameof(PriceBasketActivity), nameof(ReserveStockActivity));
+    }
+
+    [Fact]
+    public async Task An_empty_basket_fails_before_anything_is_reserved()
+    {
+        Answer(nameof(PriceBasketActivity), PricedBasket.Refused(CheckoutWorkflow.EmptyBasket));
+
+        var outcome = await RunAsync();
+
+        outcome.Should().Be(new CheckoutOutcome(OrderStatus.Failed, "Your basket is empty."));
+        Steps.Should().Equal(nameof(PriceBasketActivity));
+        Recorded.Should().Equal(OrderStatus.Failed);
+    }
+
+    [Fact]
+    public async Task A_pending_payment_confirmed_by_the_provider_completes_the_order()
+    {
+        Answer(nameof(AuthorizePaymentActivity), new PaymentResult("order-1", PaymentStatus.Pending, null));
+        _context.Raise(CheckoutWorkflow.PaymentConfirmationEvent, new PaymentConfirmation("order-1", true, null));
+
+        var outcome = await RunAsync();
+
+        outcome.Status.Should().Be(OrderStatus.Confirmed);
+        _context.EventTimeouts.Should().Equal(TimeSpan.FromSeconds(42));
+        Recorded.Should().Equal(OrderStatus.Submitted, OrderStatus.StockReserved, OrderStatus.AwaitingPaymentConfirmation,
+            OrderStatus.PaymentAuthorized, OrderStatus.Paid, OrderStatus.Confirmed);
+    }
+
+    [Fact]
+    public async Task A_payment_confirmation_that_never_comes_voids_the_payment_then_releases_the_stock()
+    {
+        Answer(nameof(AuthorizePaymentActivity), new PaymentResult("order-1", PaymentStatus.Pending, null));
+        _context.TimeOut(CheckoutWorkflow.PaymentConfirmationEvent);
+
+        var outcome = await RunAsync();
+
+        outcome.Should().Be(new CheckoutOutcome(OrderStatus.Failed, "The payment was not confirmed in time."));
+        Steps.Should().Equal(nameof(PriceBasketActivity), nameof(ReserveStockActivity), nameof(AuthorizePaymentActivity),
+            nameof(VoidPaymentActivity), nameof(ReleaseReservationActivity));
+    }
+
+    [Fact]
+    public async Task A_pending_payment_the_provider_declines_voids_and_releases()
+    {
+        Answer(nameof(AuthorizePaymentActivity), new PaymentResult("order-1", PaymentStatus.Pending, null));
+        _context.Raise(CheckoutWorkflow.PaymentConfirmationEvent, new PaymentConfirmation("order-1", false, "3-D Secure failed"));
+
+        var outcome = await RunAsync();
+
+        outcome.Should().Be(new CheckoutOutcome(OrderStatus.Failed, "Your card was declined."));
+        Steps.Should().EndWith([nameof(VoidPaymentActivity), nameof(ReleaseReservationActivity)]);
+        Steps.Should().NotContain(nameof(CapturePaymentActivity));
+    }
+
+    [Fact]
+    public async Task A_capture_that_fails_after_its_retries_voids_the_payment_and_releases_the_stock()
+    {
+        Fail(nameof(CapturePaymentActivity));
+
+        var outcome = await RunAsync();
+
+        outcome.Should().Be(new CheckoutOutcome(OrderStatus.Failed, CheckoutWorkflow.PaymentNotTaken));
+        Steps.Should().Equal(nameof(PriceBasketActivity), nameof(ReserveStockActivity), nameof(AuthorizePaymentActivity),
+            nameof(CapturePaymentActivity), nameof(VoidPaymentActivity), nameof(ReleaseReservationActivity));
+    }
+
+    [Fact]
+    public async Task A_stock_confirmation_that_fails_after_the_capture_refunds_instead_of_voiding()
+    {
+        Fail(nameof(ConfirmReservationActivity));
+
+        var outcome = await RunAsync();
+
+        outcome.Should().Be(new CheckoutOutcome(OrderStatus.Failed, CheckoutWorkflow.SomethingWentWrong));
+        Steps.Should().EndWith([nameof(ConfirmReservationActivity), nameof(RefundPaymentActivity), nameof(ReleaseReservationActivity)]);
+        Steps.Should().NotContain(nameof(VoidPaymentActivity));
+    }
+
+    [Fact]
+    public async Task A_reservation_whose_outcome_is_unknown_is_released_and_nothing_is_charged()
+    {
+        Fail(nameof(ReserveStockActivity));
+
+        var outcome = await RunAsync();
+
+        outcome.Status.Should().Be(OrderStatus.Failed);
+        Steps.Should().Equal(nameof(PriceBasketActivity), nameof(ReserveStockActivity), nameof(ReleaseReservationActivity));
+    }
+
+    [Fact]
+    public async Task A_basket_that_cannot_be_cleared_does_not_fail_a_paid_order()
+    {
+        Fail(nameof(ClearBasketActivity));
+
+        var outcome = await RunAsync();
+
+        outcome.Status.Should().Be(OrderStatus.Confirmed);
+        Steps.Should().NotContain([nameof(RefundPaymentActivity), nameof(ReleaseReservationActivity)]);
+    }
+
+    [Fact]
+    public async Task A_cancellation_while_waiting_for_the_payment_voids_releases_and_ends_cancelled()
+    {
+        Answer(nameof(AuthorizePaymentActivity), new PaymentResult("order-1", PaymentStatus.Pending, null));
+        _context.RaiseWhileWaitingFor(CheckoutWorkflow.PaymentConfirmationEvent, CheckoutWorkflow.CancelEvent, new CancelOrder("Changed my mind"));
+
+        var outcome = await RunAsync();
+
+        outcome.Should().Be(new CheckoutOutcome(OrderStatus.Cancelled, "Changed my mind"));
+        Steps.Should().EndWith([nameof(AuthorizePaymentActivity), nameof(VoidPaymentActivity), nameof(ReleaseReservationActivity)]);
+        Published.Should().EndWith(OrderEventKind.Cancelled);
+    }
+
+    [Fact]
+    public async Task A_cancellation_raised_before_the_reservation_ends_the_order_before_any_payment()
+    {
+        _context.Raise(CheckoutWorkflow.CancelEvent, new CancelOrder("oops"));
+
+        var outcome = await RunAsync();
+
+        outcome.Status.Should().Be(OrderStatus.Cancelled);
+        Steps.Should().Equal(nameof(PriceBasketActivity), nameof(ReserveStockActivity), nameof(ReleaseReservationActivity));
+    }
+}
