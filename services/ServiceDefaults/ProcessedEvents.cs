@@ -17,7 +17,8 @@ public static class ProcessedEvents
     public static string? EventId(HttpRequest request) =>
         request.Headers.TryGetValue(CloudEventIdHeader, out var id) && !string.IsNullOrEmpty(id) ? id.ToString() : null;
 
-    public static string Key(string handler, string eventId) => $"processed-event||{handler}||{eventId}";
+    // Not "||": Dapr reserves it for the app-id prefix and refuses keys that contain it.
+    public static string Key(string handler, string eventId) => $"processed-event:{handler}:{eventId}";
 
     /// <summary>The marker to add to the handler's state transaction.</summary>
     public static StateTransactionRequest Marker(string handler, string eventId) =>

@@ -8,7 +8,8 @@ internal static class PaymentState
 {
     private const int Attempts = 5;
 
-    public static string Key(string paymentId) => $"payment||{paymentId}";
+    // Not "||": Dapr reserves it for the app-id prefix and refuses keys that contain it.
+    public static string Key(string paymentId) => $"payment:{paymentId}";
 
     /// <summary>
     /// Reads the payment, applies <paramref name="transition"/> and writes it back only if nobody wrote in between;
