@@ -82,6 +82,17 @@ public static class SidecarApp
         // The workflow engine loads and resumes its instances in the background; its API waits for that.
         _ = app.Services.GetRequiredService<WorkflowEngine>().StartAsync(app.Lifetime.ApplicationStopping);
 
+        // The .NET actor proxy (and other clients) join an endpoint ending in "/" with "/v1.0/...": daprd serves
+        // "//v1.0/..." as "/v1.0/...", so repeated leading slashes are collapsed before routing.
+        app.Use((context, next) =>
+        {
+            if (context.Request.Path.Value is { } path && path.StartsWith("//", StringComparison.Ordinal))
+            {
+                context.Request.Path = "/" + path.TrimStart('/');
+            }
+            return next(context);
+        });
+        app.UseRouting();
         app.UsePortGuard(options, resources);
         app.UseDaprApiToken(options);
         app.UseDaprErrors();

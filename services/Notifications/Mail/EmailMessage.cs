@@ -32,8 +32,16 @@ public sealed record EmailMessage(MailAddress From, MailAddress To, string Subje
     private static void Header(StringBuilder message, string name, string value) =>
         message.Append(name).Append(": ").Append(value).Append(Crlf);
 
-    private static string Address(MailAddress address) =>
-        string.IsNullOrEmpty(address.DisplayName) ? $"<{address.Address}>" : $"{Phrase(address.DisplayName)} <{address.Address}>";
+    private static string Address(MailAddress address)
+    {
+        if (string.IsNullOrEmpty(address.DisplayName))
+        {
+            return $"<{address.Address}>";
+        }
+        var phrase = Phrase(address.DisplayName);
+        // After encoded words the address goes on a continuation line, so no line grows past 78 characters.
+        return phrase.StartsWith("=?", StringComparison.Ordinal) ? $"{phrase}{Crlf} <{address.Address}>" : $"{phrase} <{address.Address}>";
+    }
 
     /// <summary>An RFC 5322 phrase: atoms as they are, a quoted string for ASCII with specials, encoded words otherwise.</summary>
     private static string Phrase(string text)
@@ -59,7 +67,7 @@ public sealed record EmailMessage(MailAddress From, MailAddress To, string Subje
         {
             return text;
         }
-        const int MaxBytesPerWord = 45; // 60 base64 characters + "=?utf-8?B?" and "?=" stays under 75.
+        const int MaxBytesPerWord = 39; // 52 base64 characters + "=?utf-8?B?" and "?=": 64, so even "Subject: " + a word stays under 78.
         var words = new List<string>();
         var chunk = new StringBuilder();
         var enumerator = StringInfo.GetTextElementEnumerator(text);
