@@ -6,6 +6,7 @@ namespace DaprShop.Payment.Payments;
 /// <summary>One line of a payment's ledger: what happened, to how much money, and when.</summary>
 public sealed record LedgerEntry(PaymentOperation Operation, PaymentStatus StatusAfter, Money Amount, DateTimeOffset At, string? Reason = null);
 
+[JsonConverter(typeof(JsonStringEnumConverter<PaymentOperation>))]
 public enum PaymentOperation { Authorize, Confirm, Capture, Void, Refund }
 
 /// <summary>What a state transition did: applied, nothing to do (an idempotent repeat), or refused with a reason.</summary>

@@ -44,6 +44,26 @@ public sealed class NotificationsTests : IAsyncLifetime
 
     private string[] Mails() => Directory.GetFiles(_outbox, "*.eml");
 
+    /// <summary>The file appears when the sidecar opens it: read it once the sidecar has let go of it.</summary>
+    private static async Task<string> ReadMailAsync(string path)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                var text = await File.ReadAllTextAsync(path);
+                if (text.Length > 0 || attempt > 100)
+                {
+                    return text;
+                }
+            }
+            catch (IOException) when (attempt < 100)
+            {
+            }
+            await Task.Delay(50);
+        }
+    }
+
     [Fact]
     public async Task A_confirmed_order_puts_an_email_to_the_shopper_in_the_outbox()
     {
@@ -51,7 +71,7 @@ public sealed class NotificationsTests : IAsyncLifetime
 
         await Eventually.HoldsAsync(() => Mails().Length == 1, TimeSpan.FromSeconds(20), "the mail reaches the outbox");
         Path.GetFileName(Mails()[0]).Should().Be("order-7-confirmed.eml");
-        var mail = MailFile.Parse(await File.ReadAllTextAsync(Mails()[0]));
+        var mail = MailFile.Parse(await ReadMailAsync(Mails()[0]));
         mail.Headers["To"].Should().Be("<grace@example.com>");
         mail.Headers["From"].Should().Be("Boutique Zoë <orders@daprshop.test>");
         mail.Headers["Subject"].Should().Be("Your DaprShop order order-7 is confirmed");
@@ -65,7 +85,7 @@ public sealed class NotificationsTests : IAsyncLifetime
     {
         await PublishAsync(Topics.OrderConfirmed, Confirmed("order-8"), cloudEventId: "evt-8");
         await Eventually.HoldsAsync(() => Mails().Length == 1, TimeSpan.FromSeconds(20), "the first delivery is mailed");
-        var first = await File.ReadAllTextAsync(Mails()[0]);
+        var first = await ReadMailAsync(Mails()[0]);
         File.Delete(Mails()[0]);
 
         await PublishAsync(Topics.OrderConfirmed, Confirmed("order-8"), cloudEventId: "evt-8");
@@ -85,8 +105,8 @@ public sealed class NotificationsTests : IAsyncLifetime
         await PublishAsync(Topics.OrderCancelled, new OrderCancelled("order-11", "s-1", "lin@example.com", "Cancelled at your request.", DateTimeOffset.UtcNow));
 
         await Eventually.HoldsAsync(() => Mails().Length == 2, TimeSpan.FromSeconds(20), "both mails reach the outbox");
-        MailFile.Parse(await File.ReadAllTextAsync(Path.Combine(_outbox, "order-10-failed.eml"))).Body.Should().Contain("Reason: Your card was declined.");
-        MailFile.Parse(await File.ReadAllTextAsync(Path.Combine(_outbox, "order-11-cancelled.eml"))).Body.Should().Contain("Reason: Cancelled at your request.");
+        MailFile.Parse(await ReadMailAsync(Path.Combine(_outbox, "order-10-failed.eml"))).Body.Should().Contain("Reason: Your card was declined.");
+        MailFile.Parse(await ReadMailAsync(Path.Combine(_outbox, "order-11-cancelled.eml"))).Body.Should().Contain("Reason: Cancelled at your request.");
     }
 
     [Fact]
