@@ -16,7 +16,7 @@ public sealed record PaymentDetails(string PaymentId, PaymentStatus Status, stri
 /// <summary>
 /// The provider's internal API, called by ordering through Dapr service invocation. Every operation is idempotent by
 /// payment id (the order id): repeat any call and you get the same answer, never a second charge. A refused
-/// transition (void after capture, refund before capture, ...) is a 409 problem whose <c>status</c> extension is the
+/// transition (void after capture, refund before capture, ...) is a 409 problem whose <c>paymentStatus</c> extension is the
 /// payment's current status.
 /// </summary>
 public static class PaymentsApi
@@ -106,7 +106,7 @@ public static class PaymentsApi
                 title: "The payment cannot make this transition",
                 detail: outcome.Reason,
                 statusCode: StatusCodes.Status409Conflict,
-                extensions: new Dictionary<string, object?> { ["status"] = payment.Status.ToString() });
+                extensions: new Dictionary<string, object?> { ["paymentStatus"] = payment.Status.ToString() });
         }
         return TypedResults.Ok(payment.ToResult());
     }

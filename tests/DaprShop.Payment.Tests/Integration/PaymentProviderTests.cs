@@ -130,7 +130,7 @@ public class PaymentProviderTests
         (await shop.AuthorizeAsync(request)).Status.Should().Be(PaymentStatus.Pending);
         await Task.Delay(TimeSpan.FromSeconds(3));
 
-        shop.Ordering.Requests.Should().BeEmpty();
+        shop.Ordering.RequestsTo("/api/v1/payments/webhook").Should().BeEmpty();
         (await shop.GetAsync(request.PaymentId))!.Status.Should().Be(PaymentStatus.Pending);
         var voided = await shop.PostAsync(request.PaymentId, "void");
         (await voided.Content.ReadFromJsonAsync<PaymentResult>())!.Status.Should().Be(PaymentStatus.Voided);
@@ -186,15 +186,24 @@ public class PaymentProviderTests
     [Fact]
     public async Task Invalid_options_stop_the_service_at_start()
     {
-        using var mesh = new TestMesh();
-        var start = () => ServiceProcess.StartAsync(new()
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet")
         {
-            Project = "Payment",
-            AppId = AppIds.Payment,
-            MeshDirectory = mesh.Directory,
-            Environment = new Dictionary<string, string> { ["Payment__FailureRate"] = "1.5" },
-        }, TimeSpan.FromSeconds(30));
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = Path.GetDirectoryName(ServiceProcess.DllOf("Payment"))!,
+        };
+        start.ArgumentList.Add(ServiceProcess.DllOf("Payment"));
+        start.ArgumentList.Add("--urls");
+        start.ArgumentList.Add($"http://127.0.0.1:{Ports.Free()}");
+        start.Environment["Payment__FailureRate"] = "1.5";
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
 
-        (await start.Should().ThrowAsync<InvalidOperationException>()).Which.Message.Should().Contain("FailureRate");
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+
+        process.ExitCode.Should().NotBe(0);
+        (await output + await errors).Should().Contain("FailureRate");
     }
 }
