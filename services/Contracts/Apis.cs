@@ -43,6 +43,8 @@ public sealed record ReservationResult(string ReservationId, bool Reserved, IRea
 // <c>POST /internal/inventory/reservations/{reservationId}/confirm</c> and <c>.../release</c>: idempotent, 204.
 
 // ---- payment ----------------------------------------------------------------------------------------------------
+/// <summary>Written as its name on the wire and in state (readers also accept the number).</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<PaymentStatus>))]
 public enum PaymentStatus { Approved, Declined, Pending, Captured, Voided, Refunded }
 
 /// <summary>
