@@ -97,7 +97,8 @@ public static class ActorBench
         // Reminders: every actor registers a 1-second reminder; count firings over the measured window.
         await Parallel.ForEachAsync(Enumerable.Range(0, ReminderActors), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
         {
-            using var content = new StringContent("""{"dueTime":"0s","period":"1s"}""", System.Text.Encoding.UTF8, "application/json");
+            // The durations in the form the .NET SDK writes (and parses back in the reminder callback).
+            using var content = new StringContent("""{"dueTime":"0h0m0s0ms","period":"0h0m1s0ms"}""", System.Text.Encoding.UTF8, "application/json");
             using var response = await http.PutAsync(new Uri($"/v1.0/actors/BenchActor/r{i}/reminders/tick", UriKind.Relative), content, ct);
             response.EnsureSuccessStatusCode();
         });
@@ -106,6 +107,10 @@ public static class ActorBench
         var before = counter.Fired;
         await Task.Delay(window);
         var perSecond = (counter.Fired - before) / window.TotalSeconds;
+        if (counter.Fired == 0)
+        {
+            Console.WriteLine("  no reminder fired; the sidecar said:" + Environment.NewLine + string.Join(Environment.NewLine, sidecar.Output.Split('\n').TakeLast(15)));
+        }
         report.Rows.Add(Row.Info($"reminders fired ({ReminderActors} actors, period 1 s)", $"{Report.Rate(perSecond)}/s (ideal {Report.Rate(ReminderActors)}/s)"));
         report.Notes.Add($"Actors: an app hosting one actor type through Dapr.Actors.AspNetCore, its sidecar on `state.in-memory` (actorStateStore); {Workers} closed-loop callers over Dapr's HTTP actor API (`PUT /v1.0/actors/{{type}}/{{id}}/method/{{m}}`), to one id (turn-based, one call at a time) and across {Ids} ids; reminders: {ReminderActors} actors with a 1 s reminder each, firings counted in the app.");
     }
