@@ -22,12 +22,33 @@ public sealed class InvocationTests
             c.Request.Headers["dapr-caller-app-id"], c.Request.Headers["x-custom"], c.Request.ContentType), statusCode: c.Request.Path == "/teapot" ? 418 : 200);
     });
 
-    private static async Task<(TestApp App, SidecarProcess Target, SidecarProcess Caller)> TwoAppsAsync(TestMesh mesh, ResourcesFolder resources, string? configPath = null)
+    /// <summary>An echo app under app id "catalog" with its sidecar, and a caller sidecar "storefront", in a mesh of their own.</summary>
+    private sealed class TwoApps : IAsyncDisposable
     {
-        var app = await TestApp.StartAsync(EchoApp());
-        var target = await SidecarProcess.StartAsync(new() { AppId = "catalog", AppPort = app.Port, ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory, ConfigPath = configPath });
-        var caller = await SidecarProcess.StartAsync(new() { AppId = "storefront", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
-        return (app, target, caller);
+        private readonly TestMesh _mesh = new();
+        private readonly ResourcesFolder _resources = new();
+
+        public TestApp App { get; private set; } = null!;
+        public SidecarProcess Target { get; private set; } = null!;
+        public SidecarProcess Caller { get; private set; } = null!;
+
+        public static async Task<TwoApps> StartAsync(string? configPath = null)
+        {
+            var apps = new TwoApps();
+            apps.App = await TestApp.StartAsync(EchoApp());
+            apps.Target = await SidecarProcess.StartAsync(new() { AppId = "catalog", AppPort = apps.App.Port, ResourcesPaths = [apps._resources.Path], MeshDirectory = apps._mesh.Directory, ConfigPath = configPath });
+            apps.Caller = await SidecarProcess.StartAsync(new() { AppId = "storefront", ResourcesPaths = [apps._resources.Path], MeshDirectory = apps._mesh.Directory });
+            return apps;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Caller.DisposeAsync();
+            await Target.DisposeAsync();
+            await App.DisposeAsync();
+            _resources.Dispose();
+            _mesh.Dispose();
+        }
     }
 
     [Theory]
@@ -38,12 +59,8 @@ public sealed class InvocationTests
     [InlineData("DELETE")]
     public async Task Every_verb_reaches_the_other_app_with_path_query_headers_and_body(string verb)
     {
-        using var mesh = new TestMesh();
-        using var resources = new ResourcesFolder();
-        var (app, target, caller) = await TwoAppsAsync(mesh, resources);
-        await using var _ = app;
-        await using var __ = target;
-        await using var ___ = caller;
+        await using var apps = await TwoApps.StartAsync();
+        var caller = apps.Caller;
         using var http = caller.CreateHttpClient();
 
         using var request = new HttpRequestMessage(new HttpMethod(verb), "/v1.0/invoke/catalog/method/products/42?expand=true&x=1");
@@ -73,12 +90,8 @@ public sealed class InvocationTests
     [Fact]
     public async Task The_apps_status_code_comes_back_unchanged_and_the_header_form_works_too()
     {
-        using var mesh = new TestMesh();
-        using var resources = new ResourcesFolder();
-        var (app, target, caller) = await TwoAppsAsync(mesh, resources);
-        await using var _ = app;
-        await using var __ = target;
-        await using var ___ = caller;
+        await using var apps = await TwoApps.StartAsync();
+        var caller = apps.Caller;
         using var http = caller.CreateHttpClient();
 
         (await http.GetAsync("/v1.0/invoke/catalog/method/teapot")).StatusCode.Should().Be((HttpStatusCode)418);
@@ -93,12 +106,8 @@ public sealed class InvocationTests
     [Fact]
     public async Task The_official_sdk_invokes_methods_over_http_and_grpc()
     {
-        using var mesh = new TestMesh();
-        using var resources = new ResourcesFolder();
-        var (app, target, caller) = await TwoAppsAsync(mesh, resources);
-        await using var _ = app;
-        await using var __ = target;
-        await using var ___ = caller;
+        await using var apps = await TwoApps.StartAsync();
+        var caller = apps.Caller;
         using var client = caller.CreateClient();
 
 #pragma warning disable CS0618 // still the most used way of invoking in Dapr's .NET SDK; the sidecar must serve it
@@ -163,12 +172,8 @@ public sealed class InvocationTests
     [Fact]
     public async Task The_trace_continues_into_the_called_app()
     {
-        using var mesh = new TestMesh();
-        using var resources = new ResourcesFolder();
-        var (app, target, caller) = await TwoAppsAsync(mesh, resources);
-        await using var _ = app;
-        await using var __ = target;
-        await using var ___ = caller;
+        await using var apps = await TwoApps.StartAsync();
+        var (app, caller) = (apps.App, apps.Caller);
         using var http = caller.CreateHttpClient();
 
         using var request = new HttpRequestMessage(HttpMethod.Get, "/v1.0/invoke/catalog/method/traced");
@@ -182,9 +187,7 @@ public sealed class InvocationTests
     [Fact]
     public async Task Access_control_lets_allowed_callers_through_and_refuses_the_others()
     {
-        using var mesh = new TestMesh();
-        using var resources = new ResourcesFolder();
-        var config = Path.Combine(resources.Path, "..", $"config-{Guid.NewGuid():N}.yaml");
+        var config = Path.Combine(Path.GetTempPath(), $"daprshop-config-{Guid.NewGuid():N}.yaml");
         await File.WriteAllTextAsync(config, """
             apiVersion: dapr.io/v1alpha1
             kind: Configuration
@@ -203,10 +206,8 @@ public sealed class InvocationTests
             """);
         try
         {
-            var (app, target, caller) = await TwoAppsAsync(mesh, resources, config);
-            await using var _ = app;
-            await using var __ = target;
-            await using var ___ = caller;
+            await using var apps = await TwoApps.StartAsync(config);
+            var (app, caller) = (apps.App, apps.Caller);
             using var http = caller.CreateHttpClient();
 
             (await http.GetAsync("/v1.0/invoke/catalog/method/products/1")).StatusCode.Should().Be(HttpStatusCode.OK);
