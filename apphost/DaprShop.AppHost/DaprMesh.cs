@@ -1,0 +1,114 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace DaprShop.AppHost;
+
+/// <summary>
+/// The local Dapr mesh the AppHost runs: which runtime serves the sidecars (daprd when it is installed, DaprShop's own
+/// sidecar otherwise), which resources folder (profile) they load, and where the embedded default keeps its data.
+/// There is no CommunityToolkit Dapr integration here, so this is the AppHost's own sidecar wiring.
+/// </summary>
+public sealed class DaprMesh
+{
+    private readonly HashSet<int> _claimed = [];
+
+    internal DaprMesh(IDistributedApplicationBuilder builder, string repositoryRoot, string profile, string? daprd)
+    {
+        Builder = builder;
+        RepositoryRoot = repositoryRoot;
+        Profile = profile;
+        Daprd = daprd;
+        ResourcesPath = Path.Combine(repositoryRoot, "components", profile);
+        ConfigPath = Path.Combine(ResourcesPath, "configuration.yaml");
+        DataDirectory = Path.Combine(repositoryRoot, ".data");
+        MeshDirectory = Path.Combine(DataDirectory, "mesh");
+        // One token per run: the services' SDK clients must present it to their sidecars (DAPR_API_TOKEN), and the
+        // sidecars present theirs to the services (APP_API_TOKEN), so nothing else on the machine can use either.
+        ApiToken = Convert.ToHexString(RandomNumberGenerator.GetBytes(24));
+        AppToken = Convert.ToHexString(RandomNumberGenerator.GetBytes(24));
+    }
+
+    public IDistributedApplicationBuilder Builder { get; }
+    public string RepositoryRoot { get; }
+
+    /// <summary>The folder under <c>components/</c> the sidecars load (<c>--profile</c>, default "default").</summary>
+    public string Profile { get; }
+    public string ResourcesPath { get; }
+    public string ConfigPath { get; }
+
+    /// <summary>Everything the embedded default stores (state, outbox, mesh registry): delete it to start afresh.</summary>
+    public string DataDirectory { get; }
+    public string MeshDirectory { get; }
+
+    /// <summary>The daprd binary when one was found; null when DaprShop's sidecar serves the mesh.</summary>
+    public string? Daprd { get; }
+    public string ApiToken { get; }
+    public string AppToken { get; }
+
+    public string RuntimeDescription => Daprd is null
+        ? "DaprShop's own Dapr-compatible sidecar (apphost/DaprShop.Sidecar): daprd was not found"
+        : $"daprd at {Daprd}";
+
+    /// <summary>A free loopback port, never the same twice in one run.</summary>
+    public int FreePort()
+    {
+        while (true)
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            if (_claimed.Add(port))
+            {
+                return port;
+            }
+        }
+    }
+
+    internal static string? FindDaprd(IConfiguration configuration)
+    {
+        if (configuration["DaprShop:Daprd"] is { Length: > 0 } configured)
+        {
+            return File.Exists(configured) ? Path.GetFullPath(configured)
+                : throw new DistributedApplicationException($"DaprShop:Daprd names '{configured}', which does not exist.");
+        }
+        var candidates = (Environment.GetEnvironmentVariable("PATH") ?? "")
+            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Append(Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".dapr", "bin"));
+        return candidates.Select(dir => Path.Combine(dir, OperatingSystem.IsWindows() ? "daprd.exe" : "daprd")).FirstOrDefault(File.Exists);
+    }
+}
+
+public static class DaprMeshExtensions
+{
+    /// <summary>
+    /// Decides the runtime and the profile once, logs the choice at start, and gives the sidecars their folders.
+    /// Configuration: <c>--profile &lt;name&gt;</c> (a folder under components/), <c>DaprShop:Daprd</c> (a daprd path),
+    /// <c>DaprShop:UseEmbeddedSidecar=true</c> (ignore an installed daprd).
+    /// </summary>
+    public static DaprMesh AddDaprMesh(this IDistributedApplicationBuilder builder)
+    {
+        var root = Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", ".."));
+        var profile = builder.Configuration["profile"] ?? builder.Configuration["DaprShop:Profile"] ?? "default";
+        if (!Directory.Exists(Path.Combine(root, "components", profile)))
+        {
+            var known = string.Join(", ", Directory.GetDirectories(Path.Combine(root, "components")).Select(Path.GetFileName));
+            throw new DistributedApplicationException($"There is no profile '{profile}' under components/ (known: {known}).");
+        }
+        var daprd = builder.Configuration.GetValue<bool>("DaprShop:UseEmbeddedSidecar") ? null : DaprMesh.FindDaprd(builder.Configuration);
+        var mesh = new DaprMesh(builder, root, profile, daprd);
+        Directory.CreateDirectory(mesh.MeshDirectory);
+
+        builder.Eventing.Subscribe<BeforeStartEvent>((e, _) =>
+        {
+            var logger = e.Services.GetRequiredService<ILoggerFactory>().CreateLogger("DaprShop.AppHost");
+            logger.LogInformation("Dapr runtime: {Runtime}", mesh.RuntimeDescription);
+            logger.LogInformation("Dapr resources: components/{Profile}; data of the embedded default: {Data}", mesh.Profile, mesh.DataDirectory);
+            return Task.CompletedTask;
+        });
+        return mesh;
+    }
+}

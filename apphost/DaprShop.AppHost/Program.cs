@@ -1,0 +1,14 @@
+using DaprShop.AppHost;
+using DaprShop.Contracts;
+
+var builder = DistributedApplication.CreateBuilder(args);
+var mesh = builder.AddDaprMesh();
+
+builder.AddProject<Projects.DaprShop_Catalog>(AppIds.Catalog).WithDaprSidecar(mesh);
+builder.AddProject<Projects.DaprShop_Basket>(AppIds.Basket).WithDaprSidecar(mesh);
+builder.AddProject<Projects.DaprShop_Inventory>(AppIds.Inventory).WithDaprSidecar(mesh);
+builder.AddProject<Projects.DaprShop_Ordering>(AppIds.Ordering).WithDaprSidecar(mesh);
+builder.AddProject<Projects.DaprShop_Payment>(AppIds.Payment).WithDaprSidecar(mesh);
+builder.AddProject<Projects.DaprShop_Notifications>(AppIds.Notifications).WithDaprSidecar(mesh);
+
+builder.Build().Run();
