@@ -15,6 +15,7 @@ namespace DaprShop.AppHost;
 public sealed class DaprMesh
 {
     private readonly HashSet<int> _claimed = [];
+    private readonly List<(IResourceBuilder<IResource> Server, string Variable, ReferenceExpression Address)> _servers = [];
 
     internal DaprMesh(IDistributedApplicationBuilder builder, string repositoryRoot, string profile, string? daprd)
     {
@@ -52,6 +53,12 @@ public sealed class DaprMesh
     public string RuntimeDescription => Daprd is null
         ? "DaprShop's own Dapr-compatible sidecar (apphost/DaprShop.Sidecar): daprd was not found"
         : $"daprd at {Daprd}";
+
+    /// <summary>Servers every sidecar waits for, and the variable that gives each sidecar the server's address.</summary>
+    public IReadOnlyList<(IResourceBuilder<IResource> Server, string Variable, ReferenceExpression Address)> Servers => _servers;
+
+    public void UseServer(IResourceBuilder<IResource> server, string variable, ReferenceExpression address) =>
+        _servers.Add((server, variable, address));
 
     /// <summary>A free loopback port, never the same twice in one run.</summary>
     public int FreePort()

@@ -10,9 +10,11 @@ public static class DaprSidecars
     /// Gives the app its own sidecar under the app's resource name as Dapr app id, as <c>dapr run</c> would: the app
     /// reaches it through DAPR_HTTP_PORT/DAPR_GRPC_PORT, the sidecar reaches the app on its http endpoint, and the app
     /// starts once its sidecar has loaded its components. Ports are chosen per run and used directly (not proxied),
-    /// so the hop between app and sidecar is the same as under daprd.
+    /// so the hop between app and sidecar is the same as under daprd. An app that only Dapr calls (every business
+    /// service) gets APP_API_TOKEN and refuses anyone else; the gateway and the storefront, which browsers reach
+    /// directly, pass <paramref name="onlyDaprCallsIt"/> false.
     /// </summary>
-    public static IResourceBuilder<ProjectResource> WithDaprSidecar(this IResourceBuilder<ProjectResource> app, DaprMesh mesh, int? appPort = null)
+    public static IResourceBuilder<ProjectResource> WithDaprSidecar(this IResourceBuilder<ProjectResource> app, DaprMesh mesh, int? appPort = null, bool onlyDaprCallsIt = true)
     {
         var appId = app.Resource.Name;
         var port = appPort ?? mesh.FreePort();
@@ -44,7 +46,12 @@ public static class DaprSidecars
                 .WithEnvironment("ASPNETCORE_URLS", ""));
         }
 
-        void Configure<T>(IResourceBuilder<T> resource) where T : class, IResourceWithEndpoints, IResourceWithEnvironment, IResourceWithWaitSupport =>
+        void Configure<T>(IResourceBuilder<T> resource) where T : class, IResourceWithEndpoints, IResourceWithEnvironment, IResourceWithWaitSupport
+        {
+            foreach (var (server, variable, address) in mesh.Servers)
+            {
+                resource.WaitFor(server).WithEnvironment(variable, address);
+            }
             app.WaitFor(resource
                 .WithHttpEndpoint(port: httpPort, name: HttpEndpoint, isProxied: false)
                 .WithEndpoint(port: grpcPort, name: GrpcEndpoint, scheme: "http", isProxied: false)
@@ -54,6 +61,7 @@ public static class DaprSidecars
                 // Dapr answers its health endpoints with 204 No Content.
                 .WithHttpHealthCheck("/v1.0/healthz/outbound", statusCode: 204, endpointName: HttpEndpoint)
                 .WithParentRelationship(app));
+        }
 
         return app
             .WithHttpEndpoint(port: port, name: "http", isProxied: false)
@@ -61,6 +69,6 @@ public static class DaprSidecars
             .WithEnvironment("DAPR_HTTP_PORT", httpPort.ToString(System.Globalization.CultureInfo.InvariantCulture))
             .WithEnvironment("DAPR_GRPC_PORT", grpcPort.ToString(System.Globalization.CultureInfo.InvariantCulture))
             .WithEnvironment("DAPR_API_TOKEN", mesh.ApiToken)
-            .WithEnvironment("APP_API_TOKEN", mesh.AppToken);
+            .WithEnvironment("APP_API_TOKEN", onlyDaprCallsIt ? mesh.AppToken : "");
     }
 }

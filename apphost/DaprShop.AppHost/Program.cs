@@ -2,7 +2,7 @@ using DaprShop.AppHost;
 using DaprShop.Contracts;
 
 var builder = DistributedApplication.CreateBuilder(args);
-var mesh = builder.AddDaprMesh();
+var mesh = builder.AddDaprMesh().WithProfileServers();
 
 builder.AddProject<Projects.DaprShop_Catalog>(AppIds.Catalog).WithDaprSidecar(mesh);
 builder.AddProject<Projects.DaprShop_Basket>(AppIds.Basket).WithDaprSidecar(mesh);

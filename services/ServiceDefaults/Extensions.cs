@@ -63,6 +63,7 @@ public static class ServiceDefaultsExtensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseAppApiToken(HealthPath, AlivePath);
         // Subscribers read the CloudEvent's id from the "Cloudevent.id" header to process each event once.
         app.UseCloudEvents(new CloudEventsMiddlewareOptions { ForwardCloudEventPropertiesAsHeaders = true });
         app.MapSubscribeHandler();

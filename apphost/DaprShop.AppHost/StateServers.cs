@@ -1,0 +1,91 @@
+using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Npgsql;
+
+namespace DaprShop.AppHost;
+
+/// <summary>
+/// Servers a profile needs, started as Aspire resources before any sidecar: a container where a container engine
+/// runs, the locally installed server binaries otherwise. The embedded default needs none.
+/// </summary>
+public static class StateServers
+{
+    public const string PostgresConnectionVariable = "DAPRSHOP_POSTGRES_CONNECTION";
+
+    /// <summary>Adds the servers <paramref name="mesh"/>'s profile needs and hands their addresses to every sidecar.</summary>
+    public static DaprMesh WithProfileServers(this DaprMesh mesh)
+    {
+        if (mesh.Profile == "postgres")
+        {
+            mesh.AddPostgres();
+        }
+        return mesh;
+    }
+
+    private static void AddPostgres(this DaprMesh mesh)
+    {
+        var builder = mesh.Builder;
+        if (ContainerEngineRuns())
+        {
+            // Not exercised on machines without a container engine (this project's CI): Aspire's own integration.
+            var server = builder.AddPostgres("postgres").WithDataVolume("daprshop-postgres");
+            var endpoint = server.GetEndpoint("tcp");
+            var connection = ReferenceExpression.Create(
+                $"host={endpoint.Property(EndpointProperty.Host)} port={endpoint.Property(EndpointProperty.Port)} user=postgres password={server.Resource.PasswordParameter} dbname=postgres");
+            mesh.UseServer(server, PostgresConnectionVariable, connection);
+            return;
+        }
+
+        var port = mesh.FreePort();
+        var data = Path.Combine(mesh.DataDirectory, "postgres");
+        var connectionString = $"host=127.0.0.1 port={port} user=postgres dbname=postgres";
+        var healthCheck = "postgres-accepts-queries";
+        builder.Services.AddHealthChecks().AddAsyncCheck(healthCheck, async cancellationToken =>
+        {
+            try
+            {
+                await using var connection = new NpgsqlConnection($"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=false;Timeout=3");
+                await connection.OpenAsync(cancellationToken);
+                await using var command = new NpgsqlCommand("select 1", connection);
+                await command.ExecuteScalarAsync(cancellationToken);
+                return HealthCheckResult.Healthy();
+            }
+            catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
+            {
+                return HealthCheckResult.Unhealthy(e.Message);
+            }
+        });
+        var local = builder.AddExecutable("postgres", "bash", mesh.RepositoryRoot,
+                Path.Combine(mesh.RepositoryRoot, "apphost", "scripts", "run-postgres.sh"), data, port.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .WithHealthCheck(healthCheck);
+        mesh.UseServer(local, PostgresConnectionVariable, ReferenceExpression.Create($"{connectionString}"));
+    }
+
+    private static bool ContainerEngineRuns()
+    {
+        // "docker info" reaches the daemon; the client alone (as on this project's CI machines) is not enough.
+        try
+        {
+            using var docker = Process.Start(new ProcessStartInfo("docker", "info --format {{.ServerVersion}}")
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            });
+            if (docker is null)
+            {
+                return false;
+            }
+            if (!docker.WaitForExit(TimeSpan.FromSeconds(10)))
+            {
+                docker.Kill();
+                return false;
+            }
+            return docker.ExitCode == 0;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
+    }
+}
