@@ -17,15 +17,15 @@ public sealed class DaprMesh
     private readonly HashSet<int> _claimed = [];
     private readonly List<(IResourceBuilder<IResource> Server, string Variable, ReferenceExpression Address)> _servers = [];
 
-    internal DaprMesh(IDistributedApplicationBuilder builder, string repositoryRoot, string profile, string? daprd)
+    internal DaprMesh(IDistributedApplicationBuilder builder, string repositoryRoot, string profile, string resourcesPath, string dataDirectory, string? daprd)
     {
         Builder = builder;
         RepositoryRoot = repositoryRoot;
         Profile = profile;
         Daprd = daprd;
-        ResourcesPath = Path.Combine(repositoryRoot, "components", profile);
+        ResourcesPath = resourcesPath;
         ConfigPath = Path.Combine(ResourcesPath, "configuration.yaml");
-        DataDirectory = Path.Combine(repositoryRoot, ".data");
+        DataDirectory = dataDirectory;
         MeshDirectory = Path.Combine(DataDirectory, "mesh");
         // One token per run: the services' SDK clients must present it to their sidecars (DAPR_API_TOKEN), and the
         // sidecars present theirs to the services (APP_API_TOKEN), so nothing else on the machine can use either.
@@ -94,26 +94,29 @@ public static class DaprMeshExtensions
     /// <summary>
     /// Decides the runtime and the profile once, logs the choice at start, and gives the sidecars their folders.
     /// Configuration: <c>--profile &lt;name&gt;</c> (a folder under components/), <c>DaprShop:Daprd</c> (a daprd path),
-    /// <c>DaprShop:UseEmbeddedSidecar=true</c> (ignore an installed daprd).
+    /// <c>DaprShop:UseEmbeddedSidecar=true</c> (ignore an installed daprd); for tests and unusual setups,
+    /// <c>DaprShop:ResourcesPath</c> (any resources folder, instead of the profile's) and <c>DaprShop:DataDirectory</c>.
     /// </summary>
     public static DaprMesh AddDaprMesh(this IDistributedApplicationBuilder builder)
     {
         var root = Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", ".."));
         var profile = builder.Configuration["profile"] ?? builder.Configuration["DaprShop:Profile"] ?? "default";
-        if (!Directory.Exists(Path.Combine(root, "components", profile)))
+        var resources = builder.Configuration["DaprShop:ResourcesPath"] is { Length: > 0 } path ? Path.GetFullPath(path) : Path.Combine(root, "components", profile);
+        if (!Directory.Exists(resources))
         {
             var known = string.Join(", ", Directory.GetDirectories(Path.Combine(root, "components")).Select(Path.GetFileName));
-            throw new DistributedApplicationException($"There is no profile '{profile}' under components/ (known: {known}).");
+            throw new DistributedApplicationException($"There is no resources folder {resources} (profiles under components/: {known}).");
         }
+        var data = builder.Configuration["DaprShop:DataDirectory"] is { Length: > 0 } dataPath ? Path.GetFullPath(dataPath) : Path.Combine(root, ".data");
         var daprd = builder.Configuration.GetValue<bool>("DaprShop:UseEmbeddedSidecar") ? null : DaprMesh.FindDaprd(builder.Configuration);
-        var mesh = new DaprMesh(builder, root, profile, daprd);
+        var mesh = new DaprMesh(builder, root, profile, resources, data, daprd);
         Directory.CreateDirectory(mesh.MeshDirectory);
 
         builder.Eventing.Subscribe<BeforeStartEvent>((e, _) =>
         {
             var logger = e.Services.GetRequiredService<ILoggerFactory>().CreateLogger("DaprShop.AppHost");
             logger.LogInformation("Dapr runtime: {Runtime}", mesh.RuntimeDescription);
-            logger.LogInformation("Dapr resources: components/{Profile}; data of the embedded default: {Data}", mesh.Profile, mesh.DataDirectory);
+            logger.LogInformation("Dapr resources: {Resources}; local data: {Data}", mesh.ResourcesPath, mesh.DataDirectory);
             return Task.CompletedTask;
         });
         return mesh;
