@@ -50,6 +50,21 @@ public sealed class DaprMesh
     public string ApiToken { get; }
     public string AppToken { get; }
 
+    /// <summary>DaprShop's sidecar, built with the AppHost (a project reference) in the AppHost's configuration.</summary>
+    public string SidecarAssembly
+    {
+        get
+        {
+            var project = Path.GetDirectoryName(new Projects.DaprShop_Sidecar().ProjectPath)!;
+            var dll = Path.Combine(project, "bin", BuildConfiguration, "net10.0", "daprshop-sidecar.dll");
+            return File.Exists(dll) ? dll : throw new DistributedApplicationException($"The sidecar is not built: {dll} is missing (build the AppHost).");
+        }
+    }
+
+    private static string BuildConfiguration =>
+        typeof(DaprMesh).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyConfigurationAttribute), false)
+            .OfType<System.Reflection.AssemblyConfigurationAttribute>().Single().Configuration;
+
     public string RuntimeDescription => Daprd is null
         ? "DaprShop's own Dapr-compatible sidecar (apphost/DaprShop.Sidecar): daprd was not found"
         : $"daprd at {Daprd}";

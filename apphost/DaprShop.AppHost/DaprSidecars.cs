@@ -41,9 +41,9 @@ public static class DaprSidecars
         }
         else
         {
-            Configure(mesh.Builder.AddProject<Projects.DaprShop_Sidecar>($"{appId}-dapr").WithArgs(args)
-                // Only the flags above choose the sidecar's ports.
-                .WithEnvironment("ASPNETCORE_URLS", ""));
+            // Started as "dotnet <dll>" rather than as a project, so no "dotnet run" (an MSBuild evaluation per
+            // sidecar) slows the start, and its working directory is the repository root like daprd's.
+            Configure(mesh.Builder.AddExecutable($"{appId}-dapr", "dotnet", mesh.RepositoryRoot, [mesh.SidecarAssembly, .. args]).WithOtlpExporter());
         }
 
         void Configure<T>(IResourceBuilder<T> resource) where T : class, IResourceWithEndpoints, IResourceWithEnvironment, IResourceWithWaitSupport
