@@ -63,6 +63,8 @@ public static class GatewayExtensions
         app.UseOutputCache();
         // The sidecar's own calls to its app (/dapr/config...) are the gateway's business, not the storefront's.
         app.Map("/dapr/{**rest}", () => Results.NotFound()).ExcludeFromDescription();
+        // An API path no route owns is a 404 problem, not a storefront page.
+        app.Map("/api/{**rest}", () => Results.Problem(statusCode: StatusCodes.Status404NotFound, detail: "No API answers this path.")).ExcludeFromDescription();
         app.MapReverseProxy(proxy => proxy.UseProxyErrors().UseCatalogCacheEviction());
         return app;
     }

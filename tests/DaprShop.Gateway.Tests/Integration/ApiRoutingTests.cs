@@ -118,6 +118,22 @@ public sealed class ApiRoutingTests(Edge edge)
     }
 
     [Fact]
+    public async Task An_api_path_that_no_route_owns_is_a_404_problem_and_reaches_nobody()
+    {
+        using var http = edge.CreateClient();
+
+        using var response = await http.GetAsync("/api/v1/payments/p-1");
+        using var internalRoute = await http.PostAsync("/internal/catalog/prices", new StringContent("{}", Encoding.UTF8, "application/json"));
+
+        response.StatusCode.Should().Be(HttpStatusCode.NotFound);
+        response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
+        edge.Storefront.Requests.Select(r => r.Path).Should().NotContain("/api/v1/payments/p-1");
+        edge.Ordering.Requests.Select(r => r.Path).Should().NotContain("/api/v1/payments/p-1");
+        internalRoute.StatusCode.Should().Be(HttpStatusCode.NotFound, "the services' /internal routes are not on the edge (the storefront has no such page)");
+        edge.Catalog.Requests.Select(r => r.Path).Should().NotContain("/internal/catalog/prices");
+    }
+
+    [Fact]
     public async Task Health_endpoints_are_the_gateways_own_and_never_proxied()
     {
         using var http = edge.CreateClient();

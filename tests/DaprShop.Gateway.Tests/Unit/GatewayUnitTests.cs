@@ -60,6 +60,18 @@ public sealed class GatewayUnitTests
     }
 
     [Fact]
+    public void Configured_auth_cookies_add_to_the_default_ones()
+    {
+        var builder = WebApplication.CreateBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Gateway:Caching:AuthCookies:0"] = "shop-session" });
+        builder.AddGateway();
+        using var host = builder.Build();
+
+        host.Services.GetRequiredService<IOptions<GatewayOptions>>().Value.Caching.AuthCookies
+            .Should().Equal(".AspNetCore.Cookies", ".AspNetCore.Identity.", "shop-session");
+    }
+
+    [Fact]
     public void The_sidecar_is_found_as_the_dapr_sdks_find_it()
     {
         static DaprSidecar From(params (string Key, string Value)[] settings) =>
