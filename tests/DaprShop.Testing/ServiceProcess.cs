@@ -32,6 +32,10 @@ public sealed class ServiceProcess : IAsyncDisposable
         public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
         /// <summary>Working directory of both processes (relative paths in components resolve against it).</summary>
         public string? WorkingDirectory { get; init; }
+        /// <summary>
+        /// <c>DAPR_API_TOKEN</c> for both processes: the sidecar requires it on every API call, the service presents it.
+        /// </summary>
+        public string? ApiToken { get; init; }
     }
 
     public SidecarProcess Sidecar { get; }
@@ -54,6 +58,7 @@ public sealed class ServiceProcess : IAsyncDisposable
             MeshDirectory = options.MeshDirectory,
             WorkingDirectory = options.WorkingDirectory,
             WaitForApp = false,
+            ApiToken = options.ApiToken,
         });
         var service = new ServiceProcess(options, sidecar, appPort);
         try
@@ -90,6 +95,11 @@ public sealed class ServiceProcess : IAsyncDisposable
         start.Environment["APP_ID"] = _options.AppId;
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
         start.Environment.Remove("OTEL_EXPORTER_OTLP_ENDPOINT");
+        start.Environment.Remove("DAPR_API_TOKEN");
+        if (_options.ApiToken is not null)
+        {
+            start.Environment["DAPR_API_TOKEN"] = _options.ApiToken;
+        }
         foreach (var (key, value) in _options.Environment)
         {
             start.Environment[key] = value;

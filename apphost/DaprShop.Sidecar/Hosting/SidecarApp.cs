@@ -102,7 +102,8 @@ public static partial class SidecarApp
         app.MapGrpcService<ReflectionV1ServiceImpl>();
         app.MapDaprHttpApi();
         app.MapActorApi();
-        app.MapFallback(async (HttpContext context, InvocationApi invocation) =>
+        // "{**path}", not MapFallback's default "{*path:nonfile}": an invoked method may look like a file (/openapi/v1.json).
+        app.MapFallback("{**path}", async (HttpContext context, InvocationApi invocation) =>
         {
             if (!await Invoke.TryHeaderFormAsync(context, invocation))
             {

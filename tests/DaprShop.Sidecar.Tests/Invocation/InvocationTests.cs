@@ -101,6 +101,12 @@ public sealed class InvocationTests
         using var response = await http.SendAsync(request);
         response.StatusCode.Should().Be(HttpStatusCode.OK);
         (await response.Content.ReadFromJsonAsync<Echo>())!.Path.Should().Be("/orders/7");
+
+        using var fileLike = new HttpRequestMessage(HttpMethod.Get, "/openapi/v1.json");
+        fileLike.Headers.Add("dapr-app-id", "catalog");
+        using var document = await http.SendAsync(fileLike);
+        document.StatusCode.Should().Be(HttpStatusCode.OK, "a method whose last segment has a dot is a method, not a missing file");
+        (await document.Content.ReadFromJsonAsync<Echo>())!.Path.Should().Be("/openapi/v1.json");
     }
 
     [Fact]
