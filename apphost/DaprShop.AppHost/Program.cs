@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using DaprShop.AppHost;
 using DaprShop.Contracts;
 
@@ -10,5 +11,11 @@ builder.AddProject<Projects.DaprShop_Inventory>(AppIds.Inventory).WithDaprSideca
 builder.AddProject<Projects.DaprShop_Ordering>(AppIds.Ordering).WithDaprSidecar(mesh);
 builder.AddProject<Projects.DaprShop_Payment>(AppIds.Payment).WithDaprSidecar(mesh);
 builder.AddProject<Projects.DaprShop_Notifications>(AppIds.Notifications).WithDaprSidecar(mesh);
+
+// The edge: a fixed, documented address (DaprShop:GatewayPort, default 5080) that browsers and partners use.
+var gatewayPort = builder.Configuration.GetValue("DaprShop:GatewayPort", 5080);
+builder.AddProject<Projects.DaprShop_Gateway>(AppIds.Gateway, launchProfileName: null)
+    .WithDaprSidecar(mesh, appPort: gatewayPort, onlyDaprCallsIt: false)
+    .WithExternalHttpEndpoints();
 
 builder.Build().Run();

@@ -1,0 +1,85 @@
+using Aspire.Hosting;
+using Aspire.Hosting.Testing;
+using Aspire.Hosting.ApplicationModel;
+using DaprShop.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace DaprShop.AppHost.Tests;
+
+/// <summary>
+/// The whole shop as the README's run command starts it: the real AppHost (through Aspire.Hosting.Testing), every
+/// service with DaprShop's sidecar, the gateway and the storefront, on a copy of components/default whose data lives
+/// in a folder of this fixture's own. The gateway gets a free port so a developer's running shop is left alone.
+/// </summary>
+public sealed class ShopHost : IAsyncDisposable
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(5);
+
+    private ShopHost(DistributedApplication app, string folder, int gatewayPort)
+    {
+        App = app;
+        Folder = folder;
+        Gateway = new Uri($"http://localhost:{gatewayPort}");
+    }
+
+    public DistributedApplication App { get; }
+
+    /// <summary>This shop's resources and data; a second <see cref="StartAsync"/> on it is a restart.</summary>
+    public string Folder { get; }
+
+    public Uri Gateway { get; }
+
+    public string OutboxDirectory => Path.Combine(Folder, "outbox");
+
+    public static string NewFolder() => Directory.CreateTempSubdirectory("daprshop-apphost-").FullName;
+
+    public static async Task<ShopHost> StartAsync(string? folder = null)
+    {
+        folder ??= NewFolder();
+        var resources = Path.Combine(folder, "components");
+        if (!Directory.Exists(resources))
+        {
+            DefaultProfile.CopyTo(resources, Path.Combine(folder, "data"), Path.Combine(folder, "outbox"));
+        }
+        var gatewayPort = Ports.Free();
+        using var timeout = new CancellationTokenSource(StartTimeout);
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.DaprShop_AppHost>(
+            [
+                $"--DaprShop:ResourcesPath={resources}",
+                $"--DaprShop:DataDirectory={Path.Combine(folder, "data")}",
+                $"--DaprShop:GatewayPort={gatewayPort}",
+                "--DaprShop:UseEmbeddedSidecar=true",
+            ],
+            timeout.Token);
+        var app = await builder.BuildAsync(timeout.Token);
+        var host = new ShopHost(app, folder, gatewayPort);
+        try
+        {
+            await app.StartAsync(timeout.Token);
+            // Every resource of the model, sidecars included, but those that start only on request (Aspire's
+            // per-project rebuilders).
+            var model = app.Services.GetRequiredService<DistributedApplicationModel>();
+            await Task.WhenAll(model.Resources
+                .Where(r => !r.TryGetLastAnnotation<ExplicitStartupAnnotation>(out _))
+                .Select(r => app.ResourceNotifications.WaitForResourceHealthyAsync(r.Name, timeout.Token)));
+        }
+        catch
+        {
+            await host.DisposeAsync();
+            throw;
+        }
+        return host;
+    }
+
+    public HttpClient CreateGatewayClient() => new() { BaseAddress = Gateway, Timeout = TimeSpan.FromSeconds(30) };
+
+    /// <summary>An HTTP client straight to a service's own endpoint, bypassing Dapr.</summary>
+    public HttpClient CreateDirectClient(string service) => App.CreateHttpClient(service, "http");
+
+    public async ValueTask DisposeAsync()
+    {
+        // StopAsync waits for every process to end, so a restart on the same folder never races the old sidecars.
+        await App.StopAsync();
+        await App.DisposeAsync();
+    }
+}
