@@ -1,10 +1,13 @@
 using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Unicode;
 using Dapr.Client;
 using DaprShop.Contracts;
 using DaprShop.Storefront.Accounts;
 using DaprShop.Storefront.Components;
 using DaprShop.Storefront.Services;
 using DaprShop.Storefront.Shopping;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Options;
 
@@ -31,6 +34,8 @@ public static class StorefrontExtensions
         AddServiceClient<OrderingClient>(builder.Services, AppIds.Ordering);
 
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        // Pages are UTF-8: write "€" and "–" as themselves rather than as character references.
+        builder.Services.AddSingleton(HtmlEncoder.Create(UnicodeRanges.All));
         builder.Services.AddCascadingAuthenticationState();
         builder.Services.AddAuthentication(ShopperIdentity.Scheme).AddCookie(o =>
         {
@@ -73,6 +78,16 @@ public static class StorefrontExtensions
             StatusCodeSelector = e => e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
         });
         app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+        // Those pages are re-executed with the failed request's method: as a GET, a failed form post (say, one with an
+        // expired antiforgery token) renders the page instead of being read as a form again and failing again.
+        app.Use((http, next) =>
+        {
+            if (http.Features.Get<IExceptionHandlerFeature>() is not null || http.Features.Get<IStatusCodeReExecuteFeature>() is not null)
+            {
+                http.Request.Method = HttpMethods.Get;
+            }
+            return next(http);
+        });
         app.UseAnonymousShopper();
         app.UseAuthentication();
         app.UseAuthorization();
