@@ -23,7 +23,10 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public sealed record Options
     {
-        /// <summary>The project folder under <c>services/</c>, e.g. "Catalog" for services/Catalog/DaprShop.Catalog.csproj.</summary>
+        /// <summary>
+        /// The project folder under <c>services/</c>, e.g. "Catalog" for services/Catalog/DaprShop.Catalog.csproj, or a
+        /// folder from the repository root for an app elsewhere, e.g. "web/Storefront".
+        /// </summary>
         public required string Project { get; init; }
         public required string AppId { get; init; }
         public required string MeshDirectory { get; init; }
@@ -44,7 +47,8 @@ public sealed class ServiceProcess : IAsyncDisposable
     public string Output => string.Join(System.Environment.NewLine, _output) + System.Environment.NewLine + "--- sidecar ---" + System.Environment.NewLine + Sidecar.Output;
 
     public static string DllOf(string project) =>
-        Path.Combine(Repo.Root, "services", project, "bin", Repo.Configuration, "net10.0", $"DaprShop.{project}.dll");
+        Path.Combine(Repo.Root, project.Contains('/') ? project : Path.Combine("services", project), "bin", Repo.Configuration, "net10.0",
+            $"DaprShop.{Path.GetFileName(project)}.dll");
 
     public static async Task<ServiceProcess> StartAsync(Options options, TimeSpan? timeout = null)
     {

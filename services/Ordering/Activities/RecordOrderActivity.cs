@@ -7,9 +7,9 @@ using DaprShop.Ordering.Workflows;
 namespace DaprShop.Ordering.Activities;
 
 /// <summary>
-/// Applies one saga step to the order's read model and adds the order to its shopper's history. Both writes are
-/// optimistic (ETags) and both are idempotent: a step applied twice, or a history that already lists the order,
-/// changes nothing.
+/// Applies one saga step to the order's read model and adds the order to its shopper's history and to the index
+/// of its day of submission. Every write is optimistic (ETags) and idempotent: a step applied twice, or an index
+/// that already lists the order, changes nothing.
 /// </summary>
 public sealed class RecordOrderActivity(DaprClient dapr, ILogger<RecordOrderActivity> logger) : WorkflowActivity<RecordOrderInput, bool>
 {
@@ -42,26 +42,26 @@ public sealed class RecordOrderActivity(DaprClient dapr, ILogger<RecordOrderActi
                 throw new InvalidOperationException($"order {header.OrderId} changed under {Attempts} attempts to record {input.Status}");
             }
         }
-        await AddToHistoryAsync(header);
+        await AddToIndexAsync(OrderReadModel.ShopperKey(header.ShopperId), header.OrderId);
+        await AddToIndexAsync(OrderReadModel.DayKey(header.SubmittedAt), header.OrderId);
         return true;
     }
 
-    private async Task AddToHistoryAsync(OrderHeader header)
+    private async Task AddToIndexAsync(string key, string orderId)
     {
-        var key = OrderReadModel.ShopperKey(header.ShopperId);
         for (var attempt = 1; attempt <= Attempts; attempt++)
         {
             var (history, etag) = await dapr.GetStateAndETagAsync<ShopperOrders?>(Components.StateStore, key);
-            if (history?.OrderIds.Contains(header.OrderId) == true)
+            if (history?.OrderIds.Contains(orderId) == true)
             {
                 return;
             }
-            var updated = new ShopperOrders([header.OrderId, .. history?.OrderIds ?? []]);
+            var updated = new ShopperOrders([orderId, .. history?.OrderIds ?? []]);
             if (await dapr.TrySaveStateAsync(Components.StateStore, key, updated, etag ?? ""))
             {
                 return;
             }
         }
-        throw new InvalidOperationException($"the order history of {header.ShopperId} changed under {Attempts} attempts");
+        throw new InvalidOperationException($"the order index {key} changed under {Attempts} attempts");
     }
 }

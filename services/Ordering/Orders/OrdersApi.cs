@@ -1,3 +1,7 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using Dapr.Client;
 using Dapr.Workflow;
@@ -24,6 +28,24 @@ public sealed record OrderSummary(string OrderId, OrderStatus Status, Money? Tot
 
 public sealed record CancelRequest(string? Reason);
 
+/// <summary>One order in the back office's list.</summary>
+public sealed record OrderListEntry(string OrderId, string ShopperId, OrderStatus Status, Money? Total, DateTimeOffset SubmittedAt, string? FailureReason);
+
+/// <summary><c>GET /api/v1/orders</c>: a page of the orders submitted in the last <c>days</c> days, newest first.</summary>
+public sealed record OrderListPage(int Page, int PageSize, int TotalCount, IReadOnlyList<OrderListEntry> Items);
+
+/// <summary>A validated <c>GET /api/v1/orders</c> query.</summary>
+public sealed record OrderListQuery(OrderStatus? Status, int Page, int PageSize, int Days)
+{
+    public const int DefaultPageSize = 20;
+    public const int MaxPageSize = 100;
+    public const int DefaultDays = 30;
+    public const int MaxDays = 366;
+}
+
+/// <summary><c>POST /api/v1/orders/{orderId}/retry</c>: the provider's answer that was raised into the checkout.</summary>
+public sealed record RetryAccepted(string OrderId, PaymentStatus PaymentStatus);
+
 public static partial class OrdersApi
 {
     public const string IdempotencyKeyHeader = "Idempotency-Key";
@@ -35,6 +57,9 @@ public static partial class OrdersApi
         api.MapGet("/orders/{orderId}", GetOrderAsync).WithName("GetOrder");
         api.MapPost("/orders/{orderId}/cancel", CancelAsync).WithName("CancelOrder");
         api.MapGet("/shoppers/{shopperId}/orders", GetHistoryAsync).WithName("GetOrderHistory");
+        // Back office.
+        api.MapGet("/orders", ListAsync).WithName("ListOrders");
+        api.MapPost("/orders/{orderId}/retry", RetryAsync).WithName("RetryOrder");
         return app;
     }
 
@@ -146,6 +171,145 @@ public static partial class OrdersApi
         await workflows.RaiseEventAsync(orderId, CheckoutWorkflow.CancelEvent, new CancelOrder(request?.Reason ?? "Cancelled at your request."), cancellationToken);
         return TypedResults.Accepted($"/api/v1/orders/{orderId}");
     }
+
+    /// <summary>
+    /// Lists the orders submitted in the last <c>days</c> days (UTC), newest first, optionally of one status. Reads the
+    /// per-day indexes in one bulk call, then the page's orders (all of the window's orders when filtering by status).
+    /// </summary>
+    public static async Task<Results<Ok<OrderListPage>, ValidationProblem>> ListAsync(
+        string? status, string? page, string? pageSize, string? days, DaprClient dapr, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var errors = ParseListQuery(status, page, pageSize, days, out var query);
+        if (query is null)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+        var today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
+        var dayKeys = Enumerable.Range(0, query.Days).Select(d => OrderReadModel.DayKey(today.AddDays(-d))).ToList();
+        var indexes = await dapr.GetBulkStateAsync<ShopperOrders>(Components.StateStore, dayKeys, parallelism: null, cancellationToken: cancellationToken);
+        var byDay = indexes.Where(i => i.Value is not null).ToDictionary(i => i.Key, i => i.Value.OrderIds);
+        var ids = dayKeys.SelectMany(k => byDay.GetValueOrDefault(k) ?? []).Distinct(StringComparer.Ordinal).ToList();
+        var skip = (query.Page - 1) * query.PageSize;
+        if (query.Status is not { } wanted)
+        {
+            var orders = await ReadOrdersAsync(dapr, [.. ids.Skip(skip).Take(query.PageSize)], cancellationToken);
+            return TypedResults.Ok(new OrderListPage(query.Page, query.PageSize, ids.Count, [.. orders.Select(ListEntry)]));
+        }
+        var matching = (await ReadOrdersAsync(dapr, ids, cancellationToken)).Where(o => o.Status == wanted).ToList();
+        return TypedResults.Ok(new OrderListPage(query.Page, query.PageSize, matching.Count, [.. matching.Skip(skip).Take(query.PageSize).Select(ListEntry)]));
+    }
+
+    /// <summary>
+    /// For an order waiting for the payment provider's asynchronous confirmation: asks the provider how the payment
+    /// stands and, once it is decided, raises the same <see cref="PaymentConfirmation"/> the webhook raises, so a lost
+    /// webhook does not leave the order waiting until the confirmation timeout fails it. Safe to repeat: the saga
+    /// takes the first confirmation it receives and ignores the rest.
+    /// </summary>
+    public static async Task<Results<Accepted<RetryAccepted>, NotFound, ProblemHttpResult>> RetryAsync(
+        string orderId, DaprClient dapr, DaprWorkflowClient workflows, IHttpClientFactory http, CancellationToken cancellationToken)
+    {
+        var order = await dapr.GetStateAsync<Order?>(Components.StateStore, OrderReadModel.OrderKey(orderId), cancellationToken: cancellationToken);
+        if (order is null)
+        {
+            return TypedResults.NotFound();
+        }
+        if (order.Status != OrderStatus.AwaitingPaymentConfirmation)
+        {
+            return TypedResults.Problem(
+                $"Only an order waiting for the payment provider's confirmation can be retried; this one is {order.Status}.",
+                statusCode: StatusCodes.Status409Conflict, title: "Nothing to retry");
+        }
+        PaymentResult? payment;
+        try
+        {
+            using var response = await http.CreateClient(AppIds.Payment).GetAsync($"internal/payments/{Uri.EscapeDataString(orderId)}", cancellationToken);
+            if (response.StatusCode == HttpStatusCode.NotFound)
+            {
+                return TypedResults.Problem("The payment provider has no payment for this order.", statusCode: StatusCodes.Status409Conflict, title: "Unknown payment");
+            }
+            payment = response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<PaymentResult>(JsonSerializerOptions.Web, cancellationToken) : null;
+        }
+        catch (Exception e) when (e is HttpRequestException or JsonException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            payment = null;
+        }
+        if (payment is null)
+        {
+            return TypedResults.Problem("The payment provider could not be asked; try again shortly.", statusCode: StatusCodes.Status503ServiceUnavailable, title: "Payment provider unavailable");
+        }
+        // The same reading of the provider's status as its own confirmation sender makes.
+        PaymentConfirmation? confirmation = payment.Status switch
+        {
+            PaymentStatus.Approved or PaymentStatus.Captured or PaymentStatus.Refunded => new(orderId, Approved: true, Reason: null),
+            PaymentStatus.Declined => new(orderId, Approved: false, payment.Reason),
+            _ => null,
+        };
+        if (confirmation is null)
+        {
+            return TypedResults.Problem(
+                $"The payment provider has not decided yet: the payment is {payment.Status}. Try again later.",
+                statusCode: StatusCodes.Status409Conflict, title: "Payment not decided",
+                extensions: new Dictionary<string, object?> { ["paymentStatus"] = payment.Status.ToString() });
+        }
+        await workflows.RaiseEventAsync(orderId, CheckoutWorkflow.PaymentConfirmationEvent, confirmation, cancellationToken);
+        return TypedResults.Accepted($"/api/v1/orders/{Uri.EscapeDataString(orderId)}", new RetryAccepted(orderId, payment.Status));
+    }
+
+    internal static Dictionary<string, string[]> ParseListQuery(string? status, string? page, string? pageSize, string? days, out OrderListQuery? query)
+    {
+        var errors = new Dictionary<string, string[]>();
+        query = null;
+        OrderStatus? wanted = null;
+        if (!string.IsNullOrWhiteSpace(status))
+        {
+            if (Enum.TryParse<OrderStatus>(status.Trim(), ignoreCase: true, out var parsed) && Enum.IsDefined(parsed) && !int.TryParse(status, out _))
+            {
+                wanted = parsed;
+            }
+            else
+            {
+                errors["status"] = [$"Must be one of {string.Join(", ", Enum.GetNames<OrderStatus>())}."];
+            }
+        }
+        int Number(string field, string? value, int fallback, int max)
+        {
+            if (string.IsNullOrWhiteSpace(value))
+            {
+                return fallback;
+            }
+            if (int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 1 && n <= max)
+            {
+                return n;
+            }
+            errors[field] = [$"Must be a whole number from 1 to {max}."];
+            return fallback;
+        }
+        var pageNumber = Number("page", page, 1, 100_000);
+        var size = Number("pageSize", pageSize, OrderListQuery.DefaultPageSize, OrderListQuery.MaxPageSize);
+        var window = Number("days", days, OrderListQuery.DefaultDays, OrderListQuery.MaxDays);
+        if (errors.Count == 0)
+        {
+            query = new OrderListQuery(wanted, pageNumber, size, window);
+        }
+        return errors;
+    }
+
+    /// <summary>The orders of <paramref name="ids"/> that exist, in that order, read in bulk a chunk at a time.</summary>
+    private static async Task<List<Order>> ReadOrdersAsync(DaprClient dapr, IReadOnlyList<string> ids, CancellationToken cancellationToken)
+    {
+        var found = new Dictionary<string, Order>(StringComparer.Ordinal);
+        foreach (var chunk in ids.Chunk(100))
+        {
+            var items = await dapr.GetBulkStateAsync<Order>(Components.StateStore, [.. chunk.Select(OrderReadModel.OrderKey)], parallelism: null, cancellationToken: cancellationToken);
+            foreach (var item in items.Where(i => i.Value is not null))
+            {
+                found[item.Value.OrderId] = item.Value;
+            }
+        }
+        return [.. ids.Where(found.ContainsKey).Select(id => found[id])];
+    }
+
+    private static OrderListEntry ListEntry(Order o) => new(o.OrderId, o.ShopperId, o.Status, o.Total, o.SubmittedAt, o.FailureReason);
 
     internal static Dictionary<string, string[]> Validate(CheckoutRequest request, string? idempotencyKey)
     {

@@ -137,6 +137,7 @@ public sealed class Shop : IAsyncDisposable
             });
             app.MapPost("/internal/payments/{id}/void", (string id) => Results.Json(_payments[id] = new PaymentResult(id, PaymentStatus.Voided, null), Json));
             app.MapPost("/internal/payments/{id}/refund", (string id) => Results.Json(_payments[id] = new PaymentResult(id, PaymentStatus.Refunded, null), Json));
+            app.MapGet("/internal/payments/{id}", (string id) => _payments.TryGetValue(id, out var p) ? Results.Json(p, Json) : Results.NotFound());
         });
 
         Subscriber = await PeerAsync(AppIds.Notifications, app =>
@@ -163,6 +164,9 @@ public sealed class Shop : IAsyncDisposable
     }
 
     public void AddToBasket(string shopperId, params BasketItemDto[] items) => Baskets[shopperId] = items;
+
+    /// <summary>The issuer decides a pending payment at the provider without the webhook reaching ordering (a lost webhook).</summary>
+    public void DecideAtProvider(string paymentId, PaymentStatus status, string? reason = null) => _payments[paymentId] = new PaymentResult(paymentId, status, reason);
 
     public static object CheckoutBody(string shopperId, string card = ApprovedCard) => new
     {
