@@ -55,6 +55,7 @@ public sealed class ShopHost : IAsyncDisposable
         var host = new ShopHost(app, folder, gatewayPort);
         try
         {
+            host.KeepLogs();
             await app.StartAsync(timeout.Token);
             // Every resource of the model, sidecars included, but those that start only on request (Aspire's
             // per-project rebuilders).
@@ -71,6 +72,38 @@ public sealed class ShopHost : IAsyncDisposable
         return host;
     }
 
+    /// <summary>Where every resource's console output goes, one file each, so a failure in CI can be read afterwards.</summary>
+    public string LogsFolder => Path.Combine(Repo.Root, "artifacts", "apphost-logs", Path.GetFileName(Folder));
+
+    private void KeepLogs()
+    {
+        Directory.CreateDirectory(LogsFolder);
+        var logs = App.Services.GetRequiredService<ResourceLoggerService>();
+        foreach (var resource in App.Services.GetRequiredService<DistributedApplicationModel>().Resources)
+        {
+            _ = Task.Run(async () =>
+            {
+                await using var file = new StreamWriter(Path.Combine(LogsFolder, resource.Name + ".log"), append: true) { AutoFlush = true };
+                try
+                {
+                    await foreach (var batch in logs.WatchAsync(resource).WithCancellation(_stopping.Token))
+                    {
+                        foreach (var line in batch)
+                        {
+                            await file.WriteLineAsync(line.Content);
+                        }
+                    }
+                }
+                catch (OperationCanceledException)
+                {
+                    // The shop stopped.
+                }
+            });
+        }
+    }
+
+    private readonly CancellationTokenSource _stopping = new();
+
     public HttpClient CreateGatewayClient() => new() { BaseAddress = Gateway, Timeout = TimeSpan.FromSeconds(30) };
 
     /// <summary>An HTTP client straight to a service's own endpoint, bypassing Dapr.</summary>
@@ -80,6 +113,7 @@ public sealed class ShopHost : IAsyncDisposable
     {
         // StopAsync waits for every process to end, so a restart on the same folder never races the old sidecars.
         await App.StopAsync();
+        await _stopping.CancelAsync();
         await App.DisposeAsync();
     }
 }

@@ -17,4 +17,22 @@ public static class Eventually
     }
 
     public static Task HoldsAsync(Func<bool> condition, string because) => HoldsAsync(condition, TimeSpan.FromSeconds(20), because);
+
+    /// <summary>Retries an asserting check until it passes; after <paramref name="timeout"/> its last failure is the test's.</summary>
+    public static async Task AssertAsync(Func<Task> check, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            try
+            {
+                await check();
+                return;
+            }
+            catch (Exception) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(200);
+            }
+        }
+    }
 }
