@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every DaprShop test on a fresh Debian machine: installs what the tests need when it is missing
-# (the .NET SDK is expected; PostgreSQL server binaries come from Debian), builds, tests, prints a summary.
+# (the .NET SDK is expected; PostgreSQL server binaries and Chromium for the browser tests come from Debian),
+# builds, tests, prints a summary. Screenshots and the AppHost's resource logs land in artifacts/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +10,8 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 need_apt=()
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then need_apt+=(postgresql); fi
+# Playwright drives Debian's Chromium; its own browser download is never used (no internet on CI machines).
+if [ ! -x /usr/bin/chromium ]; then need_apt+=(chromium fonts-dejavu-core); fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "Installing test dependencies: ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -26,7 +29,9 @@ dotnet build DaprShop.sln -c Release -nologo -clp:ErrorsOnly
 
 results="$(mktemp -d)"
 status=0
-dotnet test DaprShop.sln -c Release --no-build -nologo --logger "trx" --results-directory "$results" \
+# One test project at a time (-m:1): several of them start a whole mesh of processes, and two such at once on a
+# 2-core machine only make each slower.
+dotnet test DaprShop.sln -c Release --no-build -nologo -m:1 --logger "trx" --results-directory "$results" \
   --logger "console;verbosity=normal" 2>&1 | tee "$results/console.log" || status=$?
 
 # One closing line that any CI reads, summed over every test assembly's totals block.
