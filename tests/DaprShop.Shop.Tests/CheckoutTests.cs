@@ -11,10 +11,11 @@ namespace DaprShop.Shop.Tests;
 
 /// <summary>
 /// Checkouts through the whole shop: six real services, each with its own sidecar, on the embedded default profile,
-/// called through a sidecar with Dapr service invocation as the gateway calls them. One shop for the class; each test
-/// buys in its own category or its own product, so the tests do not share stock.
+/// called through a sidecar with Dapr service invocation as the gateway calls them. Each test buys in its own category
+/// or its own product, so the tests do not share stock.
 /// </summary>
-public sealed class CheckoutTests(WholeShop shop) : IClassFixture<WholeShop>, IDisposable
+[Collection(WholeShopCollection.Name)]
+public sealed class CheckoutTests(WholeShop shop) : IDisposable
 {
     private readonly ShopClient _client = shop.CreateShopClient();
 

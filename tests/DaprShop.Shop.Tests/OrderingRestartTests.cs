@@ -6,8 +6,9 @@ using FluentAssertions;
 
 namespace DaprShop.Shop.Tests;
 
-/// <summary>A crash of the ordering service in the middle of a checkout: a shop of its own, since the test kills a service.</summary>
-public sealed class OrderingRestartTests(WholeShop shop) : IClassFixture<WholeShop>, IDisposable
+/// <summary>A crash of the ordering service in the middle of a checkout; the service is back when the test ends.</summary>
+[Collection(WholeShopCollection.Name)]
+public sealed class OrderingRestartTests(WholeShop shop) : IDisposable
 {
     private readonly ShopClient _client = shop.CreateShopClient();
 
@@ -23,11 +24,18 @@ public sealed class OrderingRestartTests(WholeShop shop) : IClassFixture<WholeSh
             TimeSpan.FromSeconds(30), "the saga reserves the stock and waits for the payment's confirmation");
 
         shop.Ordering.KillService();
-        // The issuer approves while ordering is down: its webhook call fails and the provider offers it again.
-        await Eventually.HoldsAsync(
-            async () => (await _client.GetPaymentAsync(orderId))?.Status == nameof(PaymentStatus.Approved),
-            TimeSpan.FromSeconds(30), "the issuer confirms the payment while ordering is down");
-        await shop.Ordering.RestartServiceAsync();
+        try
+        {
+            // The issuer approves while ordering is down: its webhook call fails and the provider offers it again.
+            await Eventually.HoldsAsync(
+                async () => (await _client.GetPaymentAsync(orderId))?.Status == nameof(PaymentStatus.Approved),
+                TimeSpan.FromSeconds(30), "the issuer confirms the payment while ordering is down");
+        }
+        finally
+        {
+            // The other tests share this shop.
+            await shop.Ordering.RestartServiceAsync();
+        }
 
         var order = await _client.WaitForOrderAsync(orderId, TimeSpan.FromSeconds(90));
         order.Status.Should().Be(nameof(OrderStatus.Confirmed), order.FailureReason);

@@ -259,6 +259,7 @@ public sealed class WholeShop : IAsyncLifetime, IAsyncDisposable
 
     public async Task DisposeAsync()
     {
+        KeepLogs();
         // Services first, each with its sidecar; then the gateway; then the files.
         await Task.WhenAll(_services.Values.Select(s => s.DisposeAsync().AsTask()));
         _services.Clear();
@@ -277,6 +278,26 @@ public sealed class WholeShop : IAsyncLifetime, IAsyncDisposable
         }
         catch (UnauthorizedAccessException)
         {
+        }
+    }
+
+    /// <summary>With <c>DAPRSHOP_SHOP_LOGS</c> set to a folder, each process's output is written there (to read after a CI run).</summary>
+    private void KeepLogs()
+    {
+        var folder = Environment.GetEnvironmentVariable("DAPRSHOP_SHOP_LOGS");
+        if (string.IsNullOrEmpty(folder) || _services.Count == 0)
+        {
+            return;
+        }
+        var run = Path.Combine(folder, $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Path.GetFileName(Root)}");
+        Directory.CreateDirectory(run);
+        foreach (var (appId, service) in _services)
+        {
+            File.WriteAllText(Path.Combine(run, appId + ".log"), service.Output);
+        }
+        if (_gateway is not null)
+        {
+            File.WriteAllText(Path.Combine(run, AppIds.Gateway + ".log"), _gateway.Output);
         }
     }
 
