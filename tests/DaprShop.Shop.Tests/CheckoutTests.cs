@@ -104,6 +104,11 @@ public sealed class CheckoutTests(WholeShop shop) : IDisposable
             .Should().OnlyContain(p => p.Payment != null && p.Payment.Status == nameof(PaymentStatus.Captured));
         payments.Where(p => p.Order.Status == nameof(OrderStatus.Failed)).Should().OnlyContain(p => p.Payment == null, "a refused order never reaches the provider");
         payments.Sum(p => p.Payment?.Ledger.Count(e => e.Operation == nameof(PaymentOperation.Capture)) ?? 0).Should().Be(10);
+
+        // Inventory tells the catalog: the storefront stops offering the lamp as in stock.
+        await Eventually.HoldsAsync(async () => !(await _client.GetProductAsync(product.ProductId)).Available, TimeSpan.FromSeconds(20),
+            "the catalog learns that the lamp is sold out");
+        (await _client.ListProductsAsync("q=last+ten+lamp&inStock=true")).Items.Should().NotContain(p => p.ProductId == product.ProductId);
     }
 
     [Fact]
