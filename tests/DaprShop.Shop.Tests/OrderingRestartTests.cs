@@ -48,5 +48,24 @@ public sealed class OrderingRestartTests(WholeShop shop) : IDisposable
         (await _client.GetBasketAsync("shopper-crash")).Items.Should().BeEmpty();
     }
 
+    [Fact]
+    public async Task A_checkout_whose_ordering_service_is_killed_right_after_accepting_it_completes_once_after_the_restart()
+    {
+        var (product, before) = (await ShopTestKit.PickInStockAsync(_client, "Toys", count: 1, minAvailable: 1))[0];
+        await _client.AddToBasketAsync("shopper-killed", product.ProductId, 1);
+
+        // The saga is scheduled; its first activities run (or are about to) when the process dies.
+        var orderId = await _client.PlaceOrderAsync("shopper-killed", "checkout-killed-1");
+        shop.Ordering.KillService();
+        await shop.Ordering.RestartServiceAsync();
+
+        var order = await _client.WaitForOrderAsync(orderId, TimeSpan.FromSeconds(90));
+        order.Status.Should().Be(nameof(OrderStatus.Confirmed), order.FailureReason);
+        (await _client.GetStockAsync(product.ProductId)).Should().Be(before with { OnHand = before.OnHand - 1, Available = before.Available - 1 },
+            "the reservation is idempotent by order id: a repeated activity holds nothing twice");
+        (await _client.GetPaymentAsync(orderId))!.Ledger.Select(e => e.Operation).Should().Equal(nameof(PaymentOperation.Authorize), nameof(PaymentOperation.Capture));
+        (await _client.GetOrderHistoryAsync("shopper-killed")).Select(o => o.OrderId).Should().Equal(orderId);
+    }
+
     public void Dispose() => _client.Dispose();
 }
