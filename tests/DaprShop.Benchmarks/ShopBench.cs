@@ -25,6 +25,12 @@ public static class ShopBench
     private static readonly string[] Categories =
         ["Headphones", "Laptops", "Smartphones", "Cameras", "Kitchen", "Furniture", "Sports", "Books", "Toys", "Garden", "Clothing", "Beauty"];
 
+    /// <summary>
+    /// Thirteen fresh processes keep their tiered JIT busy for tens of seconds (instrumented code, then re-compiled hot
+    /// paths): measured earlier, that compilation is most of the shop's CPU. So the shop runs this long before anything counts.
+    /// </summary>
+    private static TimeSpan WarmUp(Durations durations) => durations.Invoke * 3;
+
     /// <summary>Every process of the shop: its services and their sidecars, and the gateway's sidecar.</summary>
     private static CpuMeter ShopCpu(WholeShop shop) => CpuMeter.ForProcesses(
         WholeShop.Services.Select(s => shop[s.AppId]).SelectMany(p => new[] { p.ServicePid!.Value, p.Sidecar.Pid }).Append(shop.Gateway.Pid));
@@ -64,7 +70,7 @@ public static class ShopBench
         {
             await Get(uri, CancellationToken.None);
         }
-        await Load.ClosedLoopAsync("catalog warm-up", 32, TimeSpan.Zero, durations.WarmUp * 2, (w, i) => Get(mixed[(int)((w * 7919 + i) % mixed.Length)], CancellationToken.None));
+        await Load.ClosedLoopAsync("catalog warm-up", 32, TimeSpan.Zero, WarmUp(durations), (w, i) => Get(mixed[(int)((w * 7919 + i) % mixed.Length)], CancellationToken.None));
 
         var cpu = ShopCpu(shop);
         foreach (var (label, uris) in new[] { ("product by id", products), ("category page", pages), ("search", searches) })
@@ -94,7 +100,7 @@ public static class ShopBench
         }
         report.Notes.Add(
             $"Catalog: the seeded 500 products; the client calls `/v1.0/invoke/catalog/method/...` on a sidecar of its own, which forwards to the catalog's sidecar and app " +
-            $"(reads served from the `cache` component, warmed first). Closed loops of 32 clients over 100 product ids, 36 category pages and {SearchTerms.Length} searches " +
+            $"(reads served from the `cache` component). After a {WarmUp(durations).TotalSeconds:0.##} s warm-up over every read, closed loops of 32 clients over 100 product ids, 36 category pages and {SearchTerms.Length} searches " +
             $"({durations.State.TotalSeconds * 2:0.##} s each), then an open loop at {rate}/s over all of them ({durations.Invoke.TotalSeconds:0.##} s). " +
             "Everything, load generator included, shares the machine's cores; the CPU column counts all thirteen processes of the shop.");
     }
@@ -159,11 +165,13 @@ public static class ShopBench
             return confirmed ? at - submitted : throw new InvalidOperationException($"order {orderId} failed: {reason}");
         }
 
+        // A checkout takes seconds, so the windows are longer than the other phases', and each level first runs until
+        // every shopper has completed one (the first level also for the shop's warm-up) before anything counts.
+        var window = durations.Invoke * 3;
         var cpu = ShopCpu(shop);
-        await ShoppersAsync("checkout warm-up", 10, TimeSpan.Zero, durations.WarmUp * 2, (w, i) => CheckoutOnce($"warm-{run}-{w}-{i}"), null);
         foreach (var shoppers in new[] { 10, 50 })
         {
-            var stats = await ShoppersAsync($"checkout submit → confirmed, {shoppers} shoppers", shoppers, durations.WarmUp, durations.Invoke,
+            var stats = await ShoppersAsync($"checkout submit → confirmed, {shoppers} shoppers", shoppers, shoppers == 10 ? WarmUp(durations) : TimeSpan.Zero, window,
                 (w, i) => CheckoutOnce($"s{shoppers}-{run}-{w}-{i}"), cpu);
             report.Add(stats);
             report.Rows.Add(Row.AtLeast($"checkouts completed/s, {shoppers} shoppers", CheckoutTargetPerSecond, stats.Throughput));
@@ -177,18 +185,21 @@ public static class ShopBench
             "(`POST /api/v1/orders` with an Idempotency-Key) and waits for the order's `ordering.order-confirmed` event at a subscriber; latency is from " +
             "the checkout request to that event (the saga: price, reserve, authorize, capture, confirm the stock, clear the basket, record, publish). " +
             $"The payment provider answers in {WholeShop.Defaults[AppIds.Payment]["Payment__LatencyMs"]} ms. Services log at Warning. " +
-            $"Warm-up {durations.WarmUp.TotalSeconds * 2:0.##} s with 10 shoppers, then per level {durations.WarmUp.TotalSeconds:0.##} s unmeasured and {durations.Invoke.TotalSeconds:0.##} s measured; " +
+            $"Each level runs until every shopper has completed a checkout (the first level at least {WarmUp(durations).TotalSeconds:0.##} s, the shop's warm-up), then {window.TotalSeconds:0.##} s are measured; " +
             "a checkout counts when it completes inside the window.");
     }
 
     /// <summary>
     /// <paramref name="shoppers"/> closed loops; each iteration returns its own latency (ticks) so that the untimed parts
-    /// (filling the basket) stay out of it. Completions inside the measured window count.
+    /// (filling the basket) stay out of it. Measuring starts once every shopper has completed an iteration and at least
+    /// <paramref name="warmUp"/> has passed (at most a minute later); completions inside the measured window count.
     /// </summary>
-    private static async Task<Stats> ShoppersAsync(string name, int shoppers, TimeSpan warmUp, TimeSpan duration, Func<int, long, Task<long>> shop, CpuMeter? cpu)
+    private static async Task<Stats> ShoppersAsync(string name, int shoppers, TimeSpan warmUp, TimeSpan window, Func<int, long, Task<long>> shop, CpuMeter? cpu)
     {
         var latencies = new LatencyRecorder(1 << 16) { Recording = false };
         var running = true;
+        var reported = 0;
+        var completed = 0L;
         var loops = Enumerable.Range(0, shoppers).Select(w => Task.Run(async () =>
         {
             long i = 0;
@@ -197,23 +208,29 @@ public static class ShopBench
                 try
                 {
                     latencies.Record(await shop(w, i++));
+                    Interlocked.Increment(ref completed);
                 }
                 catch (Exception ex) when (ex is not OutOfMemoryException)
                 {
                     latencies.Error();
-                    if (latencies.Errors == 1)
+                    if (Interlocked.Exchange(ref reported, 1) == 0)
                     {
                         Console.Error.WriteLine($"  {name}: first error: {ex.GetType().Name}: {ex.Message.Split('\n')[0]}");
                     }
                 }
             }
         })).ToArray();
-        await Task.Delay(warmUp);
+        var ramp = Stopwatch.StartNew();
+        while ((Interlocked.Read(ref completed) < shoppers || ramp.Elapsed < warmUp) && ramp.Elapsed < warmUp + TimeSpan.FromMinutes(1))
+        {
+            await Task.Delay(50);
+        }
+        Console.WriteLine($"  {name}: {Interlocked.Read(ref completed)} checkouts before measuring, in {ramp.Elapsed.TotalSeconds:0.0} s");
         latencies.Reset();
         cpu?.Start();
         latencies.Recording = true;
         var from = Stopwatch.GetTimestamp();
-        await Task.Delay(duration);
+        await Task.Delay(window);
         latencies.Recording = false;
         var elapsed = Stopwatch.GetElapsedTime(from);
         cpu?.Stop();
