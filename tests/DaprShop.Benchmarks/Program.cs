@@ -1,11 +1,13 @@
-// Sidecar benchmarks: starts real sidecar processes (as the sidecar tests do), measures, prints markdown tables.
+// Benchmarks: starts real sidecar processes (as the sidecar tests do) or the whole shop (as the shop tests do),
+// measures, prints markdown tables.
 //
 //   dotnet run -c Release --project tests/DaprShop.Benchmarks -- [--quick] [--only name[,name]] [--out docs/benchmarks.md]
 //
-//   --quick   short phases (about 40 s in all) for a smoke check; the numbers are rougher
-//   --only    run only the named benchmarks: invoke, state-memory, state-sqlite, pubsub, actors, workflows (a prefix such as "state" works)
-//   --out     rewrite the sidecar section (between <!-- bench:sidecar:start/end -->) of that markdown file
-//             (a relative path is taken from the repository root)
+//   --quick   short phases for a smoke check; the numbers are rougher
+//   --only    run only the named benchmarks: invoke, state-memory, state-sqlite, pubsub, actors, workflows (the sidecar),
+//             shop-catalog, shop-checkout (the whole shop); a prefix such as "state" or "shop" works
+//   --out     rewrite the sections that ran (between <!-- bench:sidecar:start/end --> and <!-- bench:shop:start/end -->)
+//             of that markdown file (a relative path is taken from the repository root)
 using System.Diagnostics;
 using DaprShop.Benchmarks;
 using DaprShop.Testing;
@@ -27,7 +29,7 @@ for (var i = 0; i < args.Length; i++)
             outPath = args[++i];
             break;
         case "-h" or "--help":
-            Console.WriteLine("usage: dotnet run -c Release --project tests/DaprShop.Benchmarks -- [--quick] [--only invoke|state-memory|state-sqlite|pubsub|actors|workflows[,...]] [--out docs/benchmarks.md]");
+            Console.WriteLine("usage: dotnet run -c Release --project tests/DaprShop.Benchmarks -- [--quick] [--only invoke|state-memory|state-sqlite|pubsub|actors|workflows|shop-catalog|shop-checkout[,...]] [--out docs/benchmarks.md]");
             return 0;
         default:
             Console.Error.WriteLine($"unknown argument '{args[i]}' (try --help)");
@@ -35,14 +37,18 @@ for (var i = 0; i < args.Length; i++)
     }
 }
 
-var benchmarks = new (string Name, Func<Durations, Report, Task> Run)[]
+var sidecarReport = new Report();
+var shopReport = new Report("shop", "Whole shop") { CpuOf = "shop" };
+var benchmarks = new (string Name, Report Report, Func<Durations, Report, Task> Run)[]
 {
-    ("invoke", InvocationBench.RunAsync),
-    ("state-memory", (d, r) => StateBench.RunAsync("state.in-memory", d, r)),
-    ("state-sqlite", (d, r) => StateBench.RunAsync("state.sqlite", d, r)),
-    ("pubsub", PubSubBench.RunAsync),
-    ("actors", ActorBench.RunAsync),
-    ("workflows", WorkflowBench.RunAsync),
+    ("invoke", sidecarReport, InvocationBench.RunAsync),
+    ("state-memory", sidecarReport, (d, r) => StateBench.RunAsync("state.in-memory", d, r)),
+    ("state-sqlite", sidecarReport, (d, r) => StateBench.RunAsync("state.sqlite", d, r)),
+    ("pubsub", sidecarReport, PubSubBench.RunAsync),
+    ("actors", sidecarReport, ActorBench.RunAsync),
+    ("workflows", sidecarReport, WorkflowBench.RunAsync),
+    ("shop-catalog", shopReport, ShopBench.CatalogAsync),
+    ("shop-checkout", shopReport, ShopBench.CheckoutAsync),
 };
 var selected = only is null
     ? benchmarks
@@ -69,10 +75,9 @@ ThreadPool.GetMinThreads(out var minWorkers, out var minIo);
 ThreadPool.SetMinThreads(Math.Max(minWorkers, 32), minIo);
 
 var durations = quick ? Durations.Quick : Durations.Full;
-var report = new Report();
 var total = Stopwatch.StartNew();
 var failed = false;
-foreach (var (name, run) in selected)
+foreach (var (name, report, run) in selected)
 {
     Console.WriteLine($"== {name}");
     var watch = Stopwatch.StartNew();
@@ -90,20 +95,22 @@ foreach (var (name, run) in selected)
 }
 
 var mode = string.Join(' ', args);
-Console.WriteLine();
-Console.WriteLine($"## Sidecar benchmarks ({(quick ? "quick" : "full")} run, {total.Elapsed.TotalSeconds:0} s)");
-Console.WriteLine();
-Console.Write(report.SummaryTable());
-Console.WriteLine();
-Console.Write(report.MeasurementTable());
-Console.WriteLine();
-foreach (var note in report.Notes)
+foreach (var report in selected.Select(b => b.Report).Distinct())
 {
-    Console.WriteLine($"- {note}");
-}
-
-if (outPath is not null)
-{
-    Report.WriteSection(outPath, report.Section(mode));
+    Console.WriteLine();
+    Console.WriteLine($"## {report.Title} benchmarks ({(quick ? "quick" : "full")} run, {total.Elapsed.TotalSeconds:0} s in all)");
+    Console.WriteLine();
+    Console.Write(report.SummaryTable());
+    Console.WriteLine();
+    Console.Write(report.MeasurementTable());
+    Console.WriteLine();
+    foreach (var note in report.Notes)
+    {
+        Console.WriteLine($"- {note}");
+    }
+    if (outPath is not null)
+    {
+        report.WriteSection(outPath, report.Section(mode));
+    }
 }
 return failed ? 1 : 0;

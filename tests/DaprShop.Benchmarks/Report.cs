@@ -20,11 +20,19 @@ public sealed record Row(string Benchmark, string Target, string Measured, strin
     public static Row Unavailable(string benchmark, string target) => new(benchmark, target, "not available", "—");
 }
 
-/// <summary>Everything one run measured, and its rendering as markdown.</summary>
-public sealed class Report
+/// <summary>
+/// Everything one run measured for one section of the benchmarks file (<c>sidecar</c>: the runtime's building blocks;
+/// <c>shop</c>: the whole shop), and its rendering as markdown.
+/// </summary>
+public sealed class Report(string name = "sidecar", string title = "Sidecar")
 {
-    public const string StartMarker = "<!-- bench:sidecar:start -->";
-    public const string EndMarker = "<!-- bench:sidecar:end -->";
+    public string Name { get; } = name;
+    public string Title { get; } = title;
+    public string StartMarker => $"<!-- bench:{Name}:start -->";
+    public string EndMarker => $"<!-- bench:{Name}:end -->";
+
+    /// <summary>Whose CPU the measurement table's CPU column counts: the sidecars, or every process of a shop.</summary>
+    public string CpuOf { get; init; } = "sidecar";
 
     public List<Row> Rows { get; } = [];
     public List<Stats> Measurements { get; } = [];
@@ -39,7 +47,7 @@ public sealed class Report
     public void Add(Stats stats)
     {
         Measurements.Add(stats);
-        Console.WriteLine($"  {stats.Name}: {Rate(stats.Throughput)}/s, p50 {Ms(stats.P50)} ms, p90 {Ms(stats.P90)} ms, p99 {Ms(stats.P99)} ms, max {Ms(stats.Max)} ms ({stats.Count} ops, {stats.Errors} errors; CPU/op: sidecars {Us(stats.SidecarCpuUs)} µs, client {Us(stats.ClientCpuUs)} µs)");
+        Console.WriteLine($"  {stats.Name}: {Rate(stats.Throughput)}/s, p50 {Ms(stats.P50)} ms, p90 {Ms(stats.P90)} ms, p99 {Ms(stats.P99)} ms, max {Ms(stats.Max)} ms ({stats.Count} ops, {stats.Errors} errors; CPU/op: {CpuOf} {Us(stats.SidecarCpuUs)} µs, client {Us(stats.ClientCpuUs)} µs)");
     }
 
     public string SummaryTable()
@@ -57,7 +65,7 @@ public sealed class Report
     public string MeasurementTable()
     {
         var sb = new StringBuilder();
-        sb.AppendLine("| measurement | ops | errors | throughput (/s) | p50 (ms) | p90 (ms) | p99 (ms) | max (ms) | sidecar CPU/op (µs) | client CPU/op (µs) |");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"| measurement | ops | errors | throughput (/s) | p50 (ms) | p90 (ms) | p99 (ms) | max (ms) | {CpuOf} CPU/op (µs) | client CPU/op (µs) |");
         sb.AppendLine("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
         foreach (var s in Measurements)
         {
@@ -88,7 +96,7 @@ public sealed class Report
     {
         var sb = new StringBuilder();
         sb.AppendLine(StartMarker);
-        sb.AppendLine("## Sidecar");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"## {Title}");
         sb.AppendLine();
         sb.AppendLine(CultureInfo.InvariantCulture, $"- Date: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
         sb.AppendLine(CultureInfo.InvariantCulture, $"- Machine: {Machine()}");
@@ -110,10 +118,10 @@ public sealed class Report
     }
 
     /// <summary>
-    /// Replaces the sidecar section of <paramref name="path"/> (between the markers), keeping every other section.
+    /// Replaces this report's section of <paramref name="path"/> (between its markers), keeping every other section.
     /// A relative path is taken from the repository root (<c>dotnet run</c> may start in the project's folder).
     /// </summary>
-    public static void WriteSection(string path, string section)
+    public void WriteSection(string path, string section)
     {
         var full = Path.GetFullPath(Path.IsPathRooted(path) ? path : Path.Combine(DaprShop.Testing.Repo.Root, path));
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
@@ -142,6 +150,6 @@ public sealed class Report
             }
         }
         File.WriteAllText(full, text);
-        Console.WriteLine($"Wrote the sidecar section of {full}");
+        Console.WriteLine($"Wrote the {Name} section of {full}");
     }
 }

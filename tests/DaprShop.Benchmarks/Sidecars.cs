@@ -57,6 +57,9 @@ public sealed class CpuMeter
         return new CpuMeter(pids.Select(System.Diagnostics.Process.GetProcessById).ToArray());
     }
 
+    /// <summary>CPU of the given processes (e.g. every service and sidecar of a whole shop) against this process's own.</summary>
+    public static CpuMeter ForProcesses(IEnumerable<int> pids) => new([.. pids.Select(System.Diagnostics.Process.GetProcessById)]);
+
     private static TimeSpan Cpu(System.Diagnostics.Process p)
     {
         p.Refresh();

@@ -141,6 +141,25 @@ public sealed class InventoryServiceTests
     }
 
     [Fact]
+    public async Task Selling_out_and_a_released_hold_bringing_stock_back_publish_StockLow_so_listeners_can_follow_in_stock()
+    {
+        await using var host = await InventoryHost.StartAsync(withWatcher: true, new Dictionary<string, string> { ["Inventory__LowStockThreshold"] = "3" });
+        await host.RestockAsync("sku-last", 4);
+
+        await host.ReserveOkAsync("order-1", 600, ("sku-last", 2)); // 4 → 2: below the threshold
+        await host.ReserveOkAsync("order-2", 600, ("sku-last", 2)); // 2 → 0: sold out
+        (await host.TransitionAsync("order-2", "release")).StatusCode.Should().Be(HttpStatusCode.NoContent); // 0 → 2: back
+
+        await Eventually.HoldsAsync(() => host.Events.Count(e => e.Topic == Topics.StockLow) >= 3, TimeSpan.FromSeconds(20),
+            "the watcher should hear of the threshold, the sell-out and the return");
+        host.Events.Where(e => e.Topic == Topics.StockLow)
+            .Select(e => e.Data.Deserialize<StockLow>(JsonSerializerOptions.Web)!)
+            .OrderBy(e => e.At)
+            .Select(e => e.Available)
+            .Should().Equal(2, 0, 2);
+    }
+
+    [Fact]
     public async Task Invalid_requests_name_the_field()
     {
         await using var host = await InventoryHost.StartAsync();

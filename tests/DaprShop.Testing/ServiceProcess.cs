@@ -44,6 +44,9 @@ public sealed class ServiceProcess : IAsyncDisposable
     public SidecarProcess Sidecar { get; }
     public int AppPort { get; }
     public Uri AppEndpoint => new($"http://127.0.0.1:{AppPort}");
+
+    /// <summary>The service's process id (it changes with <see cref="RestartServiceAsync"/>); null before it starts.</summary>
+    public int? ServicePid => _process is { HasExited: false } p ? p.Id : null;
     public string Output => string.Join(System.Environment.NewLine, _output) + System.Environment.NewLine + "--- sidecar ---" + System.Environment.NewLine + Sidecar.Output;
 
     public static string DllOf(string project) =>

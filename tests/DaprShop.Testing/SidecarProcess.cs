@@ -33,6 +33,7 @@ public sealed class SidecarProcess : IAsyncDisposable
     public Uri HttpEndpoint => new($"http://127.0.0.1:{HttpPort}");
     public string Output => string.Join(Environment.NewLine, _output);
     public bool HasExited => _process.HasExited;
+    public int Pid => _process.Id;
     public int ExitCode => _process.ExitCode;
 
     public sealed record Options

@@ -31,9 +31,14 @@ public sealed class StockActor(ActorHost host, DaprClient dapr, IOptions<Invento
 
     public async Task ReleaseAsync(string reservationId)
     {
-        if (await LoadAsync() is { } stock && stock.Release(reservationId))
+        if (await LoadAsync() is { } stock)
         {
-            await SaveAsync(stock);
+            var before = stock.Available;
+            if (stock.Release(reservationId))
+            {
+                await SaveAsync(stock);
+                await PublishIfLowAsync(before, stock);
+            }
         }
     }
 
@@ -72,11 +77,17 @@ public sealed class StockActor(ActorHost host, DaprClient dapr, IOptions<Invento
         await StateManager.SaveStateAsync();
     }
 
-    /// <summary>Only on crossing the threshold, so a busy SKU does not publish on every sale.</summary>
+    /// <summary>
+    /// On crossing the threshold, so a busy SKU does not publish on every sale; and whenever the SKU sells out or a
+    /// released hold brings it back from sold out, since listeners (the catalog's in-stock flag) follow available &gt; 0
+    /// and would otherwise keep offering a sold-out product, or hide one that is back.
+    /// </summary>
     private Task PublishIfLowAsync(int availableBefore, StockLevel stock)
     {
         var threshold = options.Value.LowStockThreshold;
-        return availableBefore >= threshold && stock.Available < threshold
+        var crossedThreshold = availableBefore >= threshold && stock.Available < threshold;
+        var soldOutChanged = availableBefore > 0 != stock.Available > 0;
+        return crossedThreshold || soldOutChanged
             ? PublishAsync(Topics.StockLow, new StockLow(ProductId, stock.Available, threshold, clock.GetUtcNow()))
             : Task.CompletedTask;
     }
