@@ -22,6 +22,7 @@ builder.AddProject<Projects.DaprShop_Gateway>(AppIds.Gateway, launchProfileName:
     .WithDaprSidecar(mesh, appPort: gatewayPort, onlyDaprCallsIt: false)
     .WithReference(storefront)
     .WaitFor(storefront)
-    .WithExternalHttpEndpoints();
+    .WithExternalHttpEndpoints()
+    .AnnounceStorefront(gatewayPort);
 
 builder.Build().Run();
