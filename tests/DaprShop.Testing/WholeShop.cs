@@ -119,7 +119,7 @@ public sealed class WholeShop : IAsyncLifetime, IAsyncDisposable
     {
         try
         {
-            WriteResources();
+            DefaultProfile.CopyTo(ResourcesDirectory, DataDirectory, OutboxDirectory);
         }
         catch
         {
@@ -193,45 +193,6 @@ public sealed class WholeShop : IAsyncLifetime, IAsyncDisposable
             }
         }
         return environment;
-    }
-
-    /// <summary>
-    /// components/default as it is, with its relative paths (resolved against the repository root when a developer
-    /// runs it) pointed into this shop's data folder. A path that is no longer where this expects it fails loudly:
-    /// otherwise the shop would quietly write into whatever folder the test runs in.
-    /// </summary>
-    private void WriteResources()
-    {
-        var source = Path.Combine(Repo.Root, "components", "default");
-        Directory.CreateDirectory(ResourcesDirectory);
-        Directory.CreateDirectory(OutboxDirectory);
-        var relocated = new Dictionary<string, string>
-        {
-            [".data/daprshop.db"] = Path.Combine(DataDirectory, "daprshop.db"),
-            [".data/outbox"] = OutboxDirectory,
-            ["components/default/secrets.json"] = Path.Combine(DataDirectory, "secrets.json"),
-        };
-        var found = new HashSet<string>();
-        foreach (var file in Directory.GetFiles(source, "*.yaml"))
-        {
-            var yaml = File.ReadAllText(file);
-            foreach (var (relative, absolute) in relocated)
-            {
-                var quoted = $"\"{relative}\"";
-                if (yaml.Contains(quoted, StringComparison.Ordinal))
-                {
-                    yaml = yaml.Replace(quoted, $"\"{absolute}\"", StringComparison.Ordinal);
-                    found.Add(relative);
-                }
-            }
-            File.WriteAllText(Path.Combine(ResourcesDirectory, Path.GetFileName(file)), yaml);
-        }
-        var missing = relocated.Keys.Except(found).ToList();
-        if (missing.Count > 0)
-        {
-            throw new InvalidOperationException($"components/default no longer names {string.Join(", ", missing)}: update WholeShop's relocations");
-        }
-        File.Copy(Path.Combine(source, "secrets.json"), Path.Combine(DataDirectory, "secrets.json"));
     }
 
     /// <summary>
