@@ -3,6 +3,7 @@ using Aspire.Hosting.Testing;
 using Aspire.Hosting.ApplicationModel;
 using DaprShop.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace DaprShop.AppHost.Tests;
 
@@ -31,15 +32,25 @@ public sealed class ShopHost : IAsyncDisposable
 
     public string OutboxDirectory => Path.Combine(Folder, "outbox");
 
-    public static string NewFolder() => Directory.CreateTempSubdirectory("daprshop-apphost-").FullName;
+    public static string NewFolder()
+    {
+        var folder = Directory.CreateTempSubdirectory("daprshop-apphost-").FullName;
+        // The postgres profile's server runs as the postgres OS user, which must reach its data folder in here.
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(folder, (UnixFileMode)0b111_101_101);
+        }
+        return folder;
+    }
 
-    public static async Task<ShopHost> StartAsync(string? folder = null)
+    /// <summary>Starts the shop on a copy of <c>components/{profile}</c> whose data lives under <paramref name="folder"/>.</summary>
+    public static async Task<ShopHost> StartAsync(string? folder = null, string profile = "default")
     {
         folder ??= NewFolder();
         var resources = Path.Combine(folder, "components");
         if (!Directory.Exists(resources))
         {
-            DefaultProfile.CopyTo(resources, Path.Combine(folder, "data"), Path.Combine(folder, "outbox"));
+            Profiles.CopyTo(resources, Path.Combine(folder, "data"), Path.Combine(folder, "outbox"), profile);
         }
         var gatewayPort = Ports.Free();
         using var timeout = new CancellationTokenSource(StartTimeout);
@@ -49,8 +60,14 @@ public sealed class ShopHost : IAsyncDisposable
                 $"--DaprShop:DataDirectory={Path.Combine(folder, "data")}",
                 $"--DaprShop:GatewayPort={gatewayPort}",
                 "--DaprShop:UseEmbeddedSidecar=true",
+                $"--profile={profile}",
             ],
             timeout.Token);
+        // Each resource's own output goes to LogsFolder; the host's start-up chatter (health probes failing until a
+        // service is up) would only bury the test results.
+        builder.Services.AddLogging(logging => logging
+            .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None)
+            .AddFilter("Aspire.Hosting", LogLevel.Warning));
         var app = await builder.BuildAsync(timeout.Token);
         var host = new ShopHost(app, folder, gatewayPort);
         try

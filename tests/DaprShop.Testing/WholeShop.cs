@@ -119,7 +119,7 @@ public sealed class WholeShop : IAsyncLifetime, IAsyncDisposable
     {
         try
         {
-            DefaultProfile.CopyTo(ResourcesDirectory, DataDirectory, OutboxDirectory);
+            Profiles.CopyTo(ResourcesDirectory, DataDirectory, OutboxDirectory);
         }
         catch
         {

@@ -1,29 +1,31 @@
 namespace DaprShop.Testing;
 
 /// <summary>
-/// A copy of <c>components/default</c> as it is, with its relative paths (resolved against the repository root when a
+/// A copy of a profile under <c>components/</c> (by default <c>default</c>) as it is, with its relative paths (resolved against the repository root when a
 /// developer runs the shop) pointed into a test's own data folder, so a test never writes into the developer's
 /// <c>.data/</c>. A path that is no longer where this expects it fails loudly: otherwise the shop would quietly write
 /// into whatever folder the test runs in.
 /// </summary>
-public static class DefaultProfile
+public static class Profiles
 {
-    public static string Source { get; } = Path.Combine(Repo.Root, "components", "default");
-
     /// <summary>Writes the profile's resources into <paramref name="resourcesDirectory"/>, its data under <paramref name="dataDirectory"/>.</summary>
-    public static void CopyTo(string resourcesDirectory, string dataDirectory, string outboxDirectory)
+    public static void CopyTo(string resourcesDirectory, string dataDirectory, string outboxDirectory, string profile = "default")
     {
+        var source = Path.Combine(Repo.Root, "components", profile);
         Directory.CreateDirectory(resourcesDirectory);
         Directory.CreateDirectory(dataDirectory);
         Directory.CreateDirectory(outboxDirectory);
         var relocated = new Dictionary<string, string>
         {
-            [".data/daprshop.db"] = Path.Combine(dataDirectory, "daprshop.db"),
             [".data/outbox"] = outboxDirectory,
-            ["components/default/secrets.json"] = Path.Combine(dataDirectory, "secrets.json"),
+            [$"components/{profile}/secrets.json"] = Path.Combine(dataDirectory, "secrets.json"),
         };
+        if (profile == "default")
+        {
+            relocated[".data/daprshop.db"] = Path.Combine(dataDirectory, "daprshop.db");
+        }
         var found = new HashSet<string>();
-        foreach (var file in Directory.GetFiles(Source, "*.yaml"))
+        foreach (var file in Directory.GetFiles(source, "*.yaml"))
         {
             var yaml = File.ReadAllText(file);
             foreach (var (relative, absolute) in relocated)
@@ -40,8 +42,8 @@ public static class DefaultProfile
         var missing = relocated.Keys.Except(found).ToList();
         if (missing.Count > 0)
         {
-            throw new InvalidOperationException($"components/default no longer names {string.Join(", ", missing)}: update DefaultProfile's relocations");
+            throw new InvalidOperationException($"components/{profile} no longer names {string.Join(", ", missing)}: update Profiles' relocations");
         }
-        File.Copy(Path.Combine(Source, "secrets.json"), Path.Combine(dataDirectory, "secrets.json"), overwrite: true);
+        File.Copy(Path.Combine(source, "secrets.json"), Path.Combine(dataDirectory, "secrets.json"), overwrite: true);
     }
 }
