@@ -48,6 +48,9 @@ public static class ServiceDefaultsExtensions
                 .AddRuntimeInstrumentation())
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName)
+                // The workflow SDK's spans: each workflow and activity run as a child of the trace that scheduled it,
+                // so one checkout reads as one trace across the saga's steps.
+                .AddSource("Dapr.Workflow")
                 .AddAspNetCoreInstrumentation(o => o.Filter = c => !c.Request.Path.StartsWithSegments(HealthPath) && !c.Request.Path.StartsWithSegments(AlivePath))
                 // Dapr's gRPC calls go over HttpClient too, so this shows every hop to the sidecar.
                 .AddHttpClientInstrumentation(o => o.FilterHttpRequestMessage = r => r.RequestUri?.AbsolutePath.StartsWith("/v1.0/healthz", StringComparison.Ordinal) != true));

@@ -738,7 +738,10 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
             WorkflowInstance = new WorkflowInstance { InstanceId = instance.Id, ExecutionId = m.ExecutionId },
             TaskId = taskId,
             TaskExecutionId = scheduled.TaskScheduled.TaskExecutionId,
-            ParentTraceContext = scheduled.TaskScheduled.ParentTraceContext,
+            // The SDK does not put a trace context on the tasks it schedules; like daprd, run each activity in the
+            // trace of the request that started the workflow, so one checkout reads as one trace.
+            ParentTraceContext = scheduled.TaskScheduled.ParentTraceContext
+                ?? instance.History?.FirstOrDefault(e => e.ExecutionStarted is not null)?.ExecutionStarted.ParentTraceContext,
         };
         _dispatcher.Enqueue(new PendingWorkItem(token, new WorkItem { ActivityRequest = request, CompletionToken = token },
             () => instance.Metadata is { } current && current.Generation == generation && !current.IsTerminal && instance.Activities.ContainsKey(taskId)));
