@@ -42,6 +42,22 @@ public sealed record ReservationResult(string ReservationId, bool Reserved, IRea
 
 // <c>POST /internal/inventory/reservations/{reservationId}/confirm</c> and <c>.../release</c>: idempotent, 204.
 
+// ---- ordering (public: what the storefront and partners read of an order) ------------------------------------------
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<OrderStatus>))]
+public enum OrderStatus
+{
+    Submitted,
+    StockReserved,
+    AwaitingPaymentConfirmation,
+    PaymentAuthorized,
+    Paid,
+    Confirmed,
+    Failed,
+    Cancelled,
+}
+
+public sealed record ShippingAddress(string Name, string Line1, string? Line2, string City, string PostalCode, string Country);
+
 // ---- payment ----------------------------------------------------------------------------------------------------
 /// <summary>Written as its name on the wire and in state (readers also accept the number).</summary>
 [System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<PaymentStatus>))]

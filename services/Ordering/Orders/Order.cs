@@ -3,21 +3,6 @@ using DaprShop.Contracts;
 
 namespace DaprShop.Ordering.Orders;
 
-[JsonConverter(typeof(JsonStringEnumConverter<OrderStatus>))]
-public enum OrderStatus
-{
-    Submitted,
-    StockReserved,
-    AwaitingPaymentConfirmation,
-    PaymentAuthorized,
-    Paid,
-    Confirmed,
-    Failed,
-    Cancelled,
-}
-
-public sealed record ShippingAddress(string Name, string Line1, string? Line2, string City, string PostalCode, string Country);
-
 public sealed record TimelineEntry(OrderStatus Status, DateTimeOffset At);
 
 public enum TransitionOutcome { Applied, AlreadyApplied, Refused }

@@ -1,3 +1,4 @@
+using DaprShop.Contracts;
 using DaprShop.Ordering.Orders;
 using FluentAssertions;
 

@@ -21,21 +21,6 @@ public sealed record AddBasketItem(string ProductId, int Quantity);
 public sealed record SetBasketItemQuantity(int Quantity);
 
 // ---- ordering ------------------------------------------------------------------------------------------------------
-[JsonConverter(typeof(JsonStringEnumConverter<OrderStatus>))]
-public enum OrderStatus
-{
-    Submitted,
-    StockReserved,
-    AwaitingPaymentConfirmation,
-    PaymentAuthorized,
-    Paid,
-    Confirmed,
-    Failed,
-    Cancelled,
-}
-
-public sealed record ShippingAddress(string Name, string Line1, string? Line2, string City, string PostalCode, string Country);
-
 public sealed record CardRequest(string Number, string Holder, string Expiry, string Cvc);
 
 /// <summary><c>POST /api/v1/orders</c> with an <c>Idempotency-Key</c>: who, where and how to pay; never a price.</summary>

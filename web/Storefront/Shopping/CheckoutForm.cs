@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Text.RegularExpressions;
+using DaprShop.Contracts;
 using DaprShop.Storefront.Accounts;
 using DaprShop.Storefront.Services;
 

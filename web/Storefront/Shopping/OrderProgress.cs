@@ -1,3 +1,4 @@
+using DaprShop.Contracts;
 using DaprShop.Storefront.Services;
 
 namespace DaprShop.Storefront.Shopping;
