@@ -153,6 +153,24 @@ public sealed class CatalogServiceTests(CatalogFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task A_price_change_is_announced_by_the_outbox_of_its_own_transaction_typed_for_routing()
+    {
+        var before = await GetAsync("p-0377");
+
+        var change = await _dapr.PutAsJsonAsync("api/v1/catalog/products/p-0377/price", new { amount = before.Price.Amount + 500, currency = "EUR" });
+
+        change.StatusCode.Should().Be(HttpStatusCode.OK, await change.Content.ReadAsStringAsync());
+        await Eventually.HoldsAsync(() => fixture.PriceChangeEvents.Any(e => e.GetProperty("data").GetProperty("productId").GetString() == "p-0377"), "ordering receives the price change");
+        var cloudEvent = fixture.PriceChangeEvents.First(e => e.GetProperty("data").GetProperty("productId").GetString() == "p-0377");
+        cloudEvent.GetProperty("type").GetString().Should().Be(CatalogEventTypes.PriceChanged, "the outbox types each event with outbox.cloudevent.type");
+        cloudEvent.GetProperty("topic").GetString().Should().Be(Topics.CatalogEvents);
+        cloudEvent.GetProperty("source").GetString().Should().Be(AppIds.Catalog);
+        cloudEvent.GetProperty("data").GetProperty("newPrice").GetProperty("amount").GetInt64().Should().Be(before.Price.Amount + 500, "the projection, not the stored document, is published");
+        // The same transaction also announced the catalog's new version, which ordering's routing rule leaves out.
+        fixture.PriceChangeEvents.Should().OnlyContain(e => e.GetProperty("type").GetString() == CatalogEventTypes.PriceChanged);
+    }
+
+    [Fact]
     public async Task The_internal_price_query_answers_current_prices_and_leaves_out_unknown_products()
     {
         await _dapr.PutAsJsonAsync("api/v1/catalog/products/p-0102/price", new { amount = 12_345, currency = "EUR" });
