@@ -37,7 +37,8 @@ public sealed record OutboxSettings(string PublishPubsub, string PublishTopic, s
 
 /// <summary>
 /// One event waiting in the store: written in the same transaction as the state it announces, deleted once published.
-/// <see cref="Id"/> is the CloudEvent id of every attempt, so subscribers can drop redeliveries.
+/// <see cref="Id"/> names the record; the CloudEvent id (in <see cref="Metadata"/>, the record's id unless the app chose
+/// one) is the same on every attempt, so subscribers can drop redeliveries.
 /// </summary>
 public sealed record OutboxRecord(
     string Id, string StateKey, string Pubsub, string Topic, byte[] Data, string ContentType,
@@ -110,7 +111,8 @@ public sealed class StateOutbox(PubSubApi pubsub, SidecarOptions options, TimePr
             }
             var contentType = published.Metadata.TryGetValue("contentType", out var ct) && ct.Length > 0 ? ct
                 : StoredValues.IsJson(published.Value) ? "application/json" : "application/octet-stream";
-            records.Add(new OutboxRecord(metadata["cloudevent.id"], storeKey(op.Request.Key), settings.PublishPubsub, settings.PublishTopic,
+            // The record's key is always this sidecar's own id; an overridden CloudEvent id only travels in the event.
+            records.Add(new OutboxRecord(id, storeKey(op.Request.Key), settings.PublishPubsub, settings.PublishTopic,
                 published.Value, contentType, metadata, now));
         }
         foreach (var r in records)

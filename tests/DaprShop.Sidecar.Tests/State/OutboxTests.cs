@@ -27,8 +27,6 @@ public sealed class OutboxTests
 
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 
-    private static string NewFile() => Path.Combine(Directory.CreateTempSubdirectory("daprshop-outbox-").FullName, "state.db");
-
     private static long Count(string file, string sql)
     {
         using var conn = new SqliteConnection($"Data Source={file};Pooling=false");
@@ -42,7 +40,8 @@ public sealed class OutboxTests
     public async Task A_transaction_on_an_outbox_store_publishes_one_cloud_event_per_upsert_after_the_commit()
     {
         using var mesh = new TestMesh();
-        var file = NewFile();
+        using var data = new ResourcesFolder(); // a temp folder for the database, removed with the test
+        var file = Path.Combine(data.Path, "state.db");
         using var resources = OutboxStore(file);
         await using var app = await SubscriberAsync();
         await using var sidecar = await SidecarProcess.StartAsync(new() { AppId = "shop", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory, AppPort = app.Port });
@@ -71,7 +70,8 @@ public sealed class OutboxTests
     public async Task A_projection_shapes_the_event_without_being_saved_and_cloud_event_fields_can_be_overridden()
     {
         using var mesh = new TestMesh();
-        var file = NewFile();
+        using var data = new ResourcesFolder(); // a temp folder for the database, removed with the test
+        var file = Path.Combine(data.Path, "state.db");
         using var resources = OutboxStore(file);
         await using var app = await SubscriberAsync();
         await using var sidecar = await SidecarProcess.StartAsync(new() { AppId = "shop", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory, AppPort = app.Port });
@@ -103,7 +103,8 @@ public sealed class OutboxTests
     public async Task A_transaction_that_fails_on_an_etag_mismatch_publishes_nothing()
     {
         using var mesh = new TestMesh();
-        var file = NewFile();
+        using var data = new ResourcesFolder(); // a temp folder for the database, removed with the test
+        var file = Path.Combine(data.Path, "state.db");
         using var resources = OutboxStore(file);
         await using var app = await SubscriberAsync();
         await using var sidecar = await SidecarProcess.StartAsync(new() { AppId = "shop", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory, AppPort = app.Port });
@@ -133,7 +134,8 @@ public sealed class OutboxTests
     public async Task A_record_left_by_a_crash_after_the_commit_is_published_when_the_sidecar_starts_again()
     {
         using var mesh = new TestMesh();
-        var file = NewFile();
+        using var data = new ResourcesFolder(); // a temp folder for the database, removed with the test
+        var file = Path.Combine(data.Path, "state.db");
         // A first run creates the database and the state the event announces.
         using (var plain = new ResourcesFolder().WithComponent("store", "state.sqlite", ("connectionString", file)))
         {
@@ -169,7 +171,8 @@ public sealed class OutboxTests
     public async Task An_outbox_naming_an_unknown_pub_sub_stops_the_sidecar_naming_the_field()
     {
         using var mesh = new TestMesh();
-        using var resources = OutboxStore(NewFile(), pubsub: "nowhere");
+        using var data = new ResourcesFolder();
+        using var resources = OutboxStore(Path.Combine(data.Path, "state.db"), pubsub: "nowhere");
 
         var (exitCode, output) = await SidecarProcess.RunToExitAsync(new() { AppId = "broken", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
 
@@ -183,7 +186,7 @@ public sealed class OutboxTests
         using var mesh = new TestMesh();
         using var resources = new ResourcesFolder()
             .WithComponent("pubsub", "pubsub.in-memory")
-            .WithComponent("store", "state.sqlite", ("connectionString", NewFile()), ("outboxPublishPubsub", "pubsub"));
+            .WithComponent("store", "state.sqlite", ("connectionString", ":memory:"), ("outboxPublishPubsub", "pubsub"));
 
         var (exitCode, output) = await SidecarProcess.RunToExitAsync(new() { AppId = "broken", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
 
