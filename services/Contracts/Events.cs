@@ -19,6 +19,8 @@ public sealed record ProductPriceChanged(string ProductId, Money OldPrice, Money
 
 public sealed record ProductDeleted(string ProductId, DateTimeOffset DeletedAt);
 
+public sealed record CatalogVersionChanged(long Version, DateTimeOffset ChangedAt);
+
 public sealed record StockRestocked(string ProductId, int Quantity, int Available, DateTimeOffset At);
 
 public sealed record StockLow(string ProductId, int Available, int Threshold, DateTimeOffset At);

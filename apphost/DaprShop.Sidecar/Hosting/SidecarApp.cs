@@ -39,6 +39,7 @@ public static partial class SidecarApp
         services.AddSingleton<AppHealthMonitor>();
         services.AddSingleton<StateApi>();
         services.AddSingleton<PubSubApi>();
+        services.AddSingleton<StateOutbox>();
         services.AddSingleton<Subscriptions>();
         services.AddSingleton<InvocationApi>();
         services.AddSingleton<BindingsApi>();
@@ -51,6 +52,8 @@ public static partial class SidecarApp
         services.AddSingleton<Runtime.Actors.ActorStateApi>();
         services.AddSingleton<Runtime.Actors.ActorReminders>();
         services.AddHostedService<SidecarRuntimeHost>();
+        // After the runtime host, so it stops first, before the components close.
+        services.AddHostedService<StateOutboxRelay>();
 
         services.AddHttpClient(AppChannel.ClientName)
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1) })

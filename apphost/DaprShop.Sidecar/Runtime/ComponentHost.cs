@@ -9,7 +9,7 @@ using DaprShop.Sidecar.Resources;
 namespace DaprShop.Sidecar.Runtime;
 
 /// <summary>A state store with the settings the runtime applies around it.</summary>
-public sealed record StateStoreInfo(string Name, IStateStore Store, string? KeyPrefix, bool IsActorStateStore);
+public sealed record StateStoreInfo(string Name, IStateStore Store, string? KeyPrefix, bool IsActorStateStore, OutboxSettings? Outbox = null);
 
 /// <summary>A running component with its metadata as resolved (secrets and environment references filled in).</summary>
 public sealed record LoadedComponent(ComponentResource Resource, IComponent Instance, IReadOnlyDictionary<string, string> Metadata);
@@ -28,6 +28,7 @@ public sealed class ComponentHost(SidecarOptions options, LoadedResources resour
     private readonly Dictionary<string, IOutputBinding> _outputBindings = new(StringComparer.Ordinal);
     private readonly Dictionary<string, IInputBinding> _inputBindings = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ISecretStore> _secrets = new(StringComparer.Ordinal);
+    private readonly List<(ComponentContext Context, OutboxSettings Settings)> _outboxes = [];
 
     public IReadOnlyList<LoadedComponent> Loaded => _loaded;
     public IReadOnlyDictionary<string, StateStoreInfo> StateStores => _state;
@@ -59,6 +60,18 @@ public sealed class ComponentHost(SidecarOptions options, LoadedResources resour
             throw new SidecarStartupException($"more than one state store has actorStateStore: \"true\": {string.Join(", ", actorStores.Select(s => s.Name))}");
         }
         ActorStateStore = actorStores.SingleOrDefault();
+        // Checked once every component is loaded: the pub/sub may come after the store.
+        foreach (var (context, outbox) in _outboxes)
+        {
+            if (!_pubsub.ContainsKey(outbox.PublishPubsub))
+            {
+                throw context.Error("outboxPublishPubsub", $"names pub/sub '{outbox.PublishPubsub}', which is not a loaded component");
+            }
+            if (outbox.CoordinationPubsub is { } coordination && !_pubsub.ContainsKey(coordination))
+            {
+                throw context.Error("outboxPubsub", $"names pub/sub '{coordination}', which is not a loaded component");
+            }
+        }
         Initialized = true;
     }
 
@@ -101,7 +114,12 @@ public sealed class ComponentHost(SidecarOptions options, LoadedResources resour
                 {
                     throw context.Error("keyPrefix", "may not contain '||'");
                 }
-                _state[resource.Name] = new StateStoreInfo(resource.Name, store, prefix, isActorStore);
+                var outbox = OutboxSettings.Read(context, store);
+                if (outbox is not null)
+                {
+                    _outboxes.Add((context, outbox));
+                }
+                _state[resource.Name] = new StateStoreInfo(resource.Name, store, prefix, isActorStore, outbox);
                 break;
             case IPubSub pubsub:
                 _pubsub[resource.Name] = pubsub;

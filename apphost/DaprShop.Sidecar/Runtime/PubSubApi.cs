@@ -80,7 +80,8 @@ public sealed class PubSubApi(ComponentHost components, SidecarOptions options, 
         return failures;
     }
 
-    public PubSubMessage BuildMessage(string pubsubName, string topic, byte[] data, string? contentType, IReadOnlyDictionary<string, string> metadata)
+    /// <summary>The message as sent; <paramref name="at"/> is the event's time when it was decided earlier (the outbox).</summary>
+    public PubSubMessage BuildMessage(string pubsubName, string topic, byte[] data, string? contentType, IReadOnlyDictionary<string, string> metadata, DateTimeOffset? at = null)
     {
         var raw = false;
         if (metadata.TryGetValue("rawPayload", out var rawText) && !bool.TryParse(rawText, out raw))
@@ -91,7 +92,7 @@ public sealed class PubSubApi(ComponentHost components, SidecarOptions options, 
         {
             return new PubSubMessage(topic, data, string.IsNullOrEmpty(contentType) ? "application/octet-stream" : contentType, metadata);
         }
-        var envelope = CloudEvents.Envelope(options.AppId, pubsubName, topic, data, contentType, metadata, time.GetUtcNow());
+        var envelope = CloudEvents.Envelope(options.AppId, pubsubName, topic, data, contentType, metadata, at ?? time.GetUtcNow());
         return new PubSubMessage(topic, envelope, CloudEvents.ContentType, metadata);
     }
 

@@ -18,7 +18,7 @@ public sealed record TransactionInput(string Operation, StateItemInput Request);
 /// The state building block, shared by the HTTP and gRPC APIs: store lookup, Dapr's key prefixes, TTL metadata,
 /// concurrency modes, resiliency, and the mapping of store errors to Dapr's codes.
 /// </summary>
-public sealed class StateApi(ComponentHost components, SidecarOptions options, ResiliencyEngine resiliency)
+public sealed class StateApi(ComponentHost components, SidecarOptions options, ResiliencyEngine resiliency, StateOutbox outbox)
 {
     private static readonly IReadOnlyDictionary<string, string> NoMetadata = new Dictionary<string, string>();
 
@@ -124,8 +124,16 @@ public sealed class StateApi(ComponentHost components, SidecarOptions options, R
         {
             throw DaprErrors.TransactionsNotSupported(store.Name);
         }
+        // On an outbox store, projections only shape the events and are not saved.
+        IReadOnlyList<TransactionInput> saved = operations;
+        List<TransactionInput> projections = [];
+        if (store.Outbox is not null)
+        {
+            projections = operations.Where(StateOutbox.IsProjection).ToList();
+            saved = operations.Where(o => !StateOutbox.IsProjection(o)).ToList();
+        }
         var ops = new List<StateOperation>(operations.Count);
-        foreach (var op in operations)
+        foreach (var op in saved)
         {
             ops.Add(op.Operation switch
             {
@@ -134,17 +142,31 @@ public sealed class StateApi(ComponentHost components, SidecarOptions options, R
                 _ => throw DaprErrors.NotSupportedStateOperation(op.Operation),
             });
         }
+        // The events travel in the same transaction as the state they announce.
+        var records = store.Outbox is { } settings ? outbox.Plan(settings, saved, projections, key => StoreKey(store, key)) : [];
         if (ops.Count == 0)
         {
             return;
         }
+        ops.AddRange(records.Select(outbox.RecordOperation));
         try
         {
             await resiliency.ForComponentOutbound(store.Name).ExecuteAsync(async c => { await store.Store.TransactAsync(ops, c); return true; }, ct, isRetriable: IsRetriable);
         }
         catch (Exception ex) when (ex is not DaprApiException and not OperationCanceledException)
         {
+            outbox.Abandon(records);
             throw DaprErrors.StateTransaction(ex);
+        }
+        catch
+        {
+            outbox.Abandon(records);
+            throw;
+        }
+        if (records.Count > 0)
+        {
+            // Committed: the request succeeds whatever the broker says; a record not published now is retried by the relay.
+            await outbox.RelayAsync(store, records, CancellationToken.None);
         }
     }
 

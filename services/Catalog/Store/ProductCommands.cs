@@ -21,17 +21,21 @@ public sealed record WriteResult(WriteOutcome Outcome, Product? Product = null)
 /// The back office's changes. Each is one state transaction guarded by ETags on both the product and the catalog
 /// document (whose version it moves), so a concurrent edit makes the transaction fail instead of being overwritten:
 /// the change is then re-read and re-applied, or refused with 412 when the client's <c>If-Match</c> no longer holds.
-/// After the commit it publishes the change events and evicts this replica's cached copy; the events evict the rest.
+/// The transaction runs on <see cref="Components.CatalogStore"/>, the same data with Dapr's transactional outbox: the
+/// change events ride in it as projections of its upserts, so a committed change is always announced (at least once,
+/// with a stable CloudEvent id) and a failed one never is. After the commit it evicts this replica's cached copy;
+/// the events evict the rest.
 /// </summary>
 public sealed partial class ProductCommands(DaprClient dapr, CatalogLoader loader, TimeProvider clock, ILogger<ProductCommands> logger)
 {
     private const int Attempts = 5;
+    private const string Store = Components.CatalogStore;
 
     public async Task<Product> CreateAsync(ValidProduct input, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
-            var (document, documentETag) = await dapr.GetStateAndETagAsync<CatalogDocument?>(Components.StateStore, CatalogKeys.Catalog, cancellationToken: cancellationToken);
+            var (document, documentETag) = await dapr.GetStateAndETagAsync<CatalogDocument?>(Store, CatalogKeys.Catalog, cancellationToken: cancellationToken);
             if (document is null)
             {
                 throw new InvalidOperationException("the catalog is not seeded yet");
@@ -39,9 +43,11 @@ public sealed partial class ProductCommands(DaprClient dapr, CatalogLoader loade
             var product = new Product(ProductSeed.IdOf(document.NextNumber), input.Name, input.Description, input.Category, input.Brand, input.Price,
                 input.Attributes, Available: true, CreatedAt: clock.GetUtcNow(), Version: 1);
             var next = document with { Version = document.Version + 1, ProductIds = [.. document.ProductIds, product.Id], NextNumber = document.NextNumber + 1 };
-            if (await TryCommitAsync([Upsert(CatalogKeys.Product(product.Id), product, null, firstWrite: true), Upsert(CatalogKeys.Catalog, next, documentETag)], cancellationToken))
+            var operations = Announce([Upsert(CatalogKeys.Product(product.Id), product, null, firstWrite: true), Upsert(CatalogKeys.Catalog, next, documentETag)],
+                [(CatalogEventTypes.ProductChanged, Changed(product))], next.Version);
+            if (await TryCommitAsync(Store, operations, cancellationToken))
             {
-                await AfterChangeAsync(product.Id, [(Topics.ProductChanged, Changed(product))], cancellationToken);
+                await AfterChangeAsync(product.Id, cancellationToken);
                 return product;
             }
             if (attempt == Attempts)
@@ -54,21 +60,21 @@ public sealed partial class ProductCommands(DaprClient dapr, CatalogLoader loade
     public Task<WriteResult> UpdateAsync(string id, ValidProduct input, long? ifMatch, CancellationToken cancellationToken) =>
         ChangeAsync(id, ifMatch, p => p.Replace(input), (before, after) =>
             before.Price == after.Price
-                ? [(Topics.ProductChanged, Changed(after))]
-                : [(Topics.ProductChanged, Changed(after)), (Topics.ProductPriceChanged, new ProductPriceChanged(after.Id, before.Price, after.Price, clock.GetUtcNow()))],
+                ? [(CatalogEventTypes.ProductChanged, Changed(after))]
+                : [(CatalogEventTypes.ProductChanged, Changed(after)), (CatalogEventTypes.PriceChanged, new ProductPriceChanged(after.Id, before.Price, after.Price, clock.GetUtcNow()))],
             cancellationToken);
 
     public Task<WriteResult> ChangePriceAsync(string id, Money price, long? ifMatch, CancellationToken cancellationToken) =>
         ChangeAsync(id, ifMatch, p => p.WithPrice(price), (before, after) =>
-            [(Topics.ProductPriceChanged, new ProductPriceChanged(after.Id, before.Price, after.Price, clock.GetUtcNow()))],
+            [(CatalogEventTypes.PriceChanged, new ProductPriceChanged(after.Id, before.Price, after.Price, clock.GetUtcNow()))],
             cancellationToken);
 
     public async Task<WriteResult> DeleteAsync(string id, long? ifMatch, CancellationToken cancellationToken)
     {
         for (var attempt = 1; attempt <= Attempts; attempt++)
         {
-            var (document, documentETag) = await dapr.GetStateAndETagAsync<CatalogDocument?>(Components.StateStore, CatalogKeys.Catalog, cancellationToken: cancellationToken);
-            var (product, productETag) = await dapr.GetStateAndETagAsync<Product?>(Components.StateStore, CatalogKeys.Product(id), cancellationToken: cancellationToken);
+            var (document, documentETag) = await dapr.GetStateAndETagAsync<CatalogDocument?>(Store, CatalogKeys.Catalog, cancellationToken: cancellationToken);
+            var (product, productETag) = await dapr.GetStateAndETagAsync<Product?>(Store, CatalogKeys.Product(id), cancellationToken: cancellationToken);
             if (product is null || document is null)
             {
                 return WriteResult.NotFound;
@@ -78,14 +84,15 @@ public sealed partial class ProductCommands(DaprClient dapr, CatalogLoader loade
                 return WriteResult.PreconditionFailed;
             }
             var next = document with { Version = document.Version + 1, ProductIds = [.. document.ProductIds.Where(p => p != id)] };
-            var operations = new List<StateTransactionRequest>
+            var operations = Announce(
+                [
+                    new(CatalogKeys.Product(id), null, StateOperationType.Delete, productETag, options: new StateOptions { Concurrency = ConcurrencyMode.FirstWrite }),
+                    Upsert(CatalogKeys.Catalog, next, documentETag),
+                ],
+                [(CatalogEventTypes.ProductDeleted, new ProductDeleted(id, clock.GetUtcNow()))], next.Version);
+            if (await TryCommitAsync(Store, operations, cancellationToken))
             {
-                new(CatalogKeys.Product(id), null, StateOperationType.Delete, productETag, options: new StateOptions { Concurrency = ConcurrencyMode.FirstWrite }),
-                Upsert(CatalogKeys.Catalog, next, documentETag),
-            };
-            if (await TryCommitAsync(operations, cancellationToken))
-            {
-                await AfterChangeAsync(id, [(Topics.ProductDeleted, new ProductDeleted(id, clock.GetUtcNow()))], cancellationToken);
+                await AfterChangeAsync(id, cancellationToken);
                 return new WriteResult(WriteOutcome.Done, product);
             }
         }
@@ -117,7 +124,7 @@ public sealed partial class ProductCommands(DaprClient dapr, CatalogLoader loade
                 operations.Add(Upsert(CatalogKeys.Product(id), changed, productETag));
                 operations.Add(Upsert(CatalogKeys.Catalog, document with { Version = document.Version + 1 }, documentETag));
             }
-            if (operations.Count == 0 || await TryCommitAsync(operations, cancellationToken))
+            if (operations.Count == 0 || await TryCommitAsync(Components.StateStore, operations, cancellationToken))
             {
                 if (changed is not null)
                 {
@@ -132,12 +139,12 @@ public sealed partial class ProductCommands(DaprClient dapr, CatalogLoader loade
     }
 
     private async Task<WriteResult> ChangeAsync(
-        string id, long? ifMatch, Func<Product, Product> change, Func<Product, Product, IReadOnlyList<(string Topic, object Event)>> events, CancellationToken cancellationToken)
+        string id, long? ifMatch, Func<Product, Product> change, Func<Product, Product, IReadOnlyList<(string Type, object Event)>> events, CancellationToken cancellationToken)
     {
         for (var attempt = 1; attempt <= Attempts; attempt++)
         {
-            var (document, documentETag) = await dapr.GetStateAndETagAsync<CatalogDocument?>(Components.StateStore, CatalogKeys.Catalog, cancellationToken: cancellationToken);
-            var (product, productETag) = await dapr.GetStateAndETagAsync<Product?>(Components.StateStore, CatalogKeys.Product(id), cancellationToken: cancellationToken);
+            var (document, documentETag) = await dapr.GetStateAndETagAsync<CatalogDocument?>(Store, CatalogKeys.Catalog, cancellationToken: cancellationToken);
+            var (product, productETag) = await dapr.GetStateAndETagAsync<Product?>(Store, CatalogKeys.Product(id), cancellationToken: cancellationToken);
             if (product is null || document is null)
             {
                 return WriteResult.NotFound;
@@ -147,9 +154,11 @@ public sealed partial class ProductCommands(DaprClient dapr, CatalogLoader loade
                 return WriteResult.PreconditionFailed;
             }
             var changed = change(product);
-            if (await TryCommitAsync([Upsert(CatalogKeys.Product(id), changed, productETag), Upsert(CatalogKeys.Catalog, document with { Version = document.Version + 1 }, documentETag)], cancellationToken))
+            var next = document with { Version = document.Version + 1 };
+            var operations = Announce([Upsert(CatalogKeys.Product(id), changed, productETag), Upsert(CatalogKeys.Catalog, next, documentETag)], events(product, changed), next.Version);
+            if (await TryCommitAsync(Store, operations, cancellationToken))
             {
-                await AfterChangeAsync(id, events(product, changed), cancellationToken);
+                await AfterChangeAsync(id, cancellationToken);
                 return new WriteResult(WriteOutcome.Done, changed);
             }
         }
@@ -161,18 +170,18 @@ public sealed partial class ProductCommands(DaprClient dapr, CatalogLoader loade
     /// (ERR_STATE_TRANSACTION, whatever the cause), so the guarded keys are re-read: if one of them moved it was a
     /// conflict, otherwise the failure is real and is thrown.
     /// </summary>
-    private async Task<bool> TryCommitAsync(IReadOnlyList<StateTransactionRequest> operations, CancellationToken cancellationToken)
+    private async Task<bool> TryCommitAsync(string store, IReadOnlyList<StateTransactionRequest> operations, CancellationToken cancellationToken)
     {
         try
         {
-            await dapr.ExecuteStateTransactionAsync(Components.StateStore, operations, cancellationToken: cancellationToken);
+            await dapr.ExecuteStateTransactionAsync(store, operations, cancellationToken: cancellationToken);
             return true;
         }
         catch (DaprException)
         {
             foreach (var operation in operations.Where(o => o.Options?.Concurrency == ConcurrencyMode.FirstWrite))
             {
-                var (_, etag) = await dapr.GetStateAndETagAsync<JsonElement?>(Components.StateStore, operation.Key, cancellationToken: cancellationToken);
+                var (_, etag) = await dapr.GetStateAndETagAsync<JsonElement?>(store, operation.Key, cancellationToken: cancellationToken);
                 if (!string.Equals(NullIfEmpty(etag), NullIfEmpty(operation.ETag), StringComparison.Ordinal))
                 {
                     LogConflict(logger, operation.Key);
@@ -186,25 +195,33 @@ public sealed partial class ProductCommands(DaprClient dapr, CatalogLoader loade
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
     /// <summary>
-    /// The change is committed: publish, evict and reload. A publish that fails here is logged, not retried — the
-    /// state is already durable, the cache TTLs bound the staleness and other replicas see the new catalog version.
+    /// Dapr's outbox publishes every upsert of the transaction; each one's projection (published, not saved) is one of
+    /// the change's events, typed by <c>outbox.cloudevent.type</c>. An upsert left without an event of its own (the
+    /// catalog document, usually) announces the catalog's new version.
     /// </summary>
-    private async Task AfterChangeAsync(string id, IReadOnlyList<(string Topic, object Event)> events, CancellationToken cancellationToken)
+    private List<StateTransactionRequest> Announce(List<StateTransactionRequest> operations, IReadOnlyList<(string Type, object Event)> events, long version)
+    {
+        var upserts = operations.Where(o => o.OperationType == StateOperationType.Upsert).ToList();
+        if (events.Count > upserts.Count)
+        {
+            throw new InvalidOperationException("a change announces at most one event per key it writes");
+        }
+        var announced = new List<StateTransactionRequest>(operations);
+        for (var i = 0; i < upserts.Count; i++)
+        {
+            var (type, @event) = i < events.Count ? events[i] : (CatalogEventTypes.VersionChanged, new CatalogVersionChanged(version, clock.GetUtcNow()));
+            // Declared as object, System.Text.Json writes the event's own type.
+            announced.Add(new StateTransactionRequest(upserts[i].Key, JsonSerializer.SerializeToUtf8Bytes<object>(@event, Json.Options), StateOperationType.Upsert,
+                metadata: new Dictionary<string, string> { ["outbox.projection"] = "true", ["outbox.cloudevent.type"] = type }));
+        }
+        return announced;
+    }
+
+    /// <summary>The change and its events are committed: evict and reload this replica's copies.</summary>
+    private async Task AfterChangeAsync(string id, CancellationToken cancellationToken)
     {
         await EvictAsync(id, cancellationToken);
         await loader.ReloadAsync(cancellationToken);
-        foreach (var (topic, @event) in events)
-        {
-            try
-            {
-                // Declared as object, System.Text.Json writes the event's own type.
-                await dapr.PublishEventAsync<object>(Components.PubSub, topic, @event, cancellationToken);
-            }
-            catch (DaprException e)
-            {
-                LogPublishFailed(logger, e, topic, id);
-            }
-        }
     }
 
     public async Task EvictAsync(string id, CancellationToken cancellationToken)
@@ -231,9 +248,6 @@ public sealed partial class ProductCommands(DaprClient dapr, CatalogLoader loade
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Concurrent change around {Key}; re-reading")]
     private static partial void LogConflict(ILogger logger, string key);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Committed a change to {ProductId} but could not publish it to {Topic}")]
-    private static partial void LogPublishFailed(ILogger logger, Exception exception, string topic, string productId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The cache store is unavailable; serving from the state store")]
     internal static partial void LogCacheUnavailable(ILogger logger, Exception exception);

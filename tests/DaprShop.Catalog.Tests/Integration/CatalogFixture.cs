@@ -21,23 +21,40 @@ public sealed class CatalogFixture : IAsyncLifetime
     public TestApp Subscriber { get; private set; } = null!;
     private SidecarProcess _subscriberSidecar = null!;
 
-    /// <summary>The <c>ProductPriceChanged</c> events the fake ordering service received.</summary>
+    /// <summary>The <c>ProductPriceChanged</c> events the fake ordering service received (their data).</summary>
     public ConcurrentQueue<JsonElement> PriceChanges { get; } = new();
+
+    /// <summary>The same events as whole CloudEvents.</summary>
+    public ConcurrentQueue<JsonElement> PriceChangeEvents { get; } = new();
+
+    public string StateFile => Path.Combine(CatalogOnly.Path, "state.db");
 
     public async Task InitializeAsync()
     {
         Shared.WithComponent(Components.PubSub, "pubsub.in-memory", ("redeliverInterval", "200ms"));
         CatalogOnly
             .WithComponent(Components.StateStore, "state.sqlite", ("connectionString", Path.Combine(CatalogOnly.Path, "state.db")), ("actorStateStore", "true"))
+            .With("catalogstore.yaml", File.ReadAllText(Path.Combine(Repo.Root, "components", "default", "catalogstore.yaml"))
+                .Replace(".data/daprshop.db", StateFile, StringComparison.Ordinal))
             .With("cache.yaml", File.ReadAllText(Path.Combine(Repo.Root, "components", "default", "cache.yaml")));
 
         Subscriber = await TestApp.StartAsync(app =>
         {
-            app.MapGet("/dapr/subscribe", () => Results.Json(new[] { new { pubsubname = Components.PubSub, topic = Topics.ProductPriceChanged, route = "/price-changed" } }));
+            // Only price changes: a routing rule on the CloudEvent type; other catalog events match no rule and are dropped.
+            app.MapGet("/dapr/subscribe", () => Results.Json(new[]
+            {
+                new
+                {
+                    pubsubname = Components.PubSub,
+                    topic = Topics.CatalogEvents,
+                    routes = new { rules = new[] { new { match = CatalogEventTypes.Match(CatalogEventTypes.PriceChanged), path = "/price-changed" } } },
+                },
+            }));
             app.MapPost("/price-changed", async (HttpRequest request) =>
             {
                 using var cloudEvent = await JsonDocument.ParseAsync(request.Body);
                 PriceChanges.Enqueue(cloudEvent.RootElement.GetProperty("data").Clone());
+                PriceChangeEvents.Enqueue(cloudEvent.RootElement.Clone());
                 return Results.Ok();
             });
         });

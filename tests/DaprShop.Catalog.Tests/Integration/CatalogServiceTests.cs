@@ -4,6 +4,8 @@ using System.Text.Json;
 using DaprShop.Catalog.Search;
 using DaprShop.Contracts;
 using FluentAssertions;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 
 namespace DaprShop.Catalog.Tests.Integration;
 
@@ -150,6 +152,73 @@ public sealed class CatalogServiceTests(CatalogFixture fixture) : IClassFixture<
 
         (await GetAsync("p-0101")).Price.Amount.Should().Be(newPrice, "the cached product was evicted");
         (await ListAsync("q=" + Uri.EscapeDataString(before.Name) + "&pageSize=5")).Items[0].Price.Amount.Should().Be(newPrice, "listing pages are keyed by the catalog version");
+    }
+
+    [Fact]
+    public async Task A_price_change_is_announced_by_the_outbox_of_its_own_transaction_typed_for_routing()
+    {
+        var before = await GetAsync("p-0377");
+
+        var change = await _dapr.PutAsJsonAsync("api/v1/catalog/products/p-0377/price", new { amount = before.Price.Amount + 500, currency = "EUR" });
+
+        change.StatusCode.Should().Be(HttpStatusCode.OK, await change.Content.ReadAsStringAsync());
+        await Eventually.HoldsAsync(() => fixture.PriceChangeEvents.Any(e => e.GetProperty("data").GetProperty("productId").GetString() == "p-0377"), "ordering receives the price change");
+        var cloudEvent = fixture.PriceChangeEvents.First(e => e.GetProperty("data").GetProperty("productId").GetString() == "p-0377");
+        cloudEvent.GetProperty("type").GetString().Should().Be(CatalogEventTypes.PriceChanged, "the outbox types each event with outbox.cloudevent.type");
+        cloudEvent.GetProperty("topic").GetString().Should().Be(Topics.CatalogEvents);
+        cloudEvent.GetProperty("source").GetString().Should().Be(AppIds.Catalog);
+        cloudEvent.GetProperty("data").GetProperty("newPrice").GetProperty("amount").GetInt64().Should().Be(before.Price.Amount + 500, "the projection, not the stored document, is published");
+        // The same transaction also announced the catalog's new version, which ordering's routing rule leaves out.
+        fixture.PriceChangeEvents.Should().OnlyContain(e => e.GetProperty("type").GetString() == CatalogEventTypes.PriceChanged);
+    }
+
+    [Fact]
+    public async Task A_change_whose_event_cannot_be_published_at_first_is_still_announced_later_with_the_same_id()
+    {
+        // A subscriber (app "audit") whose sidecar refuses the first two hand-offs, so the catalog's publish fails
+        // after the commit. It joins the mesh as any sidecar does: a file naming its address and subscriptions.
+        var attempts = 0;
+        var accepted = new System.Collections.Concurrent.ConcurrentQueue<JsonElement>();
+        await using var audit = await TestApp.StartAsync(app => app.MapPost("/_daprshop/mesh/pubsub/{pubsub}", async (HttpRequest request) =>
+        {
+            if (Interlocked.Increment(ref attempts) <= 2)
+            {
+                return Results.StatusCode(503);
+            }
+            using var message = await JsonDocument.ParseAsync(request.Body);
+            using var cloudEvent = JsonDocument.Parse(message.RootElement.GetProperty("data").GetBytesFromBase64());
+            accepted.Enqueue(cloudEvent.RootElement.Clone());
+            return Results.Ok();
+        }));
+        var registration = Path.Combine(fixture.Mesh.Directory, "audit~outbox-test.json");
+        await File.WriteAllTextAsync(registration, JsonSerializer.Serialize(new
+        {
+            appId = "audit", @namespace = "", instanceId = "outbox-test", pid = Environment.ProcessId, address = "127.0.0.1",
+            httpPort = audit.Port, grpcPort = 0, token = "t", subscriptions = new[] { $"{Components.PubSub}/{Topics.CatalogEvents}" },
+            actorTypes = Array.Empty<string>(), startedAt = DateTimeOffset.UtcNow,
+        }));
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1)); // the sidecars re-read the mesh folder every 500 ms
+            var before = await GetAsync("p-0288");
+
+            var change = await _dapr.PutAsJsonAsync("api/v1/catalog/products/p-0288/price", new { amount = before.Price.Amount + 700, currency = "EUR" });
+
+            change.StatusCode.Should().Be(HttpStatusCode.OK, "the change is committed whatever the broker says");
+            (await GetAsync("p-0288")).Price.Amount.Should().Be(before.Price.Amount + 700);
+            await Eventually.HoldsAsync(
+                () => accepted.Any(e => e.GetProperty("type").GetString() == CatalogEventTypes.PriceChanged && e.GetProperty("data").GetProperty("productId").GetString() == "p-0288"),
+                TimeSpan.FromSeconds(30), "the outbox retries the event until it is taken");
+            attempts.Should().BeGreaterThan(2, "the first hand-offs failed");
+            var announced = accepted.First(e => e.GetProperty("type").GetString() == CatalogEventTypes.PriceChanged && e.GetProperty("data").GetProperty("productId").GetString() == "p-0288");
+            await Eventually.HoldsAsync(
+                () => fixture.PriceChangeEvents.Any(e => e.GetProperty("id").GetString() == announced.GetProperty("id").GetString()),
+                "ordering got the same event, under the same CloudEvent id, so a redelivery is recognised as one");
+        }
+        finally
+        {
+            File.Delete(registration);
+        }
     }
 
     [Fact]

@@ -44,6 +44,12 @@ public interface IStateStore : IComponent
     Task TransactAsync(IReadOnlyList<StateOperation> operations, CancellationToken cancellationToken);
 }
 
+/// <summary>A store that lists the live values under a key prefix: the state outbox finds its pending records this way.</summary>
+public interface IKeyScanStateStore : IStateStore
+{
+    Task<IReadOnlyList<StateQueryItem>> ListAsync(string keyPrefix, int limit, CancellationToken cancellationToken);
+}
+
 /// <summary>A store that answers Dapr's state query API (filter/sort/page over JSON values).</summary>
 public interface IQueryableStateStore : IStateStore
 {

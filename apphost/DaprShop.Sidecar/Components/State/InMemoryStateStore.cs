@@ -4,7 +4,7 @@ namespace DaprShop.Sidecar.Components.State;
 /// <c>state.in-memory</c>: values in a dictionary, lost when the sidecar stops (as in daprd). One lock keeps
 /// transactions atomic; the store is meant for tests and caches, not for durability.
 /// </summary>
-public sealed class InMemoryStateStore : IStateStore
+public sealed class InMemoryStateStore : IKeyScanStateStore
 {
     private readonly Dictionary<string, StateEntry> _items = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
@@ -65,6 +65,21 @@ public sealed class InMemoryStateStore : IStateStore
             }
         }
         return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<StateQueryItem>> ListAsync(string keyPrefix, int limit, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            var keys = _items.Keys.Where(k => k.StartsWith(keyPrefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
+            IReadOnlyList<StateQueryItem> items = keys
+                .Select(k => (Key: k, Entry: Live(k)))
+                .Where(e => e.Entry is not null)
+                .Take(limit)
+                .Select(e => new StateQueryItem(e.Key, e.Entry!.Value, e.Entry.ETag))
+                .ToList();
+            return Task.FromResult(items);
+        }
     }
 
     private StateEntry? Live(string key)

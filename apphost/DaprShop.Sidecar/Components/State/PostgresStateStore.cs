@@ -11,7 +11,7 @@ namespace DaprShop.Sidecar.Components.State;
 /// values in a <c>jsonb</c> column (non-JSON bytes as a base64 JSON string with <c>isbinary</c>), the row's
 /// <c>xmin</c> as the ETag, <c>expiredate</c> for TTLs. Answers the state query API over the jsonb values.
 /// </summary>
-public sealed class PostgresStateStore : IQueryableStateStore
+public sealed class PostgresStateStore : IQueryableStateStore, IKeyScanStateStore
 {
     private const int MigrationLevel = 2;
     private const string Live = "(expiredate IS NULL OR expiredate > CURRENT_TIMESTAMP)";
@@ -134,6 +134,22 @@ public sealed class PostgresStateStore : IQueryableStateStore
     {
         await using var conn = await Db.OpenConnectionAsync(cancellationToken);
         await DeleteAsync(conn, null, operation, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<StateQueryItem>> ListAsync(string keyPrefix, int limit, CancellationToken cancellationToken)
+    {
+        // left(), not LIKE: the prefix is taken literally, whatever characters it holds.
+        await using var cmd = Db.CreateCommand($"SELECT key, value::text, isbinary, xmin::text FROM {_table} WHERE left(key, $1) = $2 AND {Live} ORDER BY key LIMIT $3");
+        cmd.Parameters.Add(new NpgsqlParameter { Value = keyPrefix.Length });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = keyPrefix });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = limit });
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        var items = new List<StateQueryItem>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            items.Add(new StateQueryItem(reader.GetString(0), Decode(reader.GetString(1), reader.GetBoolean(2)), reader.GetString(3)));
+        }
+        return items;
     }
 
     public async Task TransactAsync(IReadOnlyList<StateOperation> operations, CancellationToken cancellationToken)

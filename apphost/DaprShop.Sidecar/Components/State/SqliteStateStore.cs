@@ -10,7 +10,7 @@ namespace DaprShop.Sidecar.Components.State;
 /// One connection behind one lock serialises this process's statements; SQLite's busy timeout covers other
 /// processes on the same file. Every write is one statement or one <c>BEGIN IMMEDIATE</c> transaction.
 /// </summary>
-public sealed partial class SqliteStateStore : IStateStore
+public sealed partial class SqliteStateStore : IKeyScanStateStore
 {
     // Timestamps as SQLite's own text format with milliseconds; daprd's second-precision values compare correctly against them.
     private const string Now = "strftime('%Y-%m-%d %H:%M:%f', 'now')";
@@ -152,6 +152,32 @@ public sealed partial class SqliteStateStore : IStateStore
                 }
             }
             tx.Commit();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async Task<IReadOnlyList<StateQueryItem>> ListAsync(string keyPrefix, int limit, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            // substr, not LIKE: the prefix is taken literally, whatever characters it holds.
+            using var cmd = Command($"SELECT key, value, is_binary, etag FROM {_table} WHERE substr(key, 1, $length) = $prefix AND {Live} ORDER BY update_time, key LIMIT $limit");
+            cmd.Parameters.AddWithValue("$length", keyPrefix.Length);
+            cmd.Parameters.AddWithValue("$prefix", keyPrefix);
+            cmd.Parameters.AddWithValue("$limit", limit);
+            using var reader = cmd.ExecuteReader();
+            var items = new List<StateQueryItem>();
+            while (reader.Read())
+            {
+                var text = reader.GetString(1);
+                var value = reader.GetBoolean(2) ? Convert.FromBase64String(text) : System.Text.Encoding.UTF8.GetBytes(text);
+                items.Add(new StateQueryItem(reader.GetString(0), value, reader.GetString(3)));
+            }
+            return items;
         }
         finally
         {
