@@ -67,7 +67,9 @@ public sealed class ShopHost : IAsyncDisposable
         // service is up) would only bury the test results.
         builder.Services.AddLogging(logging => logging
             .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None)
-            .AddFilter("Aspire.Hosting", LogLevel.Warning));
+            .AddFilter("Aspire.Hosting", LogLevel.Warning)
+            // Aspire.Hosting.Testing forwards each resource's console here too (category "<AppHost>.Resources.<name>").
+            .AddFilter("DaprShop.AppHost.Resources", LogLevel.Warning));
         var app = await builder.BuildAsync(timeout.Token);
         var host = new ShopHost(app, folder, gatewayPort);
         try
