@@ -57,7 +57,7 @@ public static class DaprSidecars
                 .WithEndpoint(port: grpcPort, name: GrpcEndpoint, scheme: "http", isProxied: false)
                 .WithEnvironment("DAPRSHOP_MESH_DIR", mesh.MeshDirectory)
                 .WithEnvironment("DAPR_API_TOKEN", mesh.ApiToken)
-                .WithEnvironment("APP_API_TOKEN", mesh.AppToken)
+                .WithEnvironment("APP_API_TOKEN", onlyDaprCallsIt ? mesh.AppToken : "")
                 // Dapr answers its health endpoints with 204 No Content.
                 .WithHttpHealthCheck("/v1.0/healthz/outbound", statusCode: 204, endpointName: HttpEndpoint)
                 .WithParentRelationship(app));

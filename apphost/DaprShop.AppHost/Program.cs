@@ -1,6 +1,6 @@
-using Microsoft.Extensions.Configuration;
 using DaprShop.AppHost;
 using DaprShop.Contracts;
+using Microsoft.Extensions.Configuration;
 
 var builder = DistributedApplication.CreateBuilder(args);
 var mesh = builder.AddDaprMesh().WithProfileServers();
