@@ -94,3 +94,23 @@ public static class PaymentWebhook
         signature is not null && System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
             System.Text.Encoding.ASCII.GetBytes(Sign(key, body)), System.Text.Encoding.ASCII.GetBytes(signature));
 }
+
+/// <summary>Card numbers as every door of the checkout reads them (storefront form, ordering's API, the provider).</summary>
+public static class CardNumbers
+{
+    /// <summary>The Luhn (mod 10) checksum every payment card number carries; <paramref name="digits"/> holds digits only.</summary>
+    public static bool PassesLuhn(string digits)
+    {
+        var sum = 0;
+        for (var i = 0; i < digits.Length; i++)
+        {
+            var d = digits[digits.Length - 1 - i] - '0';
+            if (i % 2 == 1)
+            {
+                d = d * 2 > 9 ? d * 2 - 9 : d * 2;
+            }
+            sum += d;
+        }
+        return sum % 10 == 0;
+    }
+}

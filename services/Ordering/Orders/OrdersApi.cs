@@ -359,7 +359,7 @@ public static partial class OrdersApi
         }
         else
         {
-            if (c.Number is null || !CardPattern().IsMatch(c.Number) || !Luhn(c.Number))
+            if (c.Number is null || !CardPattern().IsMatch(c.Number) || !CardNumbers.PassesLuhn(c.Number))
             {
                 errors["card.number"] = ["The card number is not valid."];
             }
@@ -374,21 +374,6 @@ public static partial class OrdersApi
             }
         }
         return errors;
-    }
-
-    internal static bool Luhn(string number)
-    {
-        var sum = 0;
-        for (var i = 0; i < number.Length; i++)
-        {
-            var d = number[number.Length - 1 - i] - '0';
-            if (i % 2 == 1)
-            {
-                d = d * 2 > 9 ? d * 2 - 9 : d * 2;
-            }
-            sum += d;
-        }
-        return sum % 10 == 0;
     }
 
     private static OrderView View(Order o) =>

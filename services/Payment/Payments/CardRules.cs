@@ -33,7 +33,7 @@ public static class CardRules
         {
             errors["cardNumber"] = ["a card number has 12 to 19 digits"];
         }
-        else if (!PassesLuhn(number))
+        else if (!CardNumbers.PassesLuhn(number))
         {
             errors["cardNumber"] = ["the card number is not valid (checksum)"];
         }
@@ -54,28 +54,6 @@ public static class CardRules
             errors["cvc"] = ["the CVC has 3 or 4 digits"];
         }
         return errors;
-    }
-
-    /// <summary>The Luhn (mod 10) checksum every payment card number carries.</summary>
-    public static bool PassesLuhn(string digits)
-    {
-        var sum = 0;
-        var doubleIt = false;
-        for (var i = digits.Length - 1; i >= 0; i--)
-        {
-            var d = digits[i] - '0';
-            if (doubleIt)
-            {
-                d *= 2;
-                if (d > 9)
-                {
-                    d -= 9;
-                }
-            }
-            sum += d;
-            doubleIt = !doubleIt;
-        }
-        return sum % 10 == 0;
     }
 
     /// <summary>A card is valid through the last day of its expiry month: the returned instant is the first moment it is not.</summary>

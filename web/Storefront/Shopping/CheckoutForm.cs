@@ -101,22 +101,7 @@ public sealed partial class CardNumberAttribute : ValidationAttribute
             return true; // [Required] speaks for a missing number
         }
         var digits = Normalize(text);
-        return Digits().IsMatch(digits) && Luhn(digits);
-    }
-
-    public static bool Luhn(string digits)
-    {
-        var sum = 0;
-        for (var i = 0; i < digits.Length; i++)
-        {
-            var d = digits[digits.Length - 1 - i] - '0';
-            if (i % 2 == 1)
-            {
-                d = d * 2 > 9 ? d * 2 - 9 : d * 2;
-            }
-            sum += d;
-        }
-        return sum % 10 == 0;
+        return Digits().IsMatch(digits) && CardNumbers.PassesLuhn(digits);
     }
 }
 
