@@ -36,16 +36,58 @@ public sealed class OutboxTests
         return (long)cmd.ExecuteScalar()!;
     }
 
+    /// <summary>A sidecar on an outbox store (a SQLite file of its own) whose app subscribes to the outbox topic.</summary>
+    private sealed class OutboxShop : IAsyncDisposable
+    {
+        private readonly TestMesh _mesh = new();
+        private readonly ResourcesFolder _data = new(); // a temp folder for the database, removed with the test
+        private ResourcesFolder? _resources;
+        private SidecarProcess? _sidecar;
+
+        public string File => Path.Combine(_data.Path, "state.db");
+        public TestApp App { get; private set; } = null!;
+        public HttpClient Http { get; private set; } = null!;
+
+        public static async Task<OutboxShop> StartAsync()
+        {
+            var shop = new OutboxShop();
+            try
+            {
+                shop._resources = OutboxStore(shop.File);
+                shop.App = await SubscriberAsync();
+                shop._sidecar = await SidecarProcess.StartAsync(new() { AppId = "shop", ResourcesPaths = [shop._resources.Path], MeshDirectory = shop._mesh.Directory, AppPort = shop.App.Port });
+                shop.Http = shop._sidecar.CreateHttpClient();
+                return shop;
+            }
+            catch
+            {
+                await shop.DisposeAsync();
+                throw;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            Http?.Dispose();
+            if (_sidecar is not null)
+            {
+                await _sidecar.DisposeAsync();
+            }
+            if (App is not null)
+            {
+                await App.DisposeAsync();
+            }
+            _resources?.Dispose();
+            _data.Dispose();
+            _mesh.Dispose();
+        }
+    }
+
     [Fact]
     public async Task A_transaction_on_an_outbox_store_publishes_one_cloud_event_per_upsert_after_the_commit()
     {
-        using var mesh = new TestMesh();
-        using var data = new ResourcesFolder(); // a temp folder for the database, removed with the test
-        var file = Path.Combine(data.Path, "state.db");
-        using var resources = OutboxStore(file);
-        await using var app = await SubscriberAsync();
-        await using var sidecar = await SidecarProcess.StartAsync(new() { AppId = "shop", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory, AppPort = app.Port });
-        using var http = sidecar.CreateHttpClient();
+        await using var shop = await OutboxShop.StartAsync();
+        var (file, app, http) = (shop.File, shop.App, shop.Http);
 
         var response = await http.PostAsync("/v1.0/state/store/transaction", Json("""
             {"operations":[
@@ -69,13 +111,8 @@ public sealed class OutboxTests
     [Fact]
     public async Task A_projection_shapes_the_event_without_being_saved_and_cloud_event_fields_can_be_overridden()
     {
-        using var mesh = new TestMesh();
-        using var data = new ResourcesFolder(); // a temp folder for the database, removed with the test
-        var file = Path.Combine(data.Path, "state.db");
-        using var resources = OutboxStore(file);
-        await using var app = await SubscriberAsync();
-        await using var sidecar = await SidecarProcess.StartAsync(new() { AppId = "shop", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory, AppPort = app.Port });
-        using var http = sidecar.CreateHttpClient();
+        await using var shop = await OutboxShop.StartAsync();
+        var (file, app, http) = (shop.File, shop.App, shop.Http);
 
         var response = await http.PostAsync("/v1.0/state/store/transaction", Json("""
             {"operations":[
@@ -102,13 +139,8 @@ public sealed class OutboxTests
     [Fact]
     public async Task A_transaction_that_fails_on_an_etag_mismatch_publishes_nothing()
     {
-        using var mesh = new TestMesh();
-        using var data = new ResourcesFolder(); // a temp folder for the database, removed with the test
-        var file = Path.Combine(data.Path, "state.db");
-        using var resources = OutboxStore(file);
-        await using var app = await SubscriberAsync();
-        await using var sidecar = await SidecarProcess.StartAsync(new() { AppId = "shop", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory, AppPort = app.Port });
-        using var http = sidecar.CreateHttpClient();
+        await using var shop = await OutboxShop.StartAsync();
+        var (file, app, http) = (shop.File, shop.App, shop.Http);
 
         var failed = await http.PostAsync("/v1.0/state/store/transaction", Json("""
             {"operations":[
