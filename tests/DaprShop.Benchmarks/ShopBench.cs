@@ -33,7 +33,8 @@ public static class ShopBench
 
     /// <summary>Every process of the shop: its services and their sidecars, and the gateway's sidecar.</summary>
     private static CpuMeter ShopCpu(WholeShop shop) => CpuMeter.ForProcesses(
-        WholeShop.Services.Select(s => shop[s.AppId]).SelectMany(p => new[] { p.ServicePid!.Value, p.Sidecar.Pid }).Append(shop.Gateway.Pid));
+        WholeShop.Services.SelectMany(s => new[] { (s.AppId, shop[s.AppId].ServicePid!.Value), ($"{s.AppId}-dapr", shop[s.AppId].Sidecar.Pid) })
+            .Append(($"{AppIds.Gateway}-dapr", shop.Gateway.Pid)));
 
     private static Task<WholeShop> StartShopAsync()
     {
@@ -174,6 +175,7 @@ public static class ShopBench
             var stats = await ShoppersAsync($"checkout submit → confirmed, {shoppers} shoppers", shoppers, shoppers == 10 ? WarmUp(durations) : TimeSpan.Zero, window,
                 (w, i) => CheckoutOnce($"s{shoppers}-{run}-{w}-{i}"), cpu);
             report.Add(stats);
+            report.Notes.Add($"{stats.Name}: CPU by process: {cpu.Window.Breakdown()}.");
             report.Rows.Add(Row.AtLeast($"checkouts completed/s, {shoppers} shoppers", CheckoutTargetPerSecond, stats.Throughput));
             report.Rows.Add(Row.AtMost($"checkout latency p99, {shoppers} shoppers", CheckoutP99TargetMs, stats.P99) with
             {

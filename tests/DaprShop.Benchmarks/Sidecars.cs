@@ -26,39 +26,50 @@ public static class Sidecars
     }
 }
 
-/// <summary>CPU time spent in one measured window.</summary>
-public sealed record CpuWindow(TimeSpan Sidecars, TimeSpan Client);
+/// <summary>CPU time spent in one measured window, in total and by process (name → CPU).</summary>
+public sealed record CpuWindow(TimeSpan Sidecars, TimeSpan Client)
+{
+    public IReadOnlyList<(string Name, TimeSpan Cpu)> ByProcess { get; init; } = [];
+
+    /// <summary>The biggest consumers, e.g. "ordering-dapr 31%, ordering 18%, ...", as shares of <see cref="Sidecars"/>.</summary>
+    public string Breakdown(int top = 8) => Sidecars <= TimeSpan.Zero ? "" : string.Join(", ",
+        ByProcess.OrderByDescending(p => p.Cpu).Take(top).Select(p => $"{p.Name} {p.Cpu / Sidecars:P0}"));
+}
 
 /// <summary>
-/// CPU time of the sidecar processes and of this process, read from the OS: on a shared, busy machine CPU per
-/// operation moves far less than latency does. The sidecars' pids come from their mesh registration files.
+/// CPU time of the measured processes (sidecars, or a whole shop) and of this process, read from the OS: on a shared,
+/// busy machine CPU per operation moves far less than latency does.
 /// </summary>
 public sealed class CpuMeter
 {
-    private readonly System.Diagnostics.Process[] _sidecars;
+    private readonly (string Name, System.Diagnostics.Process Process)[] _measured;
     private readonly System.Diagnostics.Process _self = System.Diagnostics.Process.GetCurrentProcess();
-    private TimeSpan _sidecarStart, _selfStart;
+    private TimeSpan[] _start = [];
+    private TimeSpan _selfStart;
 
-    private CpuMeter(System.Diagnostics.Process[] sidecars) => _sidecars = sidecars;
+    private CpuMeter(IEnumerable<(string Name, int Pid)> processes) =>
+        _measured = [.. processes.Select(p => (p.Name, System.Diagnostics.Process.GetProcessById(p.Pid)))];
 
     public CpuWindow Window { get; private set; } = new(TimeSpan.Zero, TimeSpan.Zero);
 
+    /// <summary>The sidecars of a mesh, found by their registration files (app id and pid).</summary>
     public static CpuMeter ForSidecars(TestMesh mesh)
     {
-        var pids = new List<int>();
+        var sidecars = new List<(string, int)>();
         foreach (var file in Directory.EnumerateFiles(mesh.Directory, "*.json"))
         {
             using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(file));
             if (doc.RootElement.TryGetProperty("pid", out var pid))
             {
-                pids.Add(pid.GetInt32());
+                var appId = doc.RootElement.TryGetProperty("appId", out var id) ? id.GetString() : null;
+                sidecars.Add(($"{appId ?? Path.GetFileNameWithoutExtension(file)}-dapr", pid.GetInt32()));
             }
         }
-        return new CpuMeter(pids.Select(System.Diagnostics.Process.GetProcessById).ToArray());
+        return new CpuMeter(sidecars);
     }
 
     /// <summary>CPU of the given processes (e.g. every service and sidecar of a whole shop) against this process's own.</summary>
-    public static CpuMeter ForProcesses(IEnumerable<int> pids) => new([.. pids.Select(System.Diagnostics.Process.GetProcessById)]);
+    public static CpuMeter ForProcesses(IEnumerable<(string Name, int Pid)> processes) => new(processes);
 
     private static TimeSpan Cpu(System.Diagnostics.Process p)
     {
@@ -68,9 +79,13 @@ public sealed class CpuMeter
 
     public void Start()
     {
-        _sidecarStart = _sidecars.Aggregate(TimeSpan.Zero, (sum, p) => sum + Cpu(p));
+        _start = [.. _measured.Select(m => Cpu(m.Process))];
         _selfStart = Cpu(_self);
     }
 
-    public void Stop() => Window = new(_sidecars.Aggregate(TimeSpan.Zero, (sum, p) => sum + Cpu(p)) - _sidecarStart, Cpu(_self) - _selfStart);
+    public void Stop()
+    {
+        var byProcess = _measured.Select((m, i) => (m.Name, Cpu(m.Process) - _start[i])).ToList();
+        Window = new CpuWindow(byProcess.Aggregate(TimeSpan.Zero, (sum, p) => sum + p.Item2), Cpu(_self) - _selfStart) { ByProcess = byProcess };
+    }
 }

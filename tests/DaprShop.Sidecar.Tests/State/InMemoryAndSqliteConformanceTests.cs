@@ -108,6 +108,38 @@ public sealed class SqliteStateConformanceTests(ConformanceSidecar shared) : Sql
     }
 
     [Fact]
+    public async Task Concurrent_transactions_sharing_a_commit_each_stay_all_or_nothing()
+    {
+        // Writes that queue up behind a commit are committed together; a stale ETag must still undo only its own transaction.
+        var store = await NewStoreAsync();
+        var sidecar = await StartAsync("group", store);
+        using var client = sidecar.CreateClient();
+        await client.SaveStateAsync(Store, "guard", "v1");
+        var (_, current) = await client.GetStateAndETagAsync<string>(Store, "guard");
+
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 60).Select(async i =>
+        {
+            // Odd transactions carry a wrong ETag on their last operation; even ones none.
+            var guard = new StateTransactionRequest("guard-" + i, System.Text.Encoding.UTF8.GetBytes("\"x\""), StateOperationType.Upsert,
+                i % 2 == 1 ? "00000000-0000-0000-0000-000000000000" : null);
+            try
+            {
+                await client.ExecuteStateTransactionAsync(Store, [Upsert($"a{i}", "a"), Upsert($"b{i}", "b"), guard]);
+                return (i, Committed: true);
+            }
+            catch (Dapr.DaprException)
+            {
+                return (i, Committed: false);
+            }
+        }));
+
+        outcomes.Where(o => o.Committed).Select(o => o.i).Should().OnlyContain(i => i % 2 == 0).And.HaveCount(30);
+        var keys = await RawKeysAsync(store);
+        keys.Should().BeEquivalentTo(Enumerable.Range(0, 30).SelectMany(h => new[] { $"group||a{2 * h}", $"group||b{2 * h}", $"group||guard-{2 * h}" }).Append("group||guard"));
+        (await client.GetStateAndETagAsync<string>(Store, "guard")).etag.Should().Be(current, "nothing touched the guard");
+    }
+
+    [Fact]
     public async Task File_uris_with_driver_pragmas_and_ado_net_strings_both_open_and_an_actor_store_is_accepted()
     {
         var uriFile = NewFile();

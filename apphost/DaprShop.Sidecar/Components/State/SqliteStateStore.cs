@@ -28,6 +28,8 @@ public sealed partial class SqliteStateStore : IKeyScanStateStore
     private readonly TimeSpan _cleanupInterval;
     private readonly bool _disableWal;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly List<PendingWrite> _pending = [];
+    private readonly Dictionary<string, SqliteCommand> _prepared = new(StringComparer.Ordinal);
     private SqliteConnection? _db;
     private IAsyncDisposable? _cleanup;
 
@@ -89,7 +91,7 @@ public sealed partial class SqliteStateStore : IKeyScanStateStore
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            using var cmd = Command($"SELECT value, is_binary, etag, expiration_time FROM {_table} WHERE key = $key AND {Live}");
+            var cmd = Prepared($"SELECT value, is_binary, etag, expiration_time FROM {_table} WHERE key = $key AND {Live}", null);
             cmd.Parameters.AddWithValue("$key", key);
             using var reader = cmd.ExecuteReader();
             if (!reader.Read())
@@ -106,39 +108,19 @@ public sealed partial class SqliteStateStore : IKeyScanStateStore
         }
     }
 
-    public async Task<string> SetAsync(SetOperation operation, CancellationToken cancellationToken)
-    {
-        await _gate.WaitAsync(cancellationToken);
-        try
-        {
-            return Set(operation, null);
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
+    public async Task<string> SetAsync(SetOperation operation, CancellationToken cancellationToken) =>
+        (await WriteAsync(tx => Set(operation, tx), cancellationToken))!;
 
-    public async Task DeleteAsync(DeleteOperation operation, CancellationToken cancellationToken)
-    {
-        await _gate.WaitAsync(cancellationToken);
-        try
+    public Task DeleteAsync(DeleteOperation operation, CancellationToken cancellationToken) =>
+        WriteAsync(tx =>
         {
-            Delete(operation, null);
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
+            Delete(operation, tx);
+            return null;
+        }, cancellationToken);
 
-    public async Task TransactAsync(IReadOnlyList<StateOperation> operations, CancellationToken cancellationToken)
-    {
-        await _gate.WaitAsync(cancellationToken);
-        try
+    public Task TransactAsync(IReadOnlyList<StateOperation> operations, CancellationToken cancellationToken) =>
+        WriteAsync(tx =>
         {
-            // BEGIN IMMEDIATE: take the write lock up front so another process cannot make us fail halfway with SQLITE_BUSY.
-            using var tx = Db.BeginTransaction(deferred: false);
             foreach (var op in operations)
             {
                 switch (op)
@@ -151,11 +133,119 @@ public sealed partial class SqliteStateStore : IKeyScanStateStore
                         break;
                 }
             }
-            tx.Commit();
+            return null;
+        }, cancellationToken);
+
+    /// <summary>A write waiting for a commit; its result is the new ETag of a single set, else null.</summary>
+    private sealed class PendingWrite(Func<SqliteTransaction, string?> apply)
+    {
+        public Func<SqliteTransaction, string?> Apply { get; } = apply;
+
+        public TaskCompletionSource<string?> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>
+    /// Queues the write, then either commits the queue itself (with everything queued behind the previous commit) or
+    /// finds that the writer before it already did. Answers only once the write is durable or has failed.
+    /// </summary>
+    private async Task<string?> WriteAsync(Func<SqliteTransaction, string?> apply, CancellationToken cancellationToken)
+    {
+        var write = new PendingWrite(apply);
+        lock (_pending)
+        {
+            _pending.Add(write);
+        }
+        try
+        {
+            await _gate.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            lock (_pending)
+            {
+                if (_pending.Remove(write))
+                {
+                    throw;
+                }
+            }
+            // Another writer has already taken it into its commit: the outcome is decided there.
+            return await write.Done.Task;
+        }
+        try
+        {
+            if (!write.Done.Task.IsCompleted)
+            {
+                CommitPending();
+            }
         }
         finally
         {
             _gate.Release();
+        }
+        return await write.Done.Task;
+    }
+
+    /// <summary>Runs every queued write in one transaction (a savepoint each when there are several) and commits once (under the gate).</summary>
+    private void CommitPending()
+    {
+        PendingWrite[] batch;
+        lock (_pending)
+        {
+            batch = [.. _pending];
+            _pending.Clear();
+        }
+        if (batch.Length == 0)
+        {
+            return;
+        }
+        var results = new (string? ETag, Exception? Error)[batch.Length];
+        try
+        {
+            // BEGIN IMMEDIATE: take the write lock up front so another process cannot make us fail halfway with SQLITE_BUSY.
+            using var tx = Db.BeginTransaction(deferred: false);
+            if (batch.Length == 1)
+            {
+                results[0] = (batch[0].Apply(tx), null);
+            }
+            else
+            {
+                for (var i = 0; i < batch.Length; i++)
+                {
+                    tx.Save("w");
+                    try
+                    {
+                        results[i] = (batch[i].Apply(tx), null);
+                    }
+                    catch (Exception ex) when (ex is ETagMismatchException or SqliteException or InvalidOperationException)
+                    {
+                        // This write alone is undone; the others in the batch go on.
+                        tx.Rollback("w");
+                        results[i] = (null, ex);
+                    }
+                    tx.Release("w");
+                }
+            }
+            tx.Commit();
+        }
+        catch (Exception ex)
+        {
+            // Nothing of the batch was committed.
+            foreach (var write in batch)
+            {
+                write.Done.TrySetException(ex);
+            }
+            return;
+        }
+        for (var i = 0; i < batch.Length; i++)
+        {
+            if (results[i].Error is { } error)
+            {
+                batch[i].Done.TrySetException(error);
+            }
+            else
+            {
+                batch[i].Done.TrySetResult(results[i].ETag);
+            }
         }
     }
 
@@ -223,7 +313,7 @@ public sealed partial class SqliteStateStore : IKeyScanStateStore
                 VALUES ($key, $value, $binary, $etag, CURRENT_TIMESTAMP, {expiration})
                 """;
         }
-        using var cmd = Command(sql, tx);
+        var cmd = Prepared(sql, tx);
         cmd.Parameters.AddWithValue("$key", op.Key);
         cmd.Parameters.AddWithValue("$value", text);
         cmd.Parameters.AddWithValue("$binary", isBinary);
@@ -246,7 +336,7 @@ public sealed partial class SqliteStateStore : IKeyScanStateStore
     private void Delete(DeleteOperation op, SqliteTransaction? tx)
     {
         var hasETag = !string.IsNullOrEmpty(op.ETag);
-        using var cmd = Command(hasETag
+        var cmd = Prepared(hasETag
             ? $"DELETE FROM {_table} WHERE key = $key AND etag = $expected AND {Live}"
             : $"DELETE FROM {_table} WHERE key = $key", tx);
         cmd.Parameters.AddWithValue("$key", op.Key);
@@ -327,6 +417,19 @@ public sealed partial class SqliteStateStore : IKeyScanStateStore
         cmd.CommandText = sql;
         cmd.Transaction = tx;
         cmd.CommandTimeout = CommandTimeoutSeconds;
+        return cmd;
+    }
+
+    /// <summary>A statement of the hot paths, prepared once per text and kept (under the gate): SQLite parses it once.</summary>
+    private SqliteCommand Prepared(string sql, SqliteTransaction? tx)
+    {
+        if (!_prepared.TryGetValue(sql, out var cmd))
+        {
+            cmd = Command(sql);
+            _prepared[sql] = cmd;
+        }
+        cmd.Parameters.Clear();
+        cmd.Transaction = tx;
         return cmd;
     }
 
@@ -412,6 +515,11 @@ public sealed partial class SqliteStateStore : IKeyScanStateStore
         await _gate.WaitAsync();
         try
         {
+            foreach (var cmd in _prepared.Values)
+            {
+                cmd.Dispose();
+            }
+            _prepared.Clear();
             if (_db is not null)
             {
                 await _db.DisposeAsync();

@@ -10,7 +10,7 @@ internal static class StoredValues
 {
     public static bool IsJson(ReadOnlySpan<byte> bytes)
     {
-        if (bytes.IsEmpty)
+        if (bytes.IsEmpty || !MayStartJson(bytes))
         {
             return false;
         }
@@ -23,6 +23,16 @@ internal static class StoredValues
         {
             return false;
         }
+    }
+
+    // Binary values (protobuf workflow history, actor state) are rejected on their first byte, not by a parse that
+    // throws: an exception per write was a measurable share of the sidecar's CPU.
+    private static readonly System.Buffers.SearchValues<byte> JsonWhitespace = System.Buffers.SearchValues.Create(" \t\r\n"u8);
+
+    private static bool MayStartJson(ReadOnlySpan<byte> bytes)
+    {
+        var i = bytes.IndexOfAnyExcept(JsonWhitespace);
+        return i >= 0 && bytes[i] is (byte)'{' or (byte)'[' or (byte)'"' or (byte)'-' or (>= (byte)'0' and <= (byte)'9') or (byte)'t' or (byte)'f' or (byte)'n';
     }
 
     /// <summary>The value as JSON text when the bytes are exactly one UTF-8 JSON document (so the text maps back to the same bytes).</summary>
