@@ -1,67 +1,98 @@
+using System.Text.Json;
+using Dapr;
 using Dapr.Client;
 using Dapr.Workflow;
 using DaprShop.Contracts;
 using DaprShop.Ordering.Orders;
 using DaprShop.Ordering.Workflows;
+using Grpc.Core;
 
 namespace DaprShop.Ordering.Activities;
 
 /// <summary>
-/// Applies one saga step to the order's read model and adds the order to its shopper's history and to the index
-/// of its day of submission. Every write is optimistic (ETags) and idempotent: a step applied twice, or an index
-/// that already lists the order, changes nothing.
+/// Applies one saga step to the order's read model. The first step creates the order and adds it to its shopper's
+/// history and to its day's index in one state transaction, so an order is never listed without existing or exists
+/// unlisted; later steps rewrite only the order. Every write is optimistic (ETags, first-write for new keys) and
+/// idempotent: a step applied twice, or an index that already lists the order, changes nothing.
 /// </summary>
 public sealed class RecordOrderActivity(DaprClient dapr, ILogger<RecordOrderActivity> logger) : WorkflowActivity<RecordOrderInput, bool>
 {
     private const int Attempts = 10;
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private static readonly StateOptions FirstWrite = new() { Concurrency = ConcurrencyMode.FirstWrite };
 
     public override async Task<bool> RunAsync(WorkflowActivityContext context, RecordOrderInput input)
     {
-        var header = input.Order;
+        var orderKey = OrderReadModel.OrderKey(input.Order.OrderId);
         for (var attempt = 1; ; attempt++)
         {
-            var (order, etag) = await dapr.GetStateAndETagAsync<Order?>(Components.StateStore, OrderReadModel.OrderKey(header.OrderId));
-            order ??= Order.Submit(header.OrderId, header.ShopperId, header.Email, header.ShippingAddress, header.SubmittedAt);
-            if (input.Lines is { Count: > 0 } && order.Lines.Count == 0)
+            var (order, etag) = await dapr.GetStateAndETagAsync<Order?>(Components.StateStore, orderKey);
+            var written = order is null
+                ? await TryCreateAsync(input)
+                : Apply(order, input) is not { } changed || await dapr.TrySaveStateAsync(Components.StateStore, orderKey, changed, etag ?? "");
+            if (written)
             {
-                order.Price(input.Lines);
-            }
-            var outcome = input.Status == OrderStatus.Submitted ? TransitionOutcome.Applied : order.MoveTo(input.Status, input.At, input.Reason);
-            if (outcome == TransitionOutcome.Refused)
-            {
-                // Only a stale duplicate of an earlier step can get here: the saga itself moves forward only.
-                logger.LogWarning("Order {OrderId} is {Status}; ignoring the step to {Next}", header.OrderId, order.Status, input.Status);
-                break;
-            }
-            if (await dapr.TrySaveStateAsync(Components.StateStore, OrderReadModel.OrderKey(header.OrderId), order, etag ?? ""))
-            {
-                break;
+                return true;
             }
             if (attempt == Attempts)
             {
-                throw new InvalidOperationException($"order {header.OrderId} changed under {Attempts} attempts to record {input.Status}");
+                throw new InvalidOperationException($"order {input.Order.OrderId} changed under {Attempts} attempts to record {input.Status}");
             }
         }
-        await AddToIndexAsync(OrderReadModel.ShopperKey(header.ShopperId), header.OrderId);
-        await AddToIndexAsync(OrderReadModel.DayKey(header.SubmittedAt), header.OrderId);
-        return true;
     }
 
-    private async Task AddToIndexAsync(string key, string orderId)
+    /// <summary>The order with the step applied, or null when there is nothing to write.</summary>
+    private Order? Apply(Order order, RecordOrderInput input)
     {
-        for (var attempt = 1; attempt <= Attempts; attempt++)
+        if (input.Lines is { Count: > 0 } && order.Lines.Count == 0)
         {
-            var (history, etag) = await dapr.GetStateAndETagAsync<ShopperOrders?>(Components.StateStore, key);
-            if (history?.OrderIds.Contains(orderId) == true)
-            {
-                return;
-            }
-            var updated = new ShopperOrders([orderId, .. history?.OrderIds ?? []]);
-            if (await dapr.TrySaveStateAsync(Components.StateStore, key, updated, etag ?? ""))
-            {
-                return;
-            }
+            order.Price(input.Lines);
         }
-        throw new InvalidOperationException($"the order index {key} changed under {Attempts} attempts");
+        if (input.Status == OrderStatus.Submitted || order.MoveTo(input.Status, input.At, input.Reason) != TransitionOutcome.Refused)
+        {
+            return order;
+        }
+        // Only a stale duplicate of an earlier step can get here: the saga itself moves forward only.
+        logger.LogWarning("Order {OrderId} is {Status}; ignoring the step to {Next}", order.OrderId, order.Status, input.Status);
+        return null;
     }
+
+    /// <summary>The order and its two index entries, all or nothing; false when another write got in first (read again).</summary>
+    private async Task<bool> TryCreateAsync(RecordOrderInput input)
+    {
+        var h = input.Order;
+        var order = Apply(Order.Submit(h.OrderId, h.ShopperId, h.Email, h.ShippingAddress, h.SubmittedAt), input)!;
+        var shopperKey = OrderReadModel.ShopperKey(h.ShopperId);
+        var dayKey = OrderReadModel.DayKey(h.SubmittedAt, h.OrderId);
+        var indexes = (await dapr.GetBulkStateAsync(Components.StateStore, [shopperKey, dayKey], parallelism: null)).ToDictionary(i => i.Key);
+        var history = Read<ShopperOrders>(indexes[shopperKey]);
+        var day = Read<DayOrders>(indexes[dayKey]);
+        List<StateTransactionRequest> ops = [Write(OrderReadModel.OrderKey(h.OrderId), order, etag: null)];
+        if (history?.OrderIds.Contains(h.OrderId) != true)
+        {
+            ops.Add(Write(shopperKey, new ShopperOrders([h.OrderId, .. history?.OrderIds ?? []]), indexes[shopperKey].ETag));
+        }
+        if (day?.Orders.Any(o => o.OrderId == h.OrderId) != true)
+        {
+            ops.Add(Write(dayKey, new DayOrders([new DayOrder(h.OrderId, h.SubmittedAt), .. day?.Orders ?? []]), indexes[dayKey].ETag));
+        }
+        try
+        {
+            await dapr.ExecuteStateTransactionAsync(Components.StateStore, ops);
+            return true;
+        }
+        catch (DaprException e) when (e.InnerException is RpcException { StatusCode: StatusCode.Aborted })
+        {
+            return false;
+        }
+    }
+
+    private static T? Read<T>(BulkStateItem item) where T : class =>
+        string.IsNullOrEmpty(item.Value) ? null : JsonSerializer.Deserialize<T>(item.Value, Json);
+
+    // An ETag where the key exists; first-write where it does not, so two new entries cannot overwrite each other.
+    private static StateTransactionRequest Write<T>(string key, T value, string? etag) =>
+        string.IsNullOrEmpty(etag)
+            ? new(key, JsonSerializer.SerializeToUtf8Bytes(value, Json), StateOperationType.Upsert, options: FirstWrite)
+            : new(key, JsonSerializer.SerializeToUtf8Bytes(value, Json), StateOperationType.Upsert, etag);
 }

@@ -174,7 +174,7 @@ public static partial class OrdersApi
 
     /// <summary>
     /// Lists the orders submitted in the last <c>days</c> days (UTC), newest first, optionally of one status. Reads the
-    /// per-day indexes in one bulk call, then the page's orders (all of the window's orders when filtering by status).
+    /// per-day index shards in one bulk call, then the page's orders (all of the window's orders when filtering by status).
     /// </summary>
     public static async Task<Results<Ok<OrderListPage>, ValidationProblem>> ListAsync(
         string? status, string? page, string? pageSize, string? days, DaprClient dapr, TimeProvider time, CancellationToken cancellationToken)
@@ -185,10 +185,11 @@ public static partial class OrdersApi
             return TypedResults.ValidationProblem(errors);
         }
         var today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
-        var dayKeys = Enumerable.Range(0, query.Days).Select(d => OrderReadModel.DayKey(today.AddDays(-d))).ToList();
-        var indexes = await dapr.GetBulkStateAsync<ShopperOrders>(Components.StateStore, dayKeys, parallelism: null, cancellationToken: cancellationToken);
-        var byDay = indexes.Where(i => i.Value is not null).ToDictionary(i => i.Key, i => i.Value.OrderIds);
-        var ids = dayKeys.SelectMany(k => byDay.GetValueOrDefault(k) ?? []).Distinct(StringComparer.Ordinal).ToList();
+        var dayKeys = Enumerable.Range(0, query.Days).SelectMany(d => OrderReadModel.DayKeys(today.AddDays(-d))).ToList();
+        var indexes = await dapr.GetBulkStateAsync<DayOrders>(Components.StateStore, dayKeys, parallelism: null, cancellationToken: cancellationToken);
+        var ids = indexes.Where(i => i.Value is not null).SelectMany(i => i.Value.Orders)
+            .OrderByDescending(o => o.SubmittedAt).ThenBy(o => o.OrderId, StringComparer.Ordinal)
+            .Select(o => o.OrderId).Distinct(StringComparer.Ordinal).ToList();
         var skip = (query.Page - 1) * query.PageSize;
         if (query.Status is not { } wanted)
         {

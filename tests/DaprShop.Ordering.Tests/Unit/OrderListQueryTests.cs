@@ -39,8 +39,23 @@ public sealed class OrderListQueryTests
     }
 
     [Fact]
-    public void A_day_index_is_named_by_the_utc_date_of_submission()
+    public void A_day_index_shard_is_named_by_the_utc_date_of_submission_and_always_the_same_for_an_order()
     {
-        OrderReadModel.DayKey(new DateTimeOffset(2025, 3, 1, 0, 30, 0, TimeSpan.FromHours(2))).Should().Be("orders-by-day:2025-02-28");
+        var submitted = new DateTimeOffset(2025, 3, 1, 0, 30, 0, TimeSpan.FromHours(2));
+
+        var key = OrderReadModel.DayKey(submitted, "order-42");
+
+        key.Should().MatchRegex("^orders-by-day:2025-02-28:[0-9]{2}$");
+        OrderReadModel.DayKey(submitted, "order-42").Should().Be(key);
+        OrderReadModel.DayKeys(new DateOnly(2025, 2, 28)).Should().Contain(key).And.HaveCount(OrderReadModel.DayShards);
+    }
+
+    [Fact]
+    public void A_days_orders_spread_over_every_shard()
+    {
+        var shards = Enumerable.Range(0, 1000).Select(i => OrderReadModel.Shard(Guid.NewGuid().ToString())).ToList();
+
+        shards.Distinct().Should().HaveCount(OrderReadModel.DayShards);
+        shards.GroupBy(s => s).Should().OnlyContain(g => g.Count() > 1000 / OrderReadModel.DayShards / 3, "no shard is starved or hot");
     }
 }
