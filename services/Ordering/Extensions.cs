@@ -24,21 +24,9 @@ public static class OrderingExtensions
             builder.Services.AddHttpClient(appId, c => c.BaseAddress = new Uri($"http://{appId}/"))
                 .AddHttpMessageHandler(() => new InvocationHandler());
         }
-        builder.Services.AddDaprWorkflow(o =>
-        {
-            o.RegisterWorkflow<CheckoutWorkflow>();
-            o.RegisterActivity<PriceBasketActivity>();
-            o.RegisterActivity<ReserveStockActivity>();
-            o.RegisterActivity<ConfirmReservationActivity>();
-            o.RegisterActivity<ReleaseReservationActivity>();
-            o.RegisterActivity<AuthorizePaymentActivity>();
-            o.RegisterActivity<CapturePaymentActivity>();
-            o.RegisterActivity<VoidPaymentActivity>();
-            o.RegisterActivity<RefundPaymentActivity>();
-            o.RegisterActivity<ClearBasketActivity>();
-            o.RegisterActivity<RecordOrderActivity>();
-            o.RegisterActivity<PublishOrderEventActivity>();
-        });
+        // Dapr.Workflow 1.18's source generator registers the workflow and every activity of this assembly by its
+        // type name (CheckoutWorkflow, PriceBasketActivity, ...); registering them here as well only logs "already registered".
+        builder.Services.AddDaprWorkflow(_ => { });
         return builder;
     }
 }

@@ -10,10 +10,13 @@ using Grpc.Core;
 namespace DaprShop.Ordering.Activities;
 
 /// <summary>
-/// Applies one saga step to the order's read model. The first step creates the order and adds it to its shopper's
+/// Applies one saga step to the order's read model, then publishes the integration event the step announces, if any.
+/// The first step creates the order and adds it to its shopper's
 /// history and to its day's index in one state transaction, so an order is never listed without existing or exists
 /// unlisted; later steps rewrite only the order. Every write is optimistic (ETags, first-write for new keys) and
-/// idempotent: a step applied twice, or an index that already lists the order, changes nothing.
+/// idempotent: a step applied twice, or an index that already lists the order, changes nothing. The event's CloudEvent
+/// id is derived from the order and the event kind, so a retried step publishes the same id and subscribers
+/// (idempotent by CloudEvent id) handle it once.
 /// </summary>
 public sealed class RecordOrderActivity(DaprClient dapr, ILogger<RecordOrderActivity> logger) : WorkflowActivity<RecordOrderInput, bool>
 {
@@ -32,6 +35,10 @@ public sealed class RecordOrderActivity(DaprClient dapr, ILogger<RecordOrderActi
                 : Apply(order, input) is not { } changed || await dapr.TrySaveStateAsync(Components.StateStore, orderKey, changed, etag ?? "");
             if (written)
             {
+                if (input.Announce is { } announced)
+                {
+                    await PublishAsync(announced);
+                }
                 return true;
             }
             if (attempt == Attempts)
@@ -39,6 +46,25 @@ public sealed class RecordOrderActivity(DaprClient dapr, ILogger<RecordOrderActi
                 throw new InvalidOperationException($"order {input.Order.OrderId} changed under {Attempts} attempts to record {input.Status}");
             }
         }
+    }
+
+    private Task PublishAsync(OrderEvent e)
+    {
+        var o = e.Order;
+        var metadata = new Dictionary<string, string> { ["cloudevent.id"] = $"{o.OrderId}:{e.Kind}" };
+        var total = e.Total ?? Money.Zero("EUR");
+        return e.Kind switch
+        {
+            OrderEventKind.Submitted => dapr.PublishEventAsync(Components.PubSub, Topics.OrderSubmitted,
+                new OrderSubmitted(o.OrderId, o.ShopperId, o.Email, e.Lines, total, e.At), metadata),
+            OrderEventKind.Confirmed => dapr.PublishEventAsync(Components.PubSub, Topics.OrderConfirmed,
+                new OrderConfirmed(o.OrderId, o.ShopperId, o.Email, e.Lines, total, e.At), metadata),
+            OrderEventKind.Failed => dapr.PublishEventAsync(Components.PubSub, Topics.OrderFailed,
+                new OrderFailed(o.OrderId, o.ShopperId, o.Email, e.Reason ?? "", e.At), metadata),
+            OrderEventKind.Cancelled => dapr.PublishEventAsync(Components.PubSub, Topics.OrderCancelled,
+                new OrderCancelled(o.OrderId, o.ShopperId, o.Email, e.Reason ?? "", e.At), metadata),
+            _ => throw new ArgumentOutOfRangeException(nameof(e), e.Kind, "unknown order event"),
+        };
     }
 
     /// <summary>The order with the step applied, or null when there is nothing to write.</summary>
@@ -81,11 +107,16 @@ public sealed class RecordOrderActivity(DaprClient dapr, ILogger<RecordOrderActi
             await dapr.ExecuteStateTransactionAsync(Components.StateStore, ops);
             return true;
         }
-        catch (DaprException e) when (e.InnerException is RpcException { StatusCode: StatusCode.Aborted })
+        catch (DaprException e) when (IsConflict(e))
         {
             return false;
         }
     }
+
+    // daprd answers a failed ETag or first-write check inside a transaction with Internal and the store's message,
+    // not with the Aborted of a single save.
+    private static bool IsConflict(DaprException e) => e.InnerException is RpcException r
+        && (r.StatusCode == StatusCode.Aborted || (r.StatusCode == StatusCode.Internal && r.Status.Detail.Contains("etag mismatch", StringComparison.OrdinalIgnoreCase)));
 
     private static T? Read<T>(BulkStateItem item) where T : class =>
         string.IsNullOrEmpty(item.Value) ? null : JsonSerializer.Deserialize<T>(item.Value, Json);

@@ -29,12 +29,16 @@ public sealed record ReserveStockInput(string OrderId, IReadOnlyList<OrderLine> 
 
 public sealed record PaymentInput(string OrderId, Money Amount, CardDetails Card);
 
-/// <summary>One step of the order's read model: the status reached, when, and what the step learnt.</summary>
-public sealed record RecordOrderInput(OrderHeader Order, OrderStatus Status, DateTimeOffset At, IReadOnlyList<OrderLine>? Lines = null, string? Reason = null);
+/// <summary>
+/// One step of the order's read model: the status reached, when, and what the step learnt; <see cref="Announce"/> is
+/// the integration event the step publishes once it is recorded (the order is readable before anyone hears of it).
+/// </summary>
+public sealed record RecordOrderInput(
+    OrderHeader Order, OrderStatus Status, DateTimeOffset At, IReadOnlyList<OrderLine>? Lines = null, string? Reason = null, OrderEvent? Announce = null);
 
 public enum OrderEventKind { Submitted, Confirmed, Failed, Cancelled }
 
-public sealed record PublishOrderEventInput(OrderEventKind Kind, OrderHeader Order, IReadOnlyList<OrderLine> Lines, Money? Total, string? Reason, DateTimeOffset At);
+public sealed record OrderEvent(OrderEventKind Kind, OrderHeader Order, IReadOnlyList<OrderLine> Lines, Money? Total, string? Reason, DateTimeOffset At);
 
 /// <summary>The payload of the <see cref="CheckoutWorkflow.CancelEvent"/> external event.</summary>
 public sealed record CancelOrder(string Reason);

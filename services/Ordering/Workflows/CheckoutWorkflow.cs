@@ -50,8 +50,8 @@ public sealed class CheckoutWorkflow : Workflow<CheckoutInput, CheckoutOutcome>
                 throw new CheckoutRefused(priced.Problem ?? EmptyBasket);
             }
             (lines, total) = (priced.Lines, priced.Total);
-            await RecordAsync(context, new(order, OrderStatus.Submitted, Now(context), lines));
-            await PublishAsync(context, new(OrderEventKind.Submitted, order, lines, total, null, Now(context)));
+            await RecordAsync(context, new(order, OrderStatus.Submitted, Now(context), lines,
+                Announce: new(OrderEventKind.Submitted, order, lines, total, null, Now(context))));
 
             // Pushed before the call: a reservation whose outcome is unknown (the call failed) is released too.
             compensations.Push((nameof(ReleaseReservationActivity), order.OrderId));
@@ -123,15 +123,15 @@ public sealed class CheckoutWorkflow : Workflow<CheckoutInput, CheckoutOutcome>
             await context.CallActivityAsync(nameof(ConfirmReservationActivity), order.OrderId, Retry);
             compensations.Clear();
             await ClearBasketAsync(context, order.ShopperId);
-            await RecordAsync(context, new(order, OrderStatus.Confirmed, Now(context)));
-            await PublishAsync(context, new(OrderEventKind.Confirmed, order, lines, total, null, Now(context)));
+            await RecordAsync(context, new(order, OrderStatus.Confirmed, Now(context),
+                Announce: new(OrderEventKind.Confirmed, order, lines, total, null, Now(context))));
             return new CheckoutOutcome(OrderStatus.Confirmed, null);
         }
         catch (CheckoutCancelled cancelled)
         {
             await CompensateAsync(context, compensations);
-            await RecordAsync(context, new(order, OrderStatus.Cancelled, Now(context), Reason: cancelled.Message));
-            await PublishAsync(context, new(OrderEventKind.Cancelled, order, lines, total, cancelled.Message, Now(context)));
+            await RecordAsync(context, new(order, OrderStatus.Cancelled, Now(context), Reason: cancelled.Message,
+                Announce: new(OrderEventKind.Cancelled, order, lines, total, cancelled.Message, Now(context))));
             return new CheckoutOutcome(OrderStatus.Cancelled, cancelled.Message);
         }
         catch (Exception e) when (e is CheckoutRefused or WorkflowTaskFailedException)
@@ -139,8 +139,8 @@ public sealed class CheckoutWorkflow : Workflow<CheckoutInput, CheckoutOutcome>
             // A technical failure's details are in the workflow history; the shopper reads a sentence.
             var reason = e is CheckoutRefused ? e.Message : SomethingWentWrong;
             await CompensateAsync(context, compensations);
-            await RecordAsync(context, new(order, OrderStatus.Failed, Now(context), Reason: reason));
-            await PublishAsync(context, new(OrderEventKind.Failed, order, lines, total, reason, Now(context)));
+            await RecordAsync(context, new(order, OrderStatus.Failed, Now(context), Reason: reason,
+                Announce: new(OrderEventKind.Failed, order, lines, total, reason, Now(context))));
             return new CheckoutOutcome(OrderStatus.Failed, reason);
         }
     }
@@ -186,9 +186,6 @@ public sealed class CheckoutWorkflow : Workflow<CheckoutInput, CheckoutOutcome>
 
     private static Task RecordAsync(WorkflowContext context, RecordOrderInput input) =>
         context.CallActivityAsync(nameof(RecordOrderActivity), input, CompensationRetry);
-
-    private static Task PublishAsync(WorkflowContext context, PublishOrderEventInput input) =>
-        context.CallActivityAsync(nameof(PublishOrderEventActivity), input, CompensationRetry);
 
     private static DateTimeOffset Now(WorkflowContext context) => new(DateTime.SpecifyKind(context.CurrentUtcDateTime, DateTimeKind.Utc));
 
