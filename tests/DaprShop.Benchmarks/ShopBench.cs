@@ -170,9 +170,14 @@ public static class ShopBench
         // every shopper has completed one (the first level also for the shop's warm-up) before anything counts.
         var window = durations.Invoke * 3;
         var cpu = ShopCpu(shop);
+        // Warm-up at the higher level: thirteen processes reach their optimised code sooner under full load, and the
+        // first measured level then does not pay for it.
+        await ShoppersAsync("checkout warm-up, 50 shoppers", 50, WarmUp(durations), TimeSpan.FromSeconds(1), (w, i) => CheckoutOnce($"w-{run}-{w}-{i}"), cpu: null);
+        // The warm-up leaves work queued behind it (mails to send, events to deliver): it drains before anything is measured.
+        await Task.Delay(durations.Invoke);
         foreach (var shoppers in new[] { 10, 50 })
         {
-            var stats = await ShoppersAsync($"checkout submit → confirmed, {shoppers} shoppers", shoppers, shoppers == 10 ? WarmUp(durations) : TimeSpan.Zero, window,
+            var stats = await ShoppersAsync($"checkout submit → confirmed, {shoppers} shoppers", shoppers, TimeSpan.Zero, window,
                 (w, i) => CheckoutOnce($"s{shoppers}-{run}-{w}-{i}"), cpu);
             report.Add(stats);
             report.Notes.Add($"{stats.Name}: CPU by process: {cpu.Window.Breakdown()}.");
@@ -187,7 +192,7 @@ public static class ShopBench
             "(`POST /api/v1/orders` with an Idempotency-Key) and waits for the order's `ordering.order-confirmed` event at a subscriber; latency is from " +
             "the checkout request to that event (the saga: price, reserve, authorize, capture, confirm the stock, clear the basket, record, publish). " +
             $"The payment provider answers in {WholeShop.Defaults[AppIds.Payment]["Payment__LatencyMs"]} ms. Services log at Warning. " +
-            $"Each level runs until every shopper has completed a checkout (the first level at least {WarmUp(durations).TotalSeconds:0.##} s, the shop's warm-up), then {window.TotalSeconds:0.##} s are measured; " +
+            $"After a warm-up of {WarmUp(durations).TotalSeconds:0.##} s at 50 shoppers and {durations.Invoke.TotalSeconds:0.##} s for its queued work to drain, each level runs until every shopper has completed a checkout, then {window.TotalSeconds:0.##} s are measured; " +
             "a checkout counts when it completes inside the window.");
     }
 
