@@ -44,7 +44,7 @@ public static class InvocationBench
         {
             await Get(uri, CancellationToken.None);
         }
-        await Load.ClosedLoopAsync("invoke warm-up", 8, TimeSpan.Zero, durations.WarmUp * 2, (w, i) => Get(paths[(w + i) % paths.Length], CancellationToken.None));
+        await Load.ClosedLoopAsync("invoke warm-up", 8, TimeSpan.Zero, durations.WarmUp * 5, (w, i) => Get(paths[(w + i) % paths.Length], CancellationToken.None));
         app.Requests.Clear();
 
         var cpu = CpuMeter.ForSidecars(mesh);

@@ -115,7 +115,11 @@ public sealed class MeshRegistry : IDisposable
 
     public void Invalidate() => _cache = Snapshot.Empty;
 
-    /// <summary>All live sidecars of the mesh, this one included. Cached briefly: resolution is on the hot path.</summary>
+    /// <summary>
+    /// All live sidecars of the mesh, this one included. Cached: resolution is on every invocation's path, so a stale
+    /// list (older than half a second) is re-read in the background while callers go on with it; only an empty or
+    /// invalidated cache (first call, an unreachable replica) is read on the caller's own time.
+    /// </summary>
     public IReadOnlyList<MeshInstance> Instances()
     {
         var cache = _cache;
@@ -123,19 +127,29 @@ public sealed class MeshRegistry : IDisposable
         {
             return cache.Instances;
         }
-        // One caller re-reads the folder; the others keep the expiring list meanwhile (unless it was invalidated).
-        if (Interlocked.Exchange(ref _refreshing, 1) == 1 && cache.ReadAt != DateTime.MinValue)
-        {
-            return cache.Instances;
-        }
-        try
+        if (cache.ReadAt == DateTime.MinValue)
         {
             return Refresh();
         }
-        finally
+        if (Interlocked.Exchange(ref _refreshing, 1) == 0)
         {
-            Volatile.Write(ref _refreshing, 0);
+            _ = Task.Run(() =>
+            {
+                try
+                {
+                    Refresh();
+                }
+                catch (IOException ex)
+                {
+                    _logger.LogDebug("Reading the mesh folder failed: {Error}", ex.Message);
+                }
+                finally
+                {
+                    Volatile.Write(ref _refreshing, 0);
+                }
+            });
         }
+        return cache.Instances;
     }
 
     private List<MeshInstance> Refresh()
@@ -178,6 +192,12 @@ public sealed class MeshRegistry : IDisposable
     public MeshInstance? Pick(string appId, IReadOnlyCollection<string>? exclude = null)
     {
         var replicas = InstancesOf(appId);
+        if (replicas.Count == 0)
+        {
+            // An app that has just started is not in a cached list yet: read the folder now rather than fail the call.
+            Invalidate();
+            replicas = InstancesOf(appId);
+        }
         var candidates = exclude is { Count: > 0 } ? replicas.Where(i => !exclude.Contains(i.InstanceId)).ToList() : replicas;
         if (candidates.Count == 0)
         {
