@@ -17,6 +17,11 @@ internal sealed class InstanceRecord(string id)
     public InstanceMetadata? Metadata { get; set; }
     public List<HistoryEvent>? History { get; set; }
     public List<(long Seq, HistoryEvent Event)> Inbox { get; set; } = [];
+    /// <summary>
+    /// Inbox rows held only in memory until the turn that delivers them is saved: activity results. Lost in a crash,
+    /// they cost a second run of the activity (at-least-once, as Dapr documents activities), not a lost step.
+    /// </summary>
+    public HashSet<long> Unsaved { get; } = [];
     public string? CustomStatus { get; set; }
     public bool Loaded { get; set; }
     public WorkflowTurn? InFlight { get; set; }

@@ -206,7 +206,7 @@ public sealed partial class WorkflowEngine
             }
             historyLength += added.Count;
         }
-        ops.AddRange(turn.DeliveredSeqs.Select(seq => WorkflowStorage.Delete(storage.InboxKey(id, seq))));
+        ops.AddRange(turn.DeliveredSeqs.Where(seq => !instance.Unsaved.Contains(seq)).Select(seq => WorkflowStorage.Delete(storage.InboxKey(id, seq))));
         var inboxSeq = m.NextInboxSeq;
         var inbox = new List<(long Seq, HistoryEvent Event)>(remainingInbox);
         foreach (var (_, e) in newInbox)
@@ -217,7 +217,7 @@ public sealed partial class WorkflowEngine
         if (next.IsTerminal)
         {
             // Nothing waiting in the inbox of a finished instance will ever be delivered.
-            ops.AddRange(inbox.Select(i => WorkflowStorage.Delete(storage.InboxKey(id, i.Seq))));
+            ops.AddRange(inbox.Where(i => !instance.Unsaved.Contains(i.Seq)).Select(i => WorkflowStorage.Delete(storage.InboxKey(id, i.Seq))));
             inbox.Clear();
         }
         var customStatus = response.CustomStatus;
@@ -231,7 +231,7 @@ public sealed partial class WorkflowEngine
         }
         next.HasCustomStatus = customStatus is not null;
         next.HistoryLength = historyLength;
-        next.Inbox = inbox.Select(i => i.Seq).ToList();
+        next.Inbox = inbox.Where(i => !instance.Unsaved.Contains(i.Seq)).Select(i => i.Seq).ToList();
         next.NextInboxSeq = inboxSeq;
         next.LastUpdatedAt = now;
         next.Outbox = [.. m.Outbox, .. outbox];
@@ -242,6 +242,7 @@ public sealed partial class WorkflowEngine
         instance.Metadata = next;
         instance.History = history;
         instance.Inbox = inbox;
+        instance.Unsaved.IntersectWith(inbox.Select(i => i.Seq));
         instance.CustomStatus = customStatus;
         instance.InFlight = null;
         if (continuedAsNew || next.IsTerminal)

@@ -250,6 +250,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
             instance.Metadata = metadata;
             instance.History = [];
             instance.Inbox = [(0, started)];
+            instance.Unsaved.Clear();
             instance.CustomStatus = null;
             instance.Loaded = true;
             instance.InFlight = null;
@@ -519,6 +520,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
             instance.Metadata = null;
             instance.History = null;
             instance.Inbox = [];
+            instance.Unsaved.Clear();
             instance.CustomStatus = null;
             instance.Loaded = false;
             instance.InFlight = null;
@@ -629,7 +631,12 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
             {
                 e.TaskCompleted = new TaskCompletedEvent { TaskScheduledId = response.TaskId, Result = response.Result, TaskExecutionId = scheduled.TaskScheduled.TaskExecutionId };
             }
-            await AppendInboxLockedAsync(instance, [e], ct);
+            // Not written on its own: the next turn saves it into the history with the worker's actions, one durable
+            // write per step instead of two. A crash before that turn re-runs the activity (see InstanceRecord.Unsaved).
+            await LoadAsync(instance, ct);
+            var seq = m.NextInboxSeq++;
+            instance.Inbox.Add((seq, e));
+            instance.Unsaved.Add(seq);
             instance.Activities.Remove(response.TaskId);
             TrySchedule(instance);
         }
@@ -927,6 +934,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
             instance.Loaded = false;
             instance.History = null;
             instance.Inbox = [];
+            instance.Unsaved.Clear();
             instance.NotifyChanged();
             deliver = next.Outbox.Count > 0;
         }
