@@ -160,6 +160,41 @@ public sealed class InventoryServiceTests
     }
 
     [Fact]
+    public async Task A_stock_event_the_broker_refused_is_kept_with_the_stock_change_and_published_once_the_broker_is_back()
+    {
+        await using var host = await InventoryHost.StartAsync(withWatcher: true);
+        // The inventory's sidecar loses its pub/sub: the component is scoped to another app.
+        host.Resources.With($"{Components.PubSub}.yaml", $"""
+            apiVersion: dapr.io/v1alpha1
+            kind: Component
+            metadata:
+              name: {Components.PubSub}
+            spec:
+              type: pubsub.in-memory
+              version: v1
+            scopes:
+            - someone-else
+            """);
+        await host.RestartServiceAndSidecarAsync();
+
+        var restocked = await host.RestockAsync("sku-outbox", 7);
+
+        restocked.Should().Be(new StockDto("sku-outbox", 7, 0, 7), "the restock happened although its event could not be published");
+        await Eventually.HoldsAsync(() => host.Service.Output.Contains("it stays in the outbox", StringComparison.Ordinal), TimeSpan.FromSeconds(10),
+            "the publish should have been refused");
+        host.Events.Should().BeEmpty();
+
+        host.Resources.WithComponent(Components.PubSub, "pubsub.in-memory", ("redeliverInterval", "200ms"));
+        await host.RestartServiceAndSidecarAsync();
+
+        await Eventually.HoldsAsync(() => host.Events.Any(e => e.Topic == Topics.StockRestocked), TimeSpan.FromSeconds(30),
+            "the actor's reminder should publish the event it kept");
+        var published = host.Events.Where(e => e.Topic == Topics.StockRestocked).Select(e => e.Data.Deserialize<StockRestocked>(JsonSerializerOptions.Web)!).ToList();
+        published.Select(e => (e.ProductId, e.Quantity, e.Available)).Should().Equal([("sku-outbox", 7, 7)]);
+        (await host.StockAsync("sku-outbox")).Should().Be(new StockDto("sku-outbox", 7, 0, 7));
+    }
+
+    [Fact]
     public async Task Invalid_requests_name_the_field()
     {
         await using var host = await InventoryHost.StartAsync();
