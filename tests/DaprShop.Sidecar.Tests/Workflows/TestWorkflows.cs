@@ -95,9 +95,14 @@ public sealed class ParentWorkflow : Workflow<string, string>
         "parent(" + await context.CallChildWorkflowAsync<string>(nameof(ChildWorkflow), input) + ")";
 }
 
-public sealed class SquareActivity : WorkflowActivity<int, int>
+public sealed class SquareActivity(ActivityLog log) : WorkflowActivity<int, int>
 {
-    public override Task<int> RunAsync(WorkflowActivityContext context, int input) => Task.FromResult(input * input);
+    public override Task<int> RunAsync(WorkflowActivityContext context, int input)
+    {
+        // The trace the activity runs in, for the tracing test (empty when the worker started no span).
+        log.Traces[context.InstanceId] = System.Diagnostics.Activity.Current?.TraceId.ToString() ?? "";
+        return Task.FromResult(input * input);
+    }
 }
 
 /// <summary>Runs n activities at once and sums their answers.</summary>

@@ -16,6 +16,9 @@ public sealed class ActivityLog
 
     public int Count(string key) => _counts.TryGetValue(key, out var n) ? n : 0;
 
+    /// <summary>The trace id an activity ran in, by workflow instance id.</summary>
+    public ConcurrentDictionary<string, string> Traces { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Gates an activity may wait on, opened by the test.</summary>
     public ConcurrentDictionary<string, TaskCompletionSource> Gates { get; } = new(StringComparer.Ordinal);
 

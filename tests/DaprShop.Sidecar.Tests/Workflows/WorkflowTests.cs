@@ -35,6 +35,32 @@ public sealed class WorkflowTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_activity_runs_in_the_trace_of_the_request_that_started_its_workflow()
+    {
+        // As with daprd, the SDK's worker starts each activity's span from the trace context the sidecar sends with
+        // it, so a saga reads as one trace in a tracing backend. A listener makes the SDK create its spans here.
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = _ => true,
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+        using var source = new System.Diagnostics.ActivitySource("DaprShop.Sidecar.Tests");
+
+        string traceId;
+        using (var request = source.StartActivity("checkout request"))
+        {
+            traceId = request!.TraceId.ToString();
+            await Client.ScheduleNewWorkflowAsync(nameof(SingleActivityWorkflow), "traced-1", 4);
+        }
+        using var cts = new CancellationTokenSource(Timeout);
+        var state = await Client.WaitForWorkflowCompletionAsync("traced-1", cancellation: cts.Token);
+
+        state.ReadOutputAs<int>().Should().Be(16);
+        _host.Log.Traces.Should().ContainKey("traced-1").WhoseValue.Should().Be(traceId);
+    }
+
+    [Fact]
     public async Task An_activity_with_a_retry_policy_is_retried_on_durable_timers_until_it_succeeds()
     {
         var state = await RunAsync(nameof(RetryWorkflow), "retry-key", "retry-1");
