@@ -38,11 +38,14 @@ public sealed class WorkflowTests : IAsyncLifetime
     public async Task An_activity_runs_in_the_trace_of_the_request_that_started_its_workflow()
     {
         // As with daprd, the SDK's worker starts each activity's span from the trace context the sidecar sends with
-        // it, so a saga reads as one trace in a tracing backend. A listener makes the SDK create its spans here.
+        // it, so a saga reads as one trace in a tracing backend. The listener is configured as the services' tracing is:
+        // the SDK's "Dapr.Workflow" source only, sampled by parent (a span under an unsampled parent is not created).
         using var listener = new System.Diagnostics.ActivityListener
         {
-            ShouldListenTo = _ => true,
-            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+            ShouldListenTo = s => s.Name is "Dapr.Workflow" or "DaprShop.Sidecar.Tests",
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> o) =>
+                o.Parent == default || o.Parent.TraceFlags.HasFlag(System.Diagnostics.ActivityTraceFlags.Recorded)
+                    ? System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded : System.Diagnostics.ActivitySamplingResult.None,
         };
         System.Diagnostics.ActivitySource.AddActivityListener(listener);
         using var source = new System.Diagnostics.ActivitySource("DaprShop.Sidecar.Tests");
