@@ -99,7 +99,7 @@ public sealed class StockActor(ActorHost host, DaprClient dapr, IOptions<Invento
         await StateManager.TryGetStateAsync<IReadOnlyList<PendingEvent>>(OutboxKey) is { HasValue: true } held ? held.Value : [];
 
     private PendingEvent Pending<T>(string topic, T message) =>
-        new(Guid.NewGuid().ToString("N"), topic, JsonSerializer.SerializeToElement(message, JsonSerializerOptions.Web));
+        new(Guid.NewGuid().ToString("N"), topic, JsonSerializer.SerializeToElement(message, dapr.JsonSerializerOptions));
 
     /// <summary>
     /// On crossing the threshold, so a busy SKU does not publish on every sale; and whenever the SKU sells out or a
@@ -119,8 +119,9 @@ public sealed class StockActor(ActorHost host, DaprClient dapr, IOptions<Invento
     /// <summary>
     /// Publishes the outbox in order and keeps what the broker refused, with a reminder to try again. The stock change
     /// is already saved: a broker outage must not fail a checkout or a restock that has happened, nor lose its event.
+    /// True when the outbox is empty afterwards.
     /// </summary>
-    private async Task PublishOutboxAsync()
+    private async Task<bool> PublishOutboxAsync()
     {
         var outbox = await OutboxAsync();
         var sent = 0;
@@ -152,7 +153,9 @@ public sealed class StockActor(ActorHost host, DaprClient dapr, IOptions<Invento
         if (sent < outbox.Count)
         {
             await RegisterReminderAsync(PublishReminder, null, RetryAfter, RetryAfter);
+            return false;
         }
+        return true;
     }
 
     private static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(5);
@@ -163,8 +166,7 @@ public sealed class StockActor(ActorHost host, DaprClient dapr, IOptions<Invento
         {
             return;
         }
-        await PublishOutboxAsync();
-        if ((await OutboxAsync()).Count == 0)
+        if (await PublishOutboxAsync())
         {
             await UnregisterReminderAsync(PublishReminder);
         }

@@ -21,7 +21,6 @@ namespace DaprShop.Ordering.Activities;
 public sealed class RecordOrderActivity(DaprClient dapr, ILogger<RecordOrderActivity> logger) : WorkflowActivity<RecordOrderInput, bool>
 {
     private const int Attempts = 10;
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private static readonly StateOptions FirstWrite = new() { Concurrency = ConcurrencyMode.FirstWrite };
 
     public override async Task<bool> RunAsync(WorkflowActivityContext context, RecordOrderInput input)
@@ -118,12 +117,16 @@ public sealed class RecordOrderActivity(DaprClient dapr, ILogger<RecordOrderActi
     private static bool IsConflict(DaprException e) => e.InnerException is RpcException r
         && (r.StatusCode == StatusCode.Aborted || (r.StatusCode == StatusCode.Internal && r.Status.Detail.Contains("etag mismatch", StringComparison.OrdinalIgnoreCase)));
 
-    private static T? Read<T>(BulkStateItem item) where T : class =>
-        string.IsNullOrEmpty(item.Value) ? null : JsonSerializer.Deserialize<T>(item.Value, Json);
+    // The client's own serializer options: these rows are read back with GetStateAndETagAsync and written by TrySaveStateAsync.
+    private T? Read<T>(BulkStateItem item) where T : class =>
+        string.IsNullOrEmpty(item.Value) ? null : JsonSerializer.Deserialize<T>(item.Value, dapr.JsonSerializerOptions);
 
     // An ETag where the key exists; first-write where it does not, so two new entries cannot overwrite each other.
-    private static StateTransactionRequest Write<T>(string key, T value, string? etag) =>
-        string.IsNullOrEmpty(etag)
-            ? new(key, JsonSerializer.SerializeToUtf8Bytes(value, Json), StateOperationType.Upsert, options: FirstWrite)
-            : new(key, JsonSerializer.SerializeToUtf8Bytes(value, Json), StateOperationType.Upsert, etag);
+    private StateTransactionRequest Write<T>(string key, T value, string? etag)
+    {
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(value, dapr.JsonSerializerOptions);
+        return string.IsNullOrEmpty(etag)
+            ? new(key, bytes, StateOperationType.Upsert, options: FirstWrite)
+            : new(key, bytes, StateOperationType.Upsert, etag);
+    }
 }

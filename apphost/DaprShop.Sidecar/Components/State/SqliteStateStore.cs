@@ -98,9 +98,7 @@ public sealed partial class SqliteStateStore : IKeyScanStateStore
             {
                 return null;
             }
-            var text = reader.GetString(0);
-            var value = reader.GetBoolean(1) ? Convert.FromBase64String(text) : System.Text.Encoding.UTF8.GetBytes(text);
-            return new StateEntry(value, reader.GetString(2), reader.IsDBNull(3) ? null : ParseTimestamp(reader.GetString(3)));
+            return new StateEntry(Decode(reader.GetString(0), reader.GetBoolean(1)), reader.GetString(2), reader.IsDBNull(3) ? null : ParseTimestamp(reader.GetString(3)));
         }
         finally
         {
@@ -263,9 +261,7 @@ public sealed partial class SqliteStateStore : IKeyScanStateStore
             var items = new List<StateQueryItem>();
             while (reader.Read())
             {
-                var text = reader.GetString(1);
-                var value = reader.GetBoolean(2) ? Convert.FromBase64String(text) : System.Text.Encoding.UTF8.GetBytes(text);
-                items.Add(new StateQueryItem(reader.GetString(0), value, reader.GetString(3)));
+                items.Add(new StateQueryItem(reader.GetString(0), Decode(reader.GetString(1), reader.GetBoolean(2)), reader.GetString(3)));
             }
             return items;
         }
@@ -438,6 +434,10 @@ public sealed partial class SqliteStateStore : IKeyScanStateStore
         using var cmd = Command(sql, tx);
         cmd.ExecuteNonQuery();
     }
+
+    /// <summary>A stored value back to its bytes: JSON is kept as its text, anything else as base64 (see <see cref="Set"/>).</summary>
+    private static byte[] Decode(string text, bool isBinary) =>
+        isBinary ? Convert.FromBase64String(text) : System.Text.Encoding.UTF8.GetBytes(text);
 
     private static DateTimeOffset ParseTimestamp(string text) =>
         DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
