@@ -9,6 +9,8 @@ namespace DaprShop.Ordering.Workflows;
 /// The checkout saga: price → reserve → authorize → (wait for an asynchronous confirmation) → capture → confirm
 /// stock → clear the basket → confirmed. Every step that succeeded pushes its compensation; a refusal, a timeout,
 /// a technical failure that outlived the retries, or the shopper's cancellation runs them in reverse.
+/// Each step's status reaches the order read model while the next step runs (<see cref="AlongsideAsync{T}"/>), so
+/// the shopper waits for six rounds of activities, not eleven; statuses are still written one after another.
 /// Workflow code is replayed: it reads time only from the context and does I/O only through activities.
 /// </summary>
 public sealed class CheckoutWorkflow : Workflow<CheckoutInput, CheckoutOutcome>
@@ -50,24 +52,24 @@ public sealed class CheckoutWorkflow : Workflow<CheckoutInput, CheckoutOutcome>
                 throw new CheckoutRefused(priced.Problem ?? EmptyBasket);
             }
             (lines, total) = (priced.Lines, priced.Total);
-            await RecordAsync(context, new(order, OrderStatus.Submitted, Now(context), lines,
-                Announce: new(OrderEventKind.Submitted, order, lines, total, null, Now(context))));
 
             // Pushed before the call: a reservation whose outcome is unknown (the call failed) is released too.
             compensations.Push((nameof(ReleaseReservationActivity), order.OrderId));
-            var reservation = await StepAsync(context.CallActivityAsync<ReservationResult>(
-                nameof(ReserveStockActivity), new ReserveStockInput(order.OrderId, lines, input.ReservationHoldSeconds), Retry), cancellation);
+            var submitted = new RecordOrderInput(order, OrderStatus.Submitted, Now(context), lines,
+                Announce: new(OrderEventKind.Submitted, order, lines, total, null, Now(context)));
+            var reservation = await AlongsideAsync(RecordAsync(context, submitted), () => StepAsync(context.CallActivityAsync<ReservationResult>(
+                nameof(ReserveStockActivity), new ReserveStockInput(order.OrderId, lines, input.ReservationHoldSeconds), Retry), cancellation));
             if (!reservation.Reserved)
             {
                 compensations.Pop(); // all lines or none: nothing was held
                 throw new CheckoutRefused(OutOfStock(lines, reservation.ShortProductIds));
             }
-            await RecordAsync(context, new(order, OrderStatus.StockReserved, Now(context)));
 
             // Pushed before the call: an authorization whose outcome is unknown (the call failed) is voided too.
             compensations.Push((nameof(VoidPaymentActivity), order.OrderId));
             var payment = new PaymentInput(order.OrderId, total.Value, input.Card);
-            var authorization = await StepAsync(context.CallActivityAsync<PaymentResult>(nameof(AuthorizePaymentActivity), payment, Retry), cancellation);
+            var authorization = await AlongsideAsync(RecordAsync(context, new(order, OrderStatus.StockReserved, Now(context))),
+                () => StepAsync(context.CallActivityAsync<PaymentResult>(nameof(AuthorizePaymentActivity), payment, Retry), cancellation));
             if (authorization.Status == PaymentStatus.Pending)
             {
                 await RecordAsync(context, new(order, OrderStatus.AwaitingPaymentConfirmation, Now(context)));
@@ -96,35 +98,41 @@ public sealed class CheckoutWorkflow : Workflow<CheckoutInput, CheckoutOutcome>
                 compensations.Pop(); // a declined authorization holds no money
                 throw new CheckoutRefused(CardDeclined);
             }
-            await RecordAsync(context, new(order, OrderStatus.PaymentAuthorized, Now(context)));
 
-            // The last point of no return: after the capture the order goes through.
-            if (cancellation.IsCompleted)
+            var capture = await AlongsideAsync(RecordAsync(context, new(order, OrderStatus.PaymentAuthorized, Now(context))), async () =>
             {
-                throw new CheckoutCancelled(cancellation.Result.Reason);
-            }
-            PaymentResult capture;
-            try
-            {
-                capture = await context.CallActivityAsync<PaymentResult>(nameof(CapturePaymentActivity), order.OrderId, Retry);
-            }
-            catch (WorkflowTaskFailedException)
-            {
-                throw new CheckoutRefused(PaymentNotTaken);
-            }
+                // The last point of no return: after the capture the order goes through.
+                if (cancellation.IsCompleted)
+                {
+                    throw new CheckoutCancelled(cancellation.Result.Reason);
+                }
+                try
+                {
+                    return await context.CallActivityAsync<PaymentResult>(nameof(CapturePaymentActivity), order.OrderId, Retry);
+                }
+                catch (WorkflowTaskFailedException)
+                {
+                    throw new CheckoutRefused(PaymentNotTaken);
+                }
+            });
             if (capture.Status != PaymentStatus.Captured)
             {
                 throw new CheckoutRefused(PaymentNotTaken);
             }
             compensations.Pop();
             compensations.Push((nameof(RefundPaymentActivity), order.OrderId));
-            await RecordAsync(context, new(order, OrderStatus.Paid, Now(context)));
 
-            await context.CallActivityAsync(nameof(ConfirmReservationActivity), order.OrderId, Retry);
+            await AlongsideAsync(RecordAsync(context, new(order, OrderStatus.Paid, Now(context))), async () =>
+            {
+                await context.CallActivityAsync(nameof(ConfirmReservationActivity), order.OrderId, Retry);
+                // Sold: should recording Paid still fail, only the money is given back; the stock stays taken (never oversold).
+                compensations.Clear();
+                compensations.Push((nameof(RefundPaymentActivity), order.OrderId));
+            });
             compensations.Clear();
-            await ClearBasketAsync(context, order.ShopperId);
-            await RecordAsync(context, new(order, OrderStatus.Confirmed, Now(context),
-                Announce: new(OrderEventKind.Confirmed, order, lines, total, null, Now(context))));
+            // The basket is cleared only once the stock is confirmed: an order that still failed keeps the shopper's basket.
+            await AlongsideAsync(ClearBasketAsync(context, order.ShopperId), () => RecordAsync(context, new(order, OrderStatus.Confirmed, Now(context),
+                Announce: new(OrderEventKind.Confirmed, order, lines, total, null, Now(context)))));
             return new CheckoutOutcome(OrderStatus.Confirmed, null);
         }
         catch (CheckoutCancelled cancelled)
@@ -144,6 +152,40 @@ public sealed class CheckoutWorkflow : Workflow<CheckoutInput, CheckoutOutcome>
             return new CheckoutOutcome(OrderStatus.Failed, reason);
         }
     }
+
+    /// <summary>
+    /// Runs <paramref name="step"/> while <paramref name="alongside"/> (the previous step's status, or another side
+    /// effect) is in flight: both are scheduled in one workflow turn. The side task is awaited even when the step fails,
+    /// so nothing of this stage is still running when the saga compensates or records the next status.
+    /// </summary>
+    private static async Task<T> AlongsideAsync<T>(Task alongside, Func<Task<T>> step)
+    {
+        T result;
+        try
+        {
+            result = await step();
+        }
+        catch
+        {
+            // The step's failure decides what happens next (compensate, cancel); the side task only has to be over.
+            try
+            {
+                await alongside;
+            }
+            catch (WorkflowTaskFailedException)
+            {
+            }
+            throw;
+        }
+        await alongside;
+        return result;
+    }
+
+    private static Task AlongsideAsync(Task alongside, Func<Task> step) => AlongsideAsync(alongside, async () =>
+    {
+        await step();
+        return true;
+    });
 
     /// <summary>Awaits a step to its end (its effect must be known to compensate it), then honours a cancellation that came first.</summary>
     private static async Task<T> StepAsync<T>(Task<T> step, Task<CancelOrder> cancellation)

@@ -33,7 +33,7 @@ public sealed class CheckoutWorkflowTests
     private void Fail(string activity) => _context.Activities[activity] = _ =>
         throw new WorkflowTaskFailedException("failed after retries", new WorkflowTaskFailureDetails("HttpRequestException", "503", null));
 
-    private Task<CheckoutOutcome> RunAsync() => new CheckoutWorkflow().RunAsync(_context, Input);
+    private Task<CheckoutOutcome> RunAsync() => _context.RunAsync(c => new CheckoutWorkflow().RunAsync(c, Input));
 
     private IEnumerable<string> Steps => _context.CallNames.Where(n => n is not nameof(RecordOrderActivity));
 
@@ -53,6 +53,52 @@ public sealed class CheckoutWorkflowTests
             nameof(CapturePaymentActivity), nameof(ConfirmReservationActivity), nameof(ClearBasketActivity));
         Recorded.Should().Equal(OrderStatus.Submitted, OrderStatus.StockReserved, OrderStatus.PaymentAuthorized, OrderStatus.Paid, OrderStatus.Confirmed);
         Published.Should().Equal(OrderEventKind.Submitted, OrderEventKind.Confirmed);
+    }
+
+    [Fact]
+    public async Task Each_status_is_recorded_while_the_next_step_runs_and_statuses_never_overlap()
+    {
+        await RunAsync();
+
+        static string Label((string Name, object? Input) call) =>
+            call.Input is RecordOrderInput r ? $"record {r.Status}" : call.Name;
+        var started = _context.Started.Select(s => (Call: Label((s.Name, s.Input)), Alongside: s.Alongside.Select(Label).ToList())).ToList();
+        started.Where(s => s.Alongside.Count > 0).Select(s => $"{s.Call} alongside {string.Join(", ", s.Alongside)}").Should().Equal(
+            "ReserveStockActivity alongside record Submitted",
+            "AuthorizePaymentActivity alongside record StockReserved",
+            "CapturePaymentActivity alongside record PaymentAuthorized",
+            "ConfirmReservationActivity alongside record Paid",
+            "record Confirmed alongside ClearBasketActivity");
+        started.Where(s => s.Call.StartsWith("record", StringComparison.Ordinal))
+            .Should().OnlyContain(s => s.Alongside.All(a => !a.StartsWith("record", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task A_paid_status_that_cannot_be_recorded_after_the_stock_is_confirmed_refunds_without_releasing_sold_stock()
+    {
+        _context.Activities[nameof(RecordOrderActivity)] = input => ((RecordOrderInput)input!).Status == OrderStatus.Paid
+            ? throw new WorkflowTaskFailedException("failed after retries", new WorkflowTaskFailureDetails("DaprException", "state store down", null))
+            : true;
+
+        var outcome = await RunAsync();
+
+        outcome.Should().Be(new CheckoutOutcome(OrderStatus.Failed, CheckoutWorkflow.SomethingWentWrong));
+        Steps.Should().EndWith([nameof(ConfirmReservationActivity), nameof(RefundPaymentActivity)]);
+        Steps.Should().NotContain([nameof(ReleaseReservationActivity), nameof(ClearBasketActivity)]);
+        Recorded.Should().EndWith(OrderStatus.Failed);
+    }
+
+    [Fact]
+    public async Task A_step_that_fails_while_its_status_is_recorded_compensates_only_after_the_record_is_done()
+    {
+        Fail(nameof(AuthorizePaymentActivity));
+
+        var outcome = await RunAsync();
+
+        outcome.Status.Should().Be(OrderStatus.Failed);
+        var void_ = _context.Started.Single(s => s.Name == nameof(VoidPaymentActivity));
+        void_.Alongside.Should().BeEmpty();
+        Recorded.Should().Equal(OrderStatus.Submitted, OrderStatus.StockReserved, OrderStatus.Failed);
     }
 
     [Fact]

@@ -1,12 +1,14 @@
 using Dapr.Workflow;
+using FluentAssertions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace DaprShop.Ordering.Tests.Unit;
 
 /// <summary>
-/// A hand-written <see cref="WorkflowContext"/>: activities answer from <see cref="Activities"/> (by name) and are
-/// recorded in call order; external events complete when the test raises them, or time out when it says so.
+/// A hand-written <see cref="WorkflowContext"/>: activities answer from <see cref="Activities"/> (by name), are
+/// recorded in call order and complete in turns (<see cref="RunAsync{T}"/>); external events complete when the test
+/// raises them, or time out when it says so.
 /// </summary>
 public sealed class FakeWorkflowContext : WorkflowContext
 {
@@ -14,7 +16,47 @@ public sealed class FakeWorkflowContext : WorkflowContext
     private readonly HashSet<string> _timingOut = [];
     private readonly Dictionary<string, Action> _triggers = [];
 
+    private readonly List<(string Name, object? Input)> _inFlight = [];
+    private readonly List<((string Name, object? Input) Call, Action Complete)> _due = [];
+
+    /// <summary>
+    /// Runs the workflow in turns, as the engine does: the workflow runs until it waits, then every activity it has
+    /// scheduled so far completes (its continuations run inline), and so on until it returns.
+    /// </summary>
+    public async Task<T> RunAsync<T>(Func<WorkflowContext, Task<T>> workflow)
+    {
+        var run = workflow(this);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!run.IsCompleted)
+        {
+            ((string, object?) Call, Action Complete)[] turn;
+            lock (_due)
+            {
+                turn = [.. _due];
+                _due.Clear();
+                foreach (var (call, _) in turn)
+                {
+                    _inFlight.Remove(call);
+                }
+            }
+            foreach (var (_, complete) in turn)
+            {
+                complete();
+            }
+            if (turn.Length == 0)
+            {
+                // Waiting for an external event or a timeout, which complete on their own.
+                DateTime.UtcNow.Should().BeBefore(deadline, "the workflow should not wait forever");
+                await Task.Delay(1);
+            }
+        }
+        return await run;
+    }
+
     public List<(string Name, object? Input)> Calls { get; } = [];
+
+    /// <summary>Every call with the calls that were still in flight when it started (scheduled in the same turn).</summary>
+    public List<(string Name, object? Input, IReadOnlyList<(string Name, object? Input)> Alongside)> Started { get; } = [];
     public Dictionary<string, Func<object?, object?>> Activities { get; } = [];
     public List<string> AwaitedEvents { get; } = [];
     public List<TimeSpan> EventTimeouts { get; } = [];
@@ -46,13 +88,25 @@ public sealed class FakeWorkflowContext : WorkflowContext
 
     public override async Task<T> CallActivityAsync<T>(string name, object? input = null, WorkflowTaskOptions? options = null)
     {
-        Calls.Add((name, input));
-        await Task.Yield();
-        if (!Activities.TryGetValue(name, out var answer))
+        var result = new TaskCompletionSource<object?>();
+        lock (_due)
         {
-            return (T)(object)true;
+            Calls.Add((name, input));
+            Started.Add((name, input, [.. _inFlight]));
+            _inFlight.Add((name, input));
+            _due.Add(((name, input), () =>
+            {
+                try
+                {
+                    result.SetResult(Activities.TryGetValue(name, out var answer) ? answer(input) : true);
+                }
+                catch (Exception e)
+                {
+                    result.SetException(e);
+                }
+            }));
         }
-        return (T)answer(input)!;
+        return (T)(await result.Task)!;
     }
 
     public override Task CallActivityAsync(string name, object? input = null, WorkflowTaskOptions? options = null) =>
