@@ -27,9 +27,40 @@ public static class ShopBench
 
     /// <summary>
     /// Thirteen fresh processes keep their tiered JIT busy for tens of seconds (instrumented code, then re-compiled hot
-    /// paths): measured earlier, that compilation is most of the shop's CPU. So the shop runs this long before anything counts.
+    /// paths): measured earlier, that compilation is most of the shop's CPU. So the shop runs at least this long before anything counts.
     /// </summary>
     private static TimeSpan WarmUp(Durations durations) => durations.Invoke * 3;
+
+    /// <summary>The JIT's share of the machine under which the shop counts as warm.</summary>
+    private const double QuietJit = 0.02;
+
+    /// <summary>
+    /// Runs <paramref name="round"/> for the warm-up, then in 10 s rounds until the tiered JIT of the shop's processes
+    /// takes less than <see cref="QuietJit"/> of the machine (on a slower machine it takes minutes, and code still being
+    /// compiled runs several times slower), at most six warm-ups long. Returns a sentence for the report.
+    /// </summary>
+    private static async Task<string> WarmUpAsync(string what, Durations durations, CpuMeter cpu, Func<TimeSpan, Task> round)
+    {
+        var started = Stopwatch.StartNew();
+        cpu.JitCpuSinceLastCall();
+        var length = WarmUp(durations);
+        double share;
+        while (true)
+        {
+            var from = Stopwatch.GetTimestamp();
+            await round(length);
+            share = cpu.JitCpuSinceLastCall() / (Stopwatch.GetElapsedTime(from) * Environment.ProcessorCount);
+            if (share < QuietJit || started.Elapsed >= WarmUp(durations) * 6)
+            {
+                break;
+            }
+            length = TimeSpan.FromSeconds(10);
+        }
+        var sentence = $"{what}: warmed up for {started.Elapsed.TotalSeconds:0} s; the shop's tiered JIT took {share:P1} of the machine in the last round" +
+            (share < QuietJit ? "." : $" (still above {QuietJit:P0} when the warm-up's limit came: the numbers include compilation).");
+        Console.WriteLine($"  {sentence}");
+        return sentence;
+    }
 
     /// <summary>Every process of the shop: its services and their sidecars, and the gateway's sidecar.</summary>
     private static CpuMeter ShopCpu(WholeShop shop) => CpuMeter.ForProcesses(
@@ -71,9 +102,10 @@ public static class ShopBench
         {
             await Get(uri, CancellationToken.None);
         }
-        await Load.ClosedLoopAsync("catalog warm-up", 32, TimeSpan.Zero, WarmUp(durations), (w, i) => Get(mixed[(int)((w * 7919 + i) % mixed.Length)], CancellationToken.None));
-
         var cpu = ShopCpu(shop);
+        report.Notes.Add(await WarmUpAsync("Catalog", durations, cpu, length =>
+            Load.ClosedLoopAsync("catalog warm-up", 32, TimeSpan.Zero, length, (w, i) => Get(mixed[(int)((w * 7919 + i) % mixed.Length)], CancellationToken.None))));
+
         foreach (var (label, uris) in new[] { ("product by id", products), ("category page", pages), ("search", searches) })
         {
             var stats = await Load.ClosedLoopAsync($"catalog {label} (32 clients)", 32, durations.WarmUp, durations.State * 2,
@@ -101,7 +133,7 @@ public static class ShopBench
         }
         report.Notes.Add(
             $"Catalog: the seeded 500 products; the client calls `/v1.0/invoke/catalog/method/...` on a sidecar of its own, which forwards to the catalog's sidecar and app " +
-            $"(reads served from the `cache` component). After a {WarmUp(durations).TotalSeconds:0.##} s warm-up over every read, closed loops of 32 clients over 100 product ids, 36 category pages and {SearchTerms.Length} searches " +
+            $"(reads served from the `cache` component). After a warm-up over every read (at least {WarmUp(durations).TotalSeconds:0.##} s, until the JIT is quiet), closed loops of 32 clients over 100 product ids, 36 category pages and {SearchTerms.Length} searches " +
             $"({durations.State.TotalSeconds * 2:0.##} s each), then an open loop at {rate}/s over all of them ({durations.Invoke.TotalSeconds:0.##} s). " +
             "Everything, load generator included, shares the machine's cores; the CPU column counts all thirteen processes of the shop.");
     }
@@ -172,7 +204,13 @@ public static class ShopBench
         var cpu = ShopCpu(shop);
         // Warm-up at the higher level: thirteen processes reach their optimised code sooner under full load, and the
         // first measured level then does not pay for it.
-        await ShoppersAsync("checkout warm-up, 50 shoppers", 50, WarmUp(durations), TimeSpan.FromSeconds(1), (w, i) => CheckoutOnce($"w-{run}-{w}-{i}"), cpu: null);
+        var rounds = 0;
+        report.Notes.Add(await WarmUpAsync("Checkout", durations, cpu, length =>
+        {
+            // A new shopper id each time: the id is also the checkout's Idempotency-Key.
+            var r = ++rounds;
+            return ShoppersAsync("checkout warm-up, 50 shoppers", 50, length, TimeSpan.FromSeconds(1), (w, i) => CheckoutOnce($"w-{run}-{r}-{w}-{i}"), cpu: null);
+        }));
         // The warm-up leaves work queued behind it (mails to send, events to deliver): it drains before anything is measured.
         await Task.Delay(durations.Invoke);
         foreach (var shoppers in new[] { 10, 50 })
@@ -192,7 +230,7 @@ public static class ShopBench
             "(`POST /api/v1/orders` with an Idempotency-Key) and waits for the order's `ordering.order-confirmed` event at a subscriber; latency is from " +
             "the checkout request to that event (the saga: price, reserve, authorize, capture, confirm the stock, clear the basket, record, publish). " +
             $"The payment provider answers in {WholeShop.Defaults[AppIds.Payment]["Payment__LatencyMs"]} ms. Services log at Warning. " +
-            $"After a warm-up of {WarmUp(durations).TotalSeconds:0.##} s at 50 shoppers and {durations.Invoke.TotalSeconds:0.##} s for its queued work to drain, each level runs until every shopper has completed a checkout, then {window.TotalSeconds:0.##} s are measured; " +
+            $"After a warm-up at 50 shoppers (at least {WarmUp(durations).TotalSeconds:0.##} s, until the JIT is quiet) and {durations.Invoke.TotalSeconds:0.##} s for its queued work to drain, each level runs until every shopper has completed a checkout, then {window.TotalSeconds:0.##} s are measured; " +
             "a checkout counts when it completes inside the window.");
     }
 
