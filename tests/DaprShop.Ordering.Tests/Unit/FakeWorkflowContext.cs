@@ -16,7 +16,7 @@ public sealed class FakeWorkflowContext : WorkflowContext
     private readonly HashSet<string> _timingOut = [];
     private readonly Dictionary<string, Action> _triggers = [];
 
-    private readonly List<(string Name, object? Input)> _inFlight = [];
+    // Scheduled and not yet completed: the activities in flight.
     private readonly List<((string Name, object? Input) Call, Action Complete)> _due = [];
 
     /// <summary>
@@ -34,10 +34,6 @@ public sealed class FakeWorkflowContext : WorkflowContext
             {
                 turn = [.. _due];
                 _due.Clear();
-                foreach (var (call, _) in turn)
-                {
-                    _inFlight.Remove(call);
-                }
             }
             foreach (var (_, complete) in turn)
             {
@@ -53,10 +49,10 @@ public sealed class FakeWorkflowContext : WorkflowContext
         return await run;
     }
 
-    public List<(string Name, object? Input)> Calls { get; } = [];
-
-    /// <summary>Every call with the calls that were still in flight when it started (scheduled in the same turn).</summary>
+    /// <summary>Every call, in call order, with the calls that were still in flight when it started (scheduled in the same turn).</summary>
     public List<(string Name, object? Input, IReadOnlyList<(string Name, object? Input)> Alongside)> Started { get; } = [];
+
+    public IEnumerable<(string Name, object? Input)> Calls => Started.Select(s => (s.Name, s.Input));
     public Dictionary<string, Func<object?, object?>> Activities { get; } = [];
     public List<string> AwaitedEvents { get; } = [];
     public List<TimeSpan> EventTimeouts { get; } = [];
@@ -91,9 +87,7 @@ public sealed class FakeWorkflowContext : WorkflowContext
         var result = new TaskCompletionSource<object?>();
         lock (_due)
         {
-            Calls.Add((name, input));
-            Started.Add((name, input, [.. _inFlight]));
-            _inFlight.Add((name, input));
+            Started.Add((name, input, [.. _due.Select(d => d.Call)]));
             _due.Add(((name, input), () =>
             {
                 try
