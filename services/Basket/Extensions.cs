@@ -26,7 +26,6 @@ public static class BasketExtensions
         builder.Services.AddActors(o =>
         {
             o.Actors.RegisterActor<BasketActor>(BasketActor.TypeName);
-            o.UseJsonSerialization = true;
             o.ActorIdleTimeout = options.ActorIdleTimeout;
             // Every basket has a reminder: partitions keep each reminder write from rewriting one list of all of them.
             o.RemindersStoragePartitions = 16;

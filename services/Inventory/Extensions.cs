@@ -1,5 +1,4 @@
 using System.Text.Json.Serialization;
-using Dapr.Actors.Client;
 using DaprShop.Inventory;
 using DaprShop.Inventory.Reservations;
 using DaprShop.Inventory.Stock;
@@ -8,9 +7,6 @@ namespace Microsoft.Extensions.Hosting;
 
 public static class InventoryExtensions
 {
-    /// <summary>Actor calls carry records, so both ends use JSON rather than the SDK's default DataContract remoting.</summary>
-    public static ActorProxyOptions ProxyOptions => new() { UseJsonSerialization = true };
-
     public static IHostApplicationBuilder AddInventory(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<InventoryOptions>()
@@ -25,7 +21,6 @@ public static class InventoryExtensions
         {
             o.Actors.RegisterActor<StockActor>(StockActor.TypeName);
             o.Actors.RegisterActor<ReservationActor>(ReservationActor.TypeName);
-            o.UseJsonSerialization = true;
             o.ActorIdleTimeout = options.ActorIdleTimeout;
             // Every open reservation has an expiry reminder: partitions keep each write to a small list.
             o.RemindersStoragePartitions = 16;

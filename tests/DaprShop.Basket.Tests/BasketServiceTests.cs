@@ -146,6 +146,28 @@ public sealed class BasketServiceTests
     }
 
     [Fact]
+    public async Task The_basket_actor_answers_plain_json_on_daprs_actor_api_as_any_client_would_call_it()
+    {
+        await using var host = await BasketHost.StartAsync();
+        using var http = host.Client();
+        await host.AddAsync("hana", "p-0001", 2);
+
+        // No remoting header, one JSON argument: what the service's own calls send, and what curl or a client in
+        // another language can send.
+        var added = await http.PostAsJsonAsync("/v1.0/actors/Basket/hana/method/AddAsync", new { productId = "p-0002", quantity = 3 });
+        added.StatusCode.Should().Be(HttpStatusCode.OK);
+        using (var outcome = JsonDocument.Parse(await added.Content.ReadAsStringAsync()))
+        {
+            outcome.RootElement.GetProperty("basket").GetProperty("items").GetArrayLength().Should().Be(2);
+        }
+        var read = await http.PostAsync("/v1.0/actors/Basket/hana/method/GetAsync", null);
+        var basket = await read.Content.ReadFromJsonAsync<BasketDto>();
+
+        Lines(basket!).Should().Equal(("p-0001", 2), ("p-0002", 3));
+        Lines(await host.GetAsync("hana")).Should().Equal(("p-0001", 2), ("p-0002", 3));
+    }
+
+    [Fact]
     public async Task The_service_describes_its_public_api_with_openapi()
     {
         await using var host = await BasketHost.StartAsync(withCatalog: false);

@@ -21,9 +21,9 @@ public sealed class BasketActor(ActorHost host, IOptions<BasketOptions> options,
         return new ShopperBasket(state.Lines).ToDto(Id.GetId(), state.UpdatedAt);
     }
 
-    public Task<BasketOutcome> AddAsync(string productId, int quantity) => ChangeAsync(b => b.Add(productId, quantity));
+    public Task<BasketOutcome> AddAsync(BasketItemDto item) => ChangeAsync(b => b.Add(item.ProductId, item.Quantity));
 
-    public Task<BasketOutcome> SetQuantityAsync(string productId, int quantity) => ChangeAsync(b => b.SetQuantity(productId, quantity));
+    public Task<BasketOutcome> SetQuantityAsync(BasketItemDto item) => ChangeAsync(b => b.SetQuantity(item.ProductId, item.Quantity));
 
     public async Task<BasketDto> RemoveAsync(string productId) =>
         (await ChangeAsync(b => b.Remove(productId) ? BasketViolation.None : BasketViolation.NotInBasket)).Basket;

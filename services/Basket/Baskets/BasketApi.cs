@@ -63,7 +63,7 @@ public static partial class BasketApi
             case ProductLookup.Unavailable:
                 return CatalogUnavailable();
         }
-        var outcome = await Basket(actors, shopperId).AddAsync(productId, item.Quantity);
+        var outcome = await Basket(actors, shopperId).AddAsync(new(productId, item.Quantity));
         return outcome.Violation == BasketViolation.None ? TypedResults.Ok(outcome.Basket) : Refused(outcome.Violation);
     }
 
@@ -74,7 +74,7 @@ public static partial class BasketApi
         {
             return invalid;
         }
-        var outcome = await Basket(actors, shopperId).SetQuantityAsync(productId, change.Quantity);
+        var outcome = await Basket(actors, shopperId).SetQuantityAsync(new(productId, change.Quantity));
         return outcome.Violation switch
         {
             BasketViolation.None => TypedResults.Ok(outcome.Basket),
@@ -152,8 +152,7 @@ public static partial class BasketApi
         }
     }
 
-    private static IBasketActor Basket(IActorProxyFactory actors, string shopperId) =>
-        actors.CreateActorProxy<IBasketActor>(new ActorId(shopperId), BasketActor.TypeName, new ActorProxyOptions { UseJsonSerialization = true });
+    private static IBasketActor Basket(IActorProxyFactory actors, string shopperId) => new BasketActorClient(actors.Create(new ActorId(shopperId), BasketActor.TypeName));
 
     private static ValidationProblem? InvalidId(string field, string? value) =>
         value is not null && IdPattern().IsMatch(value)

@@ -13,8 +13,8 @@ public sealed record BasketOutcome(BasketDto Basket, BasketViolation Violation);
 public interface IBasketActor : IActor
 {
     Task<BasketDto> GetAsync();
-    Task<BasketOutcome> AddAsync(string productId, int quantity);
-    Task<BasketOutcome> SetQuantityAsync(string productId, int quantity);
+    Task<BasketOutcome> AddAsync(BasketItemDto item);
+    Task<BasketOutcome> SetQuantityAsync(BasketItemDto item);
     Task<BasketDto> RemoveAsync(string productId);
     Task<BasketDto> ClearAsync();
 

@@ -3,6 +3,9 @@ using DaprShop.Contracts;
 
 namespace DaprShop.Inventory.Reservations;
 
+/// <summary>What a reservation holds (its id is the actor's) and for how long, unless confirmed.</summary>
+public sealed record ReserveLines(IReadOnlyList<BasketItemDto> Lines, int ExpiresInSeconds);
+
 /// <summary>The answer to a reserve: the result, or a conflict with the reservation's state and why.</summary>
 public sealed record ReserveAnswer(ReservationResult? Result, string? Conflict);
 
@@ -16,7 +19,7 @@ public sealed record TransitionAnswer(bool Found, string? Conflict);
 /// </summary>
 public interface IReservationActor : IActor
 {
-    Task<ReserveAnswer> ReserveAsync(IReadOnlyList<BasketItemDto> lines, int expiresInSeconds);
+    Task<ReserveAnswer> ReserveAsync(ReserveLines request);
     Task<TransitionAnswer> ConfirmAsync();
     Task<TransitionAnswer> ReleaseAsync();
     Task<ReservationState?> GetAsync();

@@ -19,8 +19,9 @@ public sealed class ReservationActor(ActorHost host, IOptions<InventoryOptions> 
 
     private string ReservationId => Id.GetId();
 
-    public async Task<ReserveAnswer> ReserveAsync(IReadOnlyList<BasketItemDto> lines, int expiresInSeconds)
+    public async Task<ReserveAnswer> ReserveAsync(ReserveLines request)
     {
+        var (lines, expiresInSeconds) = request;
         var state = await LoadAsync();
         if (state is null)
         {
@@ -46,7 +47,7 @@ public sealed class ReservationActor(ActorHost host, IOptions<InventoryOptions> 
         }
 
         // Holds on different SKUs are independent, so they are taken in parallel; each SKU actor serialises its own.
-        var outcomes = await Task.WhenAll(state.Lines.Select(async l => (l.ProductId, Outcome: await Stock(l.ProductId).HoldAsync(ReservationId, l.Quantity))));
+        var outcomes = await Task.WhenAll(state.Lines.Select(async l => (l.ProductId, Outcome: await Stock(l.ProductId).HoldAsync(new(ReservationId, l.Quantity)))));
         var shorts = outcomes.Where(o => o.Outcome == HoldOutcome.Short).Select(o => o.ProductId).ToList();
         if (shorts.Count == 0)
         {
@@ -165,6 +166,5 @@ public sealed class ReservationActor(ActorHost host, IOptions<InventoryOptions> 
         return stored.HasValue ? stored.Value : null;
     }
 
-    private IStockActor Stock(string productId) =>
-        ProxyFactory.CreateActorProxy<IStockActor>(new ActorId(productId), StockActor.TypeName, InventoryExtensions.ProxyOptions);
+    private IStockActor Stock(string productId) => new StockActorClient(ProxyFactory.Create(new ActorId(productId), StockActor.TypeName));
 }

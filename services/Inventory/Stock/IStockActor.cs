@@ -3,6 +3,9 @@ using DaprShop.Contracts;
 
 namespace DaprShop.Inventory.Stock;
 
+/// <summary>Units of one SKU held for a reservation.</summary>
+public sealed record StockHold(string ReservationId, int Quantity);
+
 /// <summary>
 /// One actor per SKU (actor id = product id). Dapr runs one call per actor at a time, so "is there enough?" and
 /// "take it" are one step: concurrent checkouts cannot both take the last unit.
@@ -11,7 +14,7 @@ public interface IStockActor : IActor
 {
     /// <summary>The stock, or null for a product this inventory has never stocked.</summary>
     Task<StockDto?> GetAsync();
-    Task<HoldOutcome> HoldAsync(string reservationId, int quantity);
+    Task<HoldOutcome> HoldAsync(StockHold hold);
     Task ReleaseAsync(string reservationId);
     Task ConfirmAsync(string reservationId);
     Task<StockDto> RestockAsync(int quantity);

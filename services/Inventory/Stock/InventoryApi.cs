@@ -59,7 +59,7 @@ public static partial class InventoryApi
         {
             return invalid;
         }
-        var answer = await Reservation(actors, request.ReservationId).ReserveAsync(request.Lines, request.ExpiresInSeconds);
+        var answer = await Reservation(actors, request.ReservationId).ReserveAsync(new(request.Lines, request.ExpiresInSeconds));
         return answer.Result is { } result ? TypedResults.Ok(result) : Conflict(answer.Conflict);
     }
 
@@ -131,11 +131,10 @@ public static partial class InventoryApi
     private static ValidationProblem? InvalidId(string field, string value) =>
         IdPattern().IsMatch(value) ? null : TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [IdRule] });
 
-    private static IStockActor Stock(IActorProxyFactory actors, string productId) =>
-        actors.CreateActorProxy<IStockActor>(new ActorId(productId), StockActor.TypeName, InventoryExtensions.ProxyOptions);
+    private static IStockActor Stock(IActorProxyFactory actors, string productId) => new StockActorClient(actors.Create(new ActorId(productId), StockActor.TypeName));
 
     private static IReservationActor Reservation(IActorProxyFactory actors, string reservationId) =>
-        actors.CreateActorProxy<IReservationActor>(new ActorId(reservationId), ReservationActor.TypeName, InventoryExtensions.ProxyOptions);
+        new ReservationActorClient(actors.Create(new ActorId(reservationId), ReservationActor.TypeName));
 
     private static NotFound<ProblemDetails> UnknownProduct(string productId) =>
         TypedResults.NotFound(new ProblemDetails { Status = 404, Title = "Unknown product", Detail = $"No stock is kept for product '{productId}'." });

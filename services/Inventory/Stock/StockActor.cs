@@ -28,11 +28,11 @@ public sealed class StockActor(ActorHost host, DaprClient dapr, IOptions<Invento
 
     public async Task<StockDto?> GetAsync() => await LoadAsync() is { } stock ? ToDto(stock) : null;
 
-    public async Task<HoldOutcome> HoldAsync(string reservationId, int quantity)
+    public async Task<HoldOutcome> HoldAsync(StockHold hold)
     {
         var stock = await LoadAsync() ?? new StockLevel(0);
         var before = stock.Available;
-        var outcome = stock.Hold(reservationId, quantity);
+        var outcome = stock.Hold(hold.ReservationId, hold.Quantity);
         if (outcome == HoldOutcome.Held)
         {
             await SaveAsync(stock, LowStockEvent(before, stock));

@@ -72,7 +72,7 @@ public static class PaymentsApi
         if (behaviour == CardBehaviour.ApproveAfterConfirmation)
         {
             // Before the payment is stored, so a crash in between never leaves a pending payment nobody will confirm.
-            await actors.CreateActorProxy<IPaymentConfirmationActor>(new ActorId(request.PaymentId), nameof(PaymentConfirmationActor)).ScheduleAsync();
+            await actors.Create(new ActorId(request.PaymentId), nameof(PaymentConfirmationActor)).InvokeMethodAsync(nameof(IPaymentConfirmationActor.ScheduleAsync));
         }
         if (!await PaymentState.TryCreateAsync(dapr, payment, cancellationToken))
         {
