@@ -47,6 +47,7 @@ public static class GatewayExtensions
         builder.Services.AddOptions<Microsoft.AspNetCore.OutputCaching.OutputCacheOptions>()
             .Configure<CatalogReadsPolicy>((cache, policy) => cache.AddPolicy(GatewayRoutes.CatalogReadsCache, policy));
         builder.Services.AddClientRateLimiting();
+        builder.Services.AddSingleton<ApiAdmission>();
         return builder;
     }
 
@@ -61,6 +62,10 @@ public static class GatewayExtensions
         app.UseResponseCompression();
         app.UseRateLimiter();
         app.UseOutputCache();
+        // After the per-client limit (an abusive client is refused before it takes a place) and the output cache
+        // (a cached read costs the shop nothing).
+        var admission = app.Services.GetRequiredService<ApiAdmission>();
+        app.UseWhen(c => c.Request.Path.StartsWithSegments("/api"), api => api.Use(next => context => admission.InvokeAsync(context, next)));
         // The sidecar's own calls to its app (/dapr/config...) are the gateway's business, not the storefront's.
         app.Map("/dapr/{**rest}", () => Results.NotFound()).ExcludeFromDescription();
         // An API path no route owns is a 404 problem, not a storefront page.

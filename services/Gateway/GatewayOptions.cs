@@ -30,6 +30,8 @@ public sealed class GatewayOptions : IValidatableObject
 
     public RateLimitOptions RateLimit { get; set; } = new();
 
+    public AdmissionOptions Admission { get; set; } = new();
+
     public CachingOptions Caching { get; set; } = new();
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
@@ -45,7 +47,7 @@ public sealed class GatewayOptions : IValidatableObject
                 yield return new ValidationResult($"'{proxy}' is neither an IP address nor a CIDR network.", [nameof(TrustedProxies)]);
             }
         }
-        foreach (var (name, nested) in new (string, object)[] { (nameof(RateLimit), RateLimit), (nameof(Caching), Caching) })
+        foreach (var (name, nested) in new (string, object)[] { (nameof(RateLimit), RateLimit), (nameof(Admission), Admission), (nameof(Caching), Caching) })
         {
             var results = new List<ValidationResult>();
             Validator.TryValidateObject(nested, new ValidationContext(nested), results, validateAllProperties: true);
@@ -65,6 +67,21 @@ public sealed class RateLimitOptions
 
     [Range(1, 3_600)]
     public int WindowSeconds { get; set; } = 10;
+}
+
+/// <summary>Load shedding: how many API calls one gateway replica lets into the shop at once, and how long others may wait.</summary>
+public sealed class AdmissionOptions
+{
+    [Range(1, 100_000)]
+    public int MaxConcurrentApiCalls { get; set; } = 256;
+
+    /// <summary>Calls that may wait for a free place; beyond these, the answer is 503 at once.</summary>
+    [Range(0, 100_000)]
+    public int QueueLimit { get; set; } = 256;
+
+    /// <summary>How long a call may wait in that queue before it is refused with 503; 0 refuses at once.</summary>
+    [Range(0, 60_000)]
+    public int MaxQueueMilliseconds { get; set; } = 1_000;
 }
 
 public sealed class CachingOptions

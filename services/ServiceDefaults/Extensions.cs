@@ -43,6 +43,8 @@ public static class ServiceDefaultsExtensions
         });
         var otel = builder.Services.AddOpenTelemetry()
             .WithMetrics(metrics => metrics
+                // A service's own instruments, under its application name (as its traces' source).
+                .AddMeter(builder.Environment.ApplicationName)
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation())

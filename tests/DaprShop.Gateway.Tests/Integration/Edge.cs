@@ -18,10 +18,17 @@ public sealed class Edge : IAsyncLifetime
     public const string GatewayApiToken = "gateway-sidecar-token";
     public const int ApiTimeoutSeconds = 2;
 
+    /// <summary>The second gateway's admission limits: two API calls in flight, one more waiting at most 500 ms.</summary>
+    public const int BusyMaxConcurrent = 2;
+    public const int BusyQueueMilliseconds = 500;
+
     private readonly TestMesh _mesh = new();
     private readonly List<IAsyncDisposable> _owned = [];
 
     public ServiceProcess Gateway { get; private set; } = null!;
+
+    /// <summary>A second replica of the gateway in the same mesh whose admission limits are tiny, to fill them.</summary>
+    public ServiceProcess BusyGateway { get; private set; } = null!;
     public TestApp Catalog { get; private set; } = null!;
     public TestApp Basket { get; private set; } = null!;
     public TestApp Inventory { get; private set; } = null!;
@@ -36,28 +43,40 @@ public sealed class Edge : IAsyncLifetime
         Ordering = await StandInAsync(AppIds.Ordering);
         Storefront = await StartStorefrontAsync();
         _owned.Add(Storefront);
-        Gateway = await ServiceProcess.StartAsync(new()
+        Gateway = await StartGatewayAsync([]);
+        BusyGateway = await StartGatewayAsync(new()
+        {
+            ["Gateway__Admission__MaxConcurrentApiCalls"] = BusyMaxConcurrent.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Gateway__Admission__QueueLimit"] = "1",
+            ["Gateway__Admission__MaxQueueMilliseconds"] = BusyQueueMilliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+    }
+
+    private Task<ServiceProcess> StartGatewayAsync(Dictionary<string, string> settings)
+    {
+        var environment = new Dictionary<string, string>(settings)
+        {
+            // The AppHost's service discovery form.
+            ["services__storefront__http__0"] = $"http://127.0.0.1:{Storefront.Port}",
+            ["Gateway__ApiTimeoutSeconds"] = ApiTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Gateway__Caching__CatalogReadSeconds"] = "300",
+            ["Gateway__RateLimit__PermitLimit"] = "100000",
+        };
+        return ServiceProcess.StartAsync(new()
         {
             Project = "Gateway",
             AppId = AppIds.Gateway,
             MeshDirectory = _mesh.Directory,
             ApiToken = GatewayApiToken,
-            Environment = new Dictionary<string, string>
-            {
-                // The AppHost's service discovery form.
-                ["services__storefront__http__0"] = $"http://127.0.0.1:{Storefront.Port}",
-                ["Gateway__ApiTimeoutSeconds"] = ApiTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                ["Gateway__Caching__CatalogReadSeconds"] = "300",
-                ["Gateway__RateLimit__PermitLimit"] = "100000",
-            },
+            Environment = environment,
         });
     }
 
     /// <summary>A client of the gateway that sees responses as they are sent (no automatic decompression, no cookies).</summary>
-    public HttpClient CreateClient() =>
+    public HttpClient CreateClient(ServiceProcess? gateway = null) =>
         new(new SocketsHttpHandler { AutomaticDecompression = System.Net.DecompressionMethods.None, UseCookies = false })
         {
-            BaseAddress = Gateway.AppEndpoint,
+            BaseAddress = (gateway ?? Gateway).AppEndpoint,
             Timeout = TimeSpan.FromSeconds(30),
         };
 
@@ -133,9 +152,12 @@ public sealed class Edge : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        if (Gateway is not null)
+        foreach (var gateway in new[] { BusyGateway, Gateway })
         {
-            await Gateway.DisposeAsync();
+            if (gateway is not null)
+            {
+                await gateway.DisposeAsync();
+            }
         }
         for (var i = _owned.Count - 1; i >= 0; i--)
         {

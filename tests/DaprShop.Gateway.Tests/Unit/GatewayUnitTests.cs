@@ -90,13 +90,14 @@ public sealed class GatewayUnitTests
             StorefrontUrl = "storefront:80",
             TrustedProxies = ["10.0.0.1", "10.1.0.0/16", "proxy.local"],
             RateLimit = new RateLimitOptions { PermitLimit = 0 },
+            Admission = new AdmissionOptions { MaxConcurrentApiCalls = 0, MaxQueueMilliseconds = -1 },
             Caching = new CachingOptions { CatalogReadSeconds = -1 },
         };
         var results = new List<ValidationResult>();
 
         Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true).Should().BeFalse();
 
-        results.SelectMany(r => r.MemberNames).Should().BeEquivalentTo(["StorefrontUrl", "TrustedProxies", "RateLimit.PermitLimit", "Caching.CatalogReadSeconds"]);
+        results.SelectMany(r => r.MemberNames).Should().BeEquivalentTo(["StorefrontUrl", "TrustedProxies", "RateLimit.PermitLimit", "Admission.MaxConcurrentApiCalls", "Admission.MaxQueueMilliseconds", "Caching.CatalogReadSeconds"]);
     }
 
     [Fact]
