@@ -13,6 +13,7 @@ public static class CatalogExtensions
         builder.Services.AddOpenApi();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<CatalogSnapshot>();
+        builder.Services.AddSingleton<NearCache>();
         builder.Services.AddSingleton<CatalogLoader>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CatalogLoader>());
         builder.Services.AddSingleton<ProductCommands>();

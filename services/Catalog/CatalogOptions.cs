@@ -28,6 +28,17 @@ public sealed class CatalogOptions
     public int ListingCacheSeconds { get; set; } = 60;
 
     /// <summary>
+    /// How long a replica keeps a read in its own memory in front of the cache store (0 turns that off). A change made
+    /// through another replica reaches this one's readers within this long at most (sooner once its snapshot reloads).
+    /// </summary>
+    [Range(0, 60)]
+    public int NearCacheSeconds { get; set; } = 2;
+
+    /// <summary>How many reads a replica keeps in memory at most.</summary>
+    [Range(1, 1_000_000)]
+    public int NearCacheEntries { get; set; } = 10_000;
+
+    /// <summary>
     /// How often a replica checks the stored catalog version. Change events reach one replica of the catalog (the
     /// app id is one consumer group), so the others notice changes by this check.
     /// </summary>

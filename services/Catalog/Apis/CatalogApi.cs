@@ -29,7 +29,7 @@ public static class CatalogApi
 
     internal static async Task<Results<Ok<CatalogPage>, ValidationProblem>> ListProducts(
         string? q, string? category, string? brand, string? minPrice, string? maxPrice, string? inStock, string? sort, string? page, string? pageSize,
-        CatalogSnapshot snapshot, DaprClient dapr, IOptions<CatalogOptions> options, ILoggerFactory loggers, CancellationToken cancellationToken)
+        CatalogSnapshot snapshot, NearCache near, DaprClient dapr, IOptions<CatalogOptions> options, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var errors = ListingQuery.TryParse(q, category, brand, minPrice, maxPrice, inStock, sort, page, pageSize, out var query);
         if (query is null)
@@ -38,42 +38,52 @@ public static class CatalogApi
         }
         var index = snapshot.Index;
         var key = CatalogKeys.CachedListing(index.Version, query.CacheKey());
+        if (near.Get<CatalogPage>(key) is { } nearby)
+        {
+            return TypedResults.Ok(nearby);
+        }
         var logger = loggers.CreateLogger(typeof(CatalogApi));
         var cached = await TryCacheGetAsync<CatalogPage>(dapr, key, logger, cancellationToken);
-        if (cached is not null)
+        if (cached is null)
         {
-            return TypedResults.Ok(cached);
+            cached = index.Query(query);
+            await TryCacheSetAsync(dapr, key, cached, options.Value.ListingCacheSeconds, logger, cancellationToken);
         }
-        var result = index.Query(query);
-        await TryCacheSetAsync(dapr, key, result, options.Value.ListingCacheSeconds, logger, cancellationToken);
-        return TypedResults.Ok(result);
+        near.Set(key, cached);
+        return TypedResults.Ok(cached);
     }
 
     internal static async Task<Results<Ok<ProductDto>, NotFound>> GetProduct(
-        string productId, HttpContext http, CatalogSnapshot snapshot, DaprClient dapr, IOptions<CatalogOptions> options, ILoggerFactory loggers, CancellationToken cancellationToken)
+        string productId, HttpContext http, CatalogSnapshot snapshot, NearCache near, DaprClient dapr, IOptions<CatalogOptions> options, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var logger = loggers.CreateLogger(typeof(CatalogApi));
         var key = CatalogKeys.CachedProduct(productId);
-        var product = await TryCacheGetAsync<Product>(dapr, key, logger, cancellationToken);
-        // A reader that missed just before a change can put the old version back after the eviction; the snapshot
-        // knows better once it has reloaded, so such an entry is not served (and is overwritten below).
-        if (product is not null && snapshot.Index.Find(productId) is { } known && known.Version > product.Version)
-        {
-            product = null;
-        }
+        var product = Current(near.Get<Product>(key), snapshot);
         if (product is null)
         {
-            product = await dapr.GetStateAsync<Product?>(Components.StateStore, CatalogKeys.Product(productId), cancellationToken: cancellationToken);
+            product = Current(await TryCacheGetAsync<Product>(dapr, key, logger, cancellationToken), snapshot);
             if (product is null)
             {
-                return TypedResults.NotFound();
+                product = await dapr.GetStateAsync<Product?>(Components.StateStore, CatalogKeys.Product(productId), cancellationToken: cancellationToken);
+                if (product is null)
+                {
+                    return TypedResults.NotFound();
+                }
+                await TryCacheSetAsync(dapr, key, product, options.Value.ProductCacheSeconds, logger, cancellationToken);
             }
-            await TryCacheSetAsync(dapr, key, product, options.Value.ProductCacheSeconds, logger, cancellationToken);
+            near.Set(key, product);
         }
         // The version is the ETag the back office sends back in If-Match.
         http.Response.Headers.ETag = product.ETag;
         return TypedResults.Ok(product.ToDto());
     }
+
+    /// <summary>
+    /// A cached product, unless the snapshot knows a newer version: a reader that missed just before a change can put
+    /// the old version back after the eviction, and the snapshot knows better once it has reloaded.
+    /// </summary>
+    private static Product? Current(Product? cached, CatalogSnapshot snapshot) =>
+        cached is not null && snapshot.Index.Find(cached.Id) is { } known && known.Version > cached.Version ? null : cached;
 
     internal static Results<ContentHttpResult, StatusCodeHttpResult, NotFound> GetPicture(string productId, HttpContext http, CatalogSnapshot snapshot)
     {

@@ -26,7 +26,7 @@ public sealed record WriteResult(WriteOutcome Outcome, Product? Product = null)
 /// with a stable CloudEvent id) and a failed one never is. After the commit it evicts this replica's cached copy;
 /// the events evict the rest.
 /// </summary>
-public sealed partial class ProductCommands(DaprClient dapr, CatalogLoader loader, TimeProvider clock, ILogger<ProductCommands> logger)
+public sealed partial class ProductCommands(DaprClient dapr, CatalogLoader loader, NearCache near, TimeProvider clock, ILogger<ProductCommands> logger)
 {
     private const int Attempts = 5;
     private const string Store = Components.CatalogStore;
@@ -226,6 +226,7 @@ public sealed partial class ProductCommands(DaprClient dapr, CatalogLoader loade
 
     public async Task EvictAsync(string id, CancellationToken cancellationToken)
     {
+        near.Remove(CatalogKeys.CachedProduct(id));
         try
         {
             await dapr.DeleteStateAsync(Components.Cache, CatalogKeys.CachedProduct(id), cancellationToken: cancellationToken);

@@ -13,6 +13,9 @@ namespace DaprShop.Catalog.Tests.Integration;
 /// </summary>
 public sealed class CatalogFixture : IAsyncLifetime
 {
+    /// <summary>How long the catalog keeps a read in its own memory here: long enough to read twice inside it on a slow machine.</summary>
+    public const int NearCacheSeconds = 5;
+
     public TestMesh Mesh { get; } = new();
     public ResourcesFolder Shared { get; } = new();
     public ResourcesFolder CatalogOnly { get; } = new();
@@ -71,6 +74,7 @@ public sealed class CatalogFixture : IAsyncLifetime
             AppId = AppIds.Catalog,
             ResourcesPaths = [Shared.Path, CatalogOnly.Path],
             MeshDirectory = Mesh.Directory,
+            Environment = new Dictionary<string, string> { ["Catalog__NearCacheSeconds"] = NearCacheSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture) },
         });
         Storefront = await SidecarProcess.StartAsync(new()
         {

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using DaprShop.Catalog.Search;
 using DaprShop.Contracts;
 using FluentAssertions;
@@ -109,6 +110,22 @@ public sealed class CatalogServiceTests(CatalogFixture fixture) : IClassFixture<
         product.PictureUrl.Should().Be("/api/v1/catalog/products/p-0042/picture");
 
         (await _dapr.GetAsync("api/v1/catalog/products/p-9999")).StatusCode.Should().Be(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task A_repeated_read_comes_from_the_replicas_memory_until_it_expires_then_from_the_shared_cache()
+    {
+        var original = await GetAsync("p-0150");
+        // Another copy in the shared cache component (as a stale read by another replica could leave there), same version.
+        using var sidecar = fixture.Catalog.Sidecar.CreateHttpClient();
+        var shared = JsonNode.Parse(await sidecar.GetStringAsync("/v1.0/state/cache/product:p-0150"))!;
+        shared["name"] = "Planted in the shared cache";
+        (await sidecar.PostAsJsonAsync("/v1.0/state/cache", new[] { new { key = "product:p-0150", value = shared } })).EnsureSuccessStatusCode();
+
+        (await GetAsync("p-0150")).Name.Should().Be(original.Name, "the replica's own copy answers within its lifetime");
+
+        await UntilAsync(async () => (await GetAsync("p-0150")).Name == "Planted in the shared cache",
+            $"after {CatalogFixture.NearCacheSeconds} s the replica's copy expires and the shared cache answers");
     }
 
     [Fact]
