@@ -93,6 +93,39 @@ public sealed record Stats(string Name, long Count, long Errors, double Throughp
 /// </summary>
 public static class Load
 {
+    /// <summary>The tiered JIT's share of the machine under which processes count as warm.</summary>
+    public const double QuietJit = 0.02;
+
+    /// <summary>
+    /// Runs <paramref name="round"/> for <paramref name="first"/>, then in 10 s rounds until the tiered JIT of the
+    /// measured processes and of this one takes less than <see cref="QuietJit"/> of the machine, at most
+    /// <paramref name="limit"/> in all. Fresh .NET processes re-compile their hot paths for tens of seconds (minutes on
+    /// a slow machine), and code still being compiled runs several times slower: measured before it settles, the first
+    /// numbers are the JIT's. Returns a sentence for the report.
+    /// </summary>
+    public static async Task<string> WarmUpUntilJitQuietAsync(string what, TimeSpan first, TimeSpan limit, CpuMeter cpu, Func<TimeSpan, Task> round)
+    {
+        var started = Stopwatch.StartNew();
+        cpu.JitCpuSinceLastCall();
+        var length = first;
+        double share;
+        while (true)
+        {
+            var from = Stopwatch.GetTimestamp();
+            await round(length);
+            share = cpu.JitCpuSinceLastCall() / (Stopwatch.GetElapsedTime(from) * Environment.ProcessorCount);
+            if (share < QuietJit || started.Elapsed >= limit)
+            {
+                break;
+            }
+            length = TimeSpan.FromSeconds(10);
+        }
+        var sentence = $"{what}: warmed up for {started.Elapsed.TotalSeconds:0} s; the tiered JIT took {share:P1} of the machine in the last round" +
+            (share < QuietJit ? "." : $" (still above {QuietJit:P0} when the warm-up's limit came: the numbers include compilation).");
+        Console.WriteLine($"  {sentence}");
+        return sentence;
+    }
+
     /// <summary>
     /// Sends <paramref name="rate"/> requests per second for warm-up plus <paramref name="duration"/>, recording
     /// only after the warm-up. Latency is measured from each request's actual start; how late the scheduler

@@ -31,36 +31,8 @@ public static class ShopBench
     /// </summary>
     private static TimeSpan WarmUp(Durations durations) => durations.Invoke * 3;
 
-    /// <summary>The JIT's share of the machine under which the shop counts as warm.</summary>
-    private const double QuietJit = 0.02;
-
-    /// <summary>
-    /// Runs <paramref name="round"/> for the warm-up, then in 10 s rounds until the tiered JIT of the shop's processes
-    /// takes less than <see cref="QuietJit"/> of the machine (on a slower machine it takes minutes, and code still being
-    /// compiled runs several times slower), at most six warm-ups long. Returns a sentence for the report.
-    /// </summary>
-    private static async Task<string> WarmUpAsync(string what, Durations durations, CpuMeter cpu, Func<TimeSpan, Task> round)
-    {
-        var started = Stopwatch.StartNew();
-        cpu.JitCpuSinceLastCall();
-        var length = WarmUp(durations);
-        double share;
-        while (true)
-        {
-            var from = Stopwatch.GetTimestamp();
-            await round(length);
-            share = cpu.JitCpuSinceLastCall() / (Stopwatch.GetElapsedTime(from) * Environment.ProcessorCount);
-            if (share < QuietJit || started.Elapsed >= WarmUp(durations) * 6)
-            {
-                break;
-            }
-            length = TimeSpan.FromSeconds(10);
-        }
-        var sentence = $"{what}: warmed up for {started.Elapsed.TotalSeconds:0} s; the shop's tiered JIT took {share:P1} of the machine in the last round" +
-            (share < QuietJit ? "." : $" (still above {QuietJit:P0} when the warm-up's limit came: the numbers include compilation).");
-        Console.WriteLine($"  {sentence}");
-        return sentence;
-    }
+    private static Task<string> WarmUpAsync(string what, Durations durations, CpuMeter cpu, Func<TimeSpan, Task> round) =>
+        Load.WarmUpUntilJitQuietAsync(what, WarmUp(durations), WarmUp(durations) * 6, cpu, round);
 
     /// <summary>Every process of the shop: its services and their sidecars, and the gateway's sidecar.</summary>
     private static CpuMeter ShopCpu(WholeShop shop) => CpuMeter.ForProcesses(
@@ -138,7 +110,7 @@ public static class ShopBench
         }
         report.Notes.Add(
             $"Catalog: the seeded 500 products; the client calls `/v1.0/invoke/catalog/method/...` on a sidecar of its own, which forwards to the catalog's sidecar and app " +
-            $"(reads served from the `cache` component). After a warm-up over every read (at least {WarmUp(durations).TotalSeconds:0.##} s, until the JIT is quiet), closed loops of 32 clients over 100 product ids, 36 category pages and {SearchTerms.Length} searches " +
+            $"(reads served from the catalog replica's near cache, else its `cache` component). After a warm-up over every read (at least {WarmUp(durations).TotalSeconds:0.##} s, until the JIT is quiet), closed loops of 32 clients over 100 product ids, 36 category pages and {SearchTerms.Length} searches " +
             $"({durations.State.TotalSeconds * 2:0.##} s each), then an open loop at {rate}/s over all of them ({durations.Invoke.TotalSeconds:0.##} s). " +
             "Everything, load generator included, shares the machine's cores; the CPU column counts all thirteen processes of the shop.");
     }

@@ -81,13 +81,14 @@ public sealed class CpuMeter
     private readonly Dictionary<(int Pid, string Tid), long> _jitTicks = [];
 
     /// <summary>
-    /// CPU of the measured processes' tiered-compilation threads (the runtime re-compiling hot code) since the last
-    /// call; the first call returns everything since each process started. Read from /proc; zero where there is none.
+    /// CPU of the tiered-compilation threads (the runtime re-compiling hot code) of the measured processes and of this
+    /// one (the load generator, and the benchmark's own apps) since the last call; the first call returns everything
+    /// since each process started. Read from /proc; zero where there is none.
     /// </summary>
     public TimeSpan JitCpuSinceLastCall()
     {
         long ticks = 0;
-        foreach (var (_, process) in _measured)
+        foreach (var process in _measured.Select(m => m.Process).Append(_self))
         {
             var tasks = $"/proc/{process.Id}/task";
             if (!Directory.Exists(tasks))

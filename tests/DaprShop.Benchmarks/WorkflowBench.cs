@@ -74,7 +74,8 @@ public static class WorkflowBench
             }
         }
 
-        await Load.ClosedLoopAsync("workflow warm-up", 30, TimeSpan.Zero, durations.WarmUp * 2, (_, _) => Run(nameof(SequenceWorkflow), CancellationToken.None));
+        report.Notes.Add(await Load.WarmUpUntilJitQuietAsync("Workflows", durations.WarmUp * 2, durations.WarmUp * 30, cpu, length =>
+            Load.ClosedLoopAsync("workflow warm-up", 30, TimeSpan.Zero, length, (w, i) => Run((w + i) % 2 == 0 ? nameof(SequenceWorkflow) : nameof(ParallelWorkflow), CancellationToken.None))));
         foreach (var starters in new[] { 30, 100 })
         {
             foreach (var workflow in new[] { nameof(SequenceWorkflow), nameof(ParallelWorkflow) })
