@@ -146,6 +146,26 @@ public sealed class BasketServiceTests
     }
 
     [Fact]
+    public async Task A_basket_changed_again_is_kept_for_the_whole_period_after_its_last_change()
+    {
+        var abandonedAfter = TimeSpan.FromSeconds(8);
+        await using var host = await BasketHost.StartAsync(environment: new Dictionary<string, string> { ["Basket__AbandonedAfter"] = "00:00:08" });
+        await host.AddAsync("ivan", "p-0001", 1);
+        await Task.Delay(TimeSpan.FromSeconds(4));
+        var lastChange = DateTimeOffset.UtcNow;
+        await host.AddAsync("ivan", "p-0002", 1);
+
+        // The reminder armed by the first change fires 8 s after it, finds the basket changed since, and waits for
+        // the rest: the basket is still there 2 s after that first due time, 2 s before its own.
+        await Task.Delay(lastChange + abandonedAfter - TimeSpan.FromSeconds(2) - DateTimeOffset.UtcNow);
+        Lines(await host.GetAsync("ivan")).Should().Equal(("p-0001", 1), ("p-0002", 1));
+
+        await Eventually.HoldsAsync(() => host.GetAsync("ivan").GetAwaiter().GetResult().Items.Count == 0,
+            TimeSpan.FromSeconds(30), "8 s after its last change the basket is abandoned and cleared");
+        (DateTimeOffset.UtcNow - lastChange).Should().BeGreaterThan(abandonedAfter - TimeSpan.FromMilliseconds(500));
+    }
+
+    [Fact]
     public async Task The_basket_actor_answers_plain_json_on_daprs_actor_api_as_any_client_would_call_it()
     {
         await using var host = await BasketHost.StartAsync();

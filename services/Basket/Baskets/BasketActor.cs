@@ -46,7 +46,7 @@ public sealed class BasketActor(ActorHost host, IOptions<BasketOptions> options,
             return basket.ToDto(Id.GetId(), state.UpdatedAt);
         }
         basket.MergeFrom(source.Items.Select(i => new BasketLine(i.ProductId, i.Quantity)));
-        return await SaveAsync(basket, version);
+        return await SaveAsync(basket, state, version);
     }
 
     public async Task ReceiveReminderAsync(string reminderName, byte[] state, TimeSpan dueTime, TimeSpan period)
@@ -55,7 +55,15 @@ public sealed class BasketActor(ActorHost host, IOptions<BasketOptions> options,
         {
             return;
         }
-        Logger.LogInformation("Basket {ShopperId} abandoned for {AbandonedAfter}: clearing it", Id.GetId(), options.Value.AbandonedAfter);
+        var after = options.Value.AbandonedAfter;
+        var stored = await StateManager.TryGetStateAsync<BasketState>(StateKey);
+        if (stored.HasValue && clock.GetUtcNow() - stored.Value.UpdatedAt is var idle && idle < after)
+        {
+            // Changed since the reminder was armed: wait out the rest of the period from the last change.
+            await RegisterReminderAsync(AbandonedReminder, null, after - idle, after);
+            return;
+        }
+        Logger.LogInformation("Basket {ShopperId} abandoned for {AbandonedAfter}: clearing it", Id.GetId(), after);
         await StateManager.TryRemoveStateAsync(StateKey);
         await StateManager.SaveStateAsync();
         await DisarmAsync();
@@ -70,10 +78,10 @@ public sealed class BasketActor(ActorHost host, IOptions<BasketOptions> options,
         {
             return new BasketOutcome(basket.ToDto(Id.GetId(), state.UpdatedAt), violation);
         }
-        return new BasketOutcome(await SaveAsync(basket, state.MergedFrom), BasketViolation.None);
+        return new BasketOutcome(await SaveAsync(basket, state, state.MergedFrom), BasketViolation.None);
     }
 
-    private async Task<BasketDto> SaveAsync(ShopperBasket basket, string? mergedFrom)
+    private async Task<BasketDto> SaveAsync(ShopperBasket basket, BasketState previous, string? mergedFrom)
     {
         var now = clock.GetUtcNow();
         if (basket.IsEmpty && mergedFrom is null)
@@ -83,11 +91,16 @@ public sealed class BasketActor(ActorHost host, IOptions<BasketOptions> options,
             await DisarmAsync();
             return basket.ToDto(Id.GetId(), now);
         }
-        await StateManager.SetStateAsync(StateKey, new BasketState([.. basket.Lines], now, mergedFrom));
+        if (!previous.ReminderArmed)
+        {
+            // Armed once per basket, before the state that counts on it is saved (a reminder without a basket only
+            // clears nothing). Later changes move UpdatedAt alone: a reminder write per change would double the cost
+            // of every add, and the reminder, firing early, re-arms itself for the rest of the period.
+            var after = options.Value.AbandonedAfter;
+            await RegisterReminderAsync(AbandonedReminder, null, after, after);
+        }
+        await StateManager.SetStateAsync(StateKey, new BasketState([.. basket.Lines], now, mergedFrom) { ReminderArmed = true });
         await StateManager.SaveStateAsync();
-        // Re-registering replaces the reminder: the countdown starts again from this change.
-        var after = options.Value.AbandonedAfter;
-        await RegisterReminderAsync(AbandonedReminder, null, after, after);
         return basket.ToDto(Id.GetId(), now);
     }
 

@@ -18,7 +18,11 @@ public sealed record BasketLine(string ProductId, int Quantity);
 /// The actor's stored state. <see cref="MergedFrom"/> remembers the last anonymous basket merged in (its id and
 /// version), so a merge retried after a failure between "add here" and "clear there" does not count the lines twice.
 /// </summary>
-public sealed record BasketState(IReadOnlyList<BasketLine> Lines, DateTimeOffset UpdatedAt, string? MergedFrom = null);
+public sealed record BasketState(IReadOnlyList<BasketLine> Lines, DateTimeOffset UpdatedAt, string? MergedFrom = null)
+{
+    /// <summary>Whether the abandoned-basket reminder is registered (false in state stored before the flag existed: armed again on the next change).</summary>
+    public bool ReminderArmed { get; init; }
+}
 
 /// <summary>
 /// The basket rules: a quantity per line of 1..<see cref="MaxQuantity"/>, at most <see cref="MaxLines"/> lines, and
