@@ -1,3 +1,4 @@
+using Dapr.Actors;
 using Dapr.Actors.Client;
 using DaprShop.Contracts;
 using DaprShop.Inventory.Reservations;
@@ -12,6 +13,9 @@ namespace DaprShop.Inventory;
 
 internal sealed class StockActorClient(ActorProxy proxy) : IStockActor
 {
+    /// <summary>The stock actor of one product, as the inventory API and the reservation actors reach it.</summary>
+    public static IStockActor For(IActorProxyFactory actors, string productId) => new StockActorClient(actors.Create(new ActorId(productId), StockActor.TypeName));
+
     public Task<StockDto?> GetAsync() => proxy.InvokeMethodAsync<StockDto?>(nameof(GetAsync));
 
     public Task<HoldOutcome> HoldAsync(StockHold hold) => proxy.InvokeMethodAsync<StockHold, HoldOutcome>(nameof(HoldAsync), hold);
@@ -25,6 +29,9 @@ internal sealed class StockActorClient(ActorProxy proxy) : IStockActor
 
 internal sealed class ReservationActorClient(ActorProxy proxy) : IReservationActor
 {
+    public static IReservationActor For(IActorProxyFactory actors, string reservationId) =>
+        new ReservationActorClient(actors.Create(new ActorId(reservationId), ReservationActor.TypeName));
+
     public Task<ReserveAnswer> ReserveAsync(ReserveLines request) => proxy.InvokeMethodAsync<ReserveLines, ReserveAnswer>(nameof(ReserveAsync), request);
 
     public Task<TransitionAnswer> ConfirmAsync() => proxy.InvokeMethodAsync<TransitionAnswer>(nameof(ConfirmAsync));

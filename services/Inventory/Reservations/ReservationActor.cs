@@ -1,5 +1,3 @@
-using Dapr.Actors;
-using Dapr.Actors.Client;
 using Dapr.Actors.Runtime;
 using DaprShop.Contracts;
 using DaprShop.Inventory.Stock;
@@ -166,5 +164,5 @@ public sealed class ReservationActor(ActorHost host, IOptions<InventoryOptions> 
         return stored.HasValue ? stored.Value : null;
     }
 
-    private IStockActor Stock(string productId) => new StockActorClient(ProxyFactory.Create(new ActorId(productId), StockActor.TypeName));
+    private IStockActor Stock(string productId) => StockActorClient.For(ProxyFactory, productId);
 }

@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using Dapr.Actors;
 using Dapr.Actors.Client;
 using DaprShop.Contracts;
 using DaprShop.Inventory.Reservations;
@@ -131,10 +130,9 @@ public static partial class InventoryApi
     private static ValidationProblem? InvalidId(string field, string value) =>
         IdPattern().IsMatch(value) ? null : TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [IdRule] });
 
-    private static IStockActor Stock(IActorProxyFactory actors, string productId) => new StockActorClient(actors.Create(new ActorId(productId), StockActor.TypeName));
+    private static IStockActor Stock(IActorProxyFactory actors, string productId) => StockActorClient.For(actors, productId);
 
-    private static IReservationActor Reservation(IActorProxyFactory actors, string reservationId) =>
-        new ReservationActorClient(actors.Create(new ActorId(reservationId), ReservationActor.TypeName));
+    private static IReservationActor Reservation(IActorProxyFactory actors, string reservationId) => ReservationActorClient.For(actors, reservationId);
 
     private static NotFound<ProblemDetails> UnknownProduct(string productId) =>
         TypedResults.NotFound(new ProblemDetails { Status = 404, Title = "Unknown product", Detail = $"No stock is kept for product '{productId}'." });
