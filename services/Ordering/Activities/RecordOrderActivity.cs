@@ -10,7 +10,7 @@ using Grpc.Core;
 namespace DaprShop.Ordering.Activities;
 
 /// <summary>
-/// Applies one saga step to the order's read model, then publishes the integration event the step announces, if any.
+/// Applies one saga step (and the steps passed since the last one) to the order's read model, then publishes the integration event the step announces, if any.
 /// The first step creates the order and adds it to its shopper's
 /// history and to its day's index in one state transaction, so an order is never listed without existing or exists
 /// unlisted; later steps rewrite only the order. Every write is optimistic (ETags, first-write for new keys) and
@@ -72,6 +72,11 @@ public sealed class RecordOrderActivity(DaprClient dapr, ILogger<RecordOrderActi
         if (input.Lines is { Count: > 0 } && order.Lines.Count == 0)
         {
             order.Price(input.Lines);
+        }
+        foreach (var step in input.Steps ?? [])
+        {
+            // A step already in the timeline (a retried record) or behind the order's status (a stale one) changes nothing.
+            order.MoveTo(step.Status, step.At);
         }
         if (input.Status == OrderStatus.Submitted || order.MoveTo(input.Status, input.At, input.Reason) != TransitionOutcome.Refused)
         {

@@ -114,22 +114,40 @@ public static partial class OrdersApi
         string orderId, DaprClient dapr, DaprWorkflowClient workflows, CancellationToken cancellationToken)
     {
         var order = await dapr.GetStateAsync<Order?>(Components.StateStore, OrderReadModel.OrderKey(orderId), cancellationToken: cancellationToken);
-        if (order is not null)
+        if (order is { IsFinished: true })
         {
             return TypedResults.Ok(View(order));
         }
-        // Accepted, but the saga has not written its first step yet.
+        // Unfinished: the saga's steps since its last record are its custom status. No order yet: accepted, but the saga
+        // has not recorded it yet.
         var state = await workflows.GetWorkflowStateAsync(orderId, getInputsAndOutputs: true, cancellationToken);
-        if (state?.Exists != true || state.ReadInputAs<CheckoutInput>() is not { } input)
+        if (order is null)
         {
-            return TypedResults.NotFound();
+            if (state?.Exists != true || state.ReadInputAs<CheckoutInput>() is not { } input)
+            {
+                return TypedResults.NotFound();
+            }
+            var h = input.Order;
+            order = Order.Submit(h.OrderId, h.ShopperId, h.Email, h.ShippingAddress, h.SubmittedAt);
         }
-        var h = input.Order;
-        return TypedResults.Ok(View(Order.Submit(h.OrderId, h.ShopperId, h.Email, h.ShippingAddress, h.SubmittedAt)));
+        return TypedResults.Ok(View(WithProgress(order, state)));
+    }
+
+    /// <summary>The order with the steps its saga passed since it last recorded it (the workflow's custom status).</summary>
+    private static Order WithProgress(Order order, WorkflowState? state)
+    {
+        if (state?.Exists == true && state.ReadCustomStatusAs<CheckoutProgress>() is { } progress)
+        {
+            foreach (var step in progress.Steps)
+            {
+                order.MoveTo(step.Status, step.At);
+            }
+        }
+        return order;
     }
 
     public static async Task<Results<Ok<IReadOnlyList<OrderSummary>>, ValidationProblem>> GetHistoryAsync(
-        string shopperId, DaprClient dapr, CancellationToken cancellationToken)
+        string shopperId, DaprClient dapr, DaprWorkflowClient workflows, CancellationToken cancellationToken)
     {
         var history = await dapr.GetStateAsync<ShopperOrders?>(Components.StateStore, OrderReadModel.ShopperKey(shopperId), cancellationToken: cancellationToken);
         if (history is null || history.OrderIds.Count == 0)
@@ -137,10 +155,15 @@ public static partial class OrdersApi
             return TypedResults.Ok<IReadOnlyList<OrderSummary>>([]);
         }
         var items = await dapr.GetBulkStateAsync<Order>(Components.StateStore, [.. history.OrderIds.Select(OrderReadModel.OrderKey)], parallelism: null, cancellationToken: cancellationToken);
-        var orders = items.Where(i => i.Value is not null).ToDictionary(i => i.Value.OrderId);
+        var orders = items.Where(i => i.Value is not null).ToDictionary(i => i.Value.OrderId, i => i.Value);
+        // Few orders of a shopper are unfinished at a time: each of those asks its saga how far it got.
+        foreach (var unfinished in orders.Values.Where(o => !o.IsFinished).ToList())
+        {
+            orders[unfinished.OrderId] = WithProgress(unfinished, await workflows.GetWorkflowStateAsync(unfinished.OrderId, getInputsAndOutputs: true, cancellationToken));
+        }
         IReadOnlyList<OrderSummary> summaries = [.. history.OrderIds
             .Where(orders.ContainsKey)
-            .Select(id => orders[id].Value)
+            .Select(id => orders[id])
             .Select(o => new OrderSummary(o.OrderId, o.Status, o.Total, o.SubmittedAt))];
         return TypedResults.Ok(summaries);
     }

@@ -30,11 +30,19 @@ public sealed record ReserveStockInput(string OrderId, IReadOnlyList<OrderLine> 
 public sealed record PaymentInput(string OrderId, Money Amount, CardDetails Card);
 
 /// <summary>
-/// One step of the order's read model: the status reached, when, and what the step learnt; <see cref="Announce"/> is
-/// the integration event the step publishes once it is recorded (the order is readable before anyone hears of it).
+/// One step of the order's read model: the status reached, when, and what the step learnt; <see cref="Steps"/> are the
+/// statuses passed since the previous record, written into the timeline first; <see cref="Announce"/> is the
+/// integration event the step publishes once it is recorded (the order is readable before anyone hears of it).
 /// </summary>
 public sealed record RecordOrderInput(
-    OrderHeader Order, OrderStatus Status, DateTimeOffset At, IReadOnlyList<OrderLine>? Lines = null, string? Reason = null, OrderEvent? Announce = null);
+    OrderHeader Order, OrderStatus Status, DateTimeOffset At, IReadOnlyList<OrderLine>? Lines = null, string? Reason = null, OrderEvent? Announce = null,
+    IReadOnlyList<TimelineEntry>? Steps = null);
+
+/// <summary>
+/// The checkout workflow's custom status: the steps it passed since the order was last recorded (oldest first), which
+/// reads of an unfinished order add to its timeline.
+/// </summary>
+public sealed record CheckoutProgress(IReadOnlyList<TimelineEntry> Steps);
 
 public enum OrderEventKind { Submitted, Confirmed, Failed, Cancelled }
 

@@ -9,8 +9,11 @@ namespace DaprShop.Ordering.Workflows;
 /// The checkout saga: price → reserve → authorize → (wait for an asynchronous confirmation) → capture → confirm
 /// stock → clear the basket → confirmed. Every step that succeeded pushes its compensation; a refusal, a timeout,
 /// a technical failure that outlived the retries, or the shopper's cancellation runs them in reverse.
-/// Each step's status reaches the order read model while the next step runs (<see cref="AlongsideAsync{T}"/>), so
-/// the shopper waits for six rounds of activities, not eleven; statuses are still written one after another.
+/// The order read model is written where an order can rest: when it is submitted (alongside the reservation, see
+/// <see cref="AlongsideAsync{T}"/>), while it waits for an asynchronous payment confirmation, and at its end. The steps
+/// it passes in between (stock reserved, payment authorized, paid) last a fraction of a second: they are the workflow's
+/// custom status (<see cref="CheckoutProgress"/>, saved with the workflow's own turn, no activity) until the next
+/// record writes them into the order's timeline; reads of an unfinished order add them (docs/ordering.md).
 /// Workflow code is replayed: it reads time only from the context and does I/O only through activities.
 /// </summary>
 public sealed class CheckoutWorkflow : Workflow<CheckoutInput, CheckoutOutcome>
@@ -41,6 +44,7 @@ public sealed class CheckoutWorkflow : Workflow<CheckoutInput, CheckoutOutcome>
         var lines = (IReadOnlyList<OrderLine>)[];
         Money? total = null;
         var compensations = new Stack<(string Activity, object Input)>();
+        var progress = new Progress(context);
         // Started once: a cancellation raised at any time is seen at the next step.
         var cancellation = context.WaitForExternalEventAsync<CancelOrder>(CancelEvent);
 
@@ -57,22 +61,23 @@ public sealed class CheckoutWorkflow : Workflow<CheckoutInput, CheckoutOutcome>
             compensations.Push((nameof(ReleaseReservationActivity), order.OrderId));
             var submitted = new RecordOrderInput(order, OrderStatus.Submitted, Now(context), lines,
                 Announce: new(OrderEventKind.Submitted, order, lines, total, null, Now(context)));
-            var reservation = await AlongsideAsync(RecordAsync(context, submitted), () => StepAsync(context.CallActivityAsync<ReservationResult>(
+            var reservation = await AlongsideAsync(progress.RecordAsync(submitted), () => StepAsync(context.CallActivityAsync<ReservationResult>(
                 nameof(ReserveStockActivity), new ReserveStockInput(order.OrderId, lines, input.ReservationHoldSeconds), Retry), cancellation));
             if (!reservation.Reserved)
             {
                 compensations.Pop(); // all lines or none: nothing was held
                 throw new CheckoutRefused(OutOfStock(lines, reservation.ShortProductIds));
             }
+            progress.Passed(OrderStatus.StockReserved);
 
             // Pushed before the call: an authorization whose outcome is unknown (the call failed) is voided too.
             compensations.Push((nameof(VoidPaymentActivity), order.OrderId));
             var payment = new PaymentInput(order.OrderId, total.Value, input.Card);
-            var authorization = await AlongsideAsync(RecordAsync(context, new(order, OrderStatus.StockReserved, Now(context))),
-                () => StepAsync(context.CallActivityAsync<PaymentResult>(nameof(AuthorizePaymentActivity), payment, Retry), cancellation));
+            var authorization = await StepAsync(context.CallActivityAsync<PaymentResult>(nameof(AuthorizePaymentActivity), payment, Retry), cancellation);
             if (authorization.Status == PaymentStatus.Pending)
             {
-                await RecordAsync(context, new(order, OrderStatus.AwaitingPaymentConfirmation, Now(context)));
+                // The order may wait here for minutes: recorded, so that lists and the back office's retry see it.
+                await progress.RecordAsync(new(order, OrderStatus.AwaitingPaymentConfirmation, Now(context)));
                 var confirmation = context.WaitForExternalEventAsync<PaymentConfirmation>(PaymentConfirmationEvent, input.PaymentConfirmationTimeout);
                 var first = await Task.WhenAny(confirmation, cancellation);
                 if (first == cancellation)
@@ -98,47 +103,43 @@ public sealed class CheckoutWorkflow : Workflow<CheckoutInput, CheckoutOutcome>
                 compensations.Pop(); // a declined authorization holds no money
                 throw new CheckoutRefused(CardDeclined);
             }
+            progress.Passed(OrderStatus.PaymentAuthorized);
 
-            var capture = await AlongsideAsync(RecordAsync(context, new(order, OrderStatus.PaymentAuthorized, Now(context))), async () =>
+            // The last point of no return: after the capture the order goes through.
+            if (cancellation.IsCompleted)
             {
-                // The last point of no return: after the capture the order goes through.
-                if (cancellation.IsCompleted)
-                {
-                    throw new CheckoutCancelled(cancellation.Result.Reason);
-                }
-                try
-                {
-                    return await context.CallActivityAsync<PaymentResult>(nameof(CapturePaymentActivity), order.OrderId, Retry);
-                }
-                catch (WorkflowTaskFailedException)
-                {
-                    throw new CheckoutRefused(PaymentNotTaken);
-                }
-            });
+                throw new CheckoutCancelled(cancellation.Result.Reason);
+            }
+            PaymentResult capture;
+            try
+            {
+                capture = await context.CallActivityAsync<PaymentResult>(nameof(CapturePaymentActivity), order.OrderId, Retry);
+            }
+            catch (WorkflowTaskFailedException)
+            {
+                throw new CheckoutRefused(PaymentNotTaken);
+            }
             if (capture.Status != PaymentStatus.Captured)
             {
                 throw new CheckoutRefused(PaymentNotTaken);
             }
             compensations.Pop();
             compensations.Push((nameof(RefundPaymentActivity), order.OrderId));
+            progress.Passed(OrderStatus.Paid);
 
-            await AlongsideAsync(RecordAsync(context, new(order, OrderStatus.Paid, Now(context))), async () =>
-            {
-                await context.CallActivityAsync(nameof(ConfirmReservationActivity), order.OrderId, Retry);
-                // Sold: should recording Paid still fail, only the money is given back; the stock stays taken (never oversold).
-                compensations.Clear();
-                compensations.Push((nameof(RefundPaymentActivity), order.OrderId));
-            });
+            await context.CallActivityAsync(nameof(ConfirmReservationActivity), order.OrderId, Retry);
+            // Sold: should recording the confirmation still fail, only the money is given back; the stock stays taken (never oversold).
             compensations.Clear();
-            // The basket is cleared only once the stock is confirmed: an order that still failed keeps the shopper's basket.
-            await AlongsideAsync(ClearBasketAsync(context, order.ShopperId), () => RecordAsync(context, new(order, OrderStatus.Confirmed, Now(context),
+            compensations.Push((nameof(RefundPaymentActivity), order.OrderId));
+            // The basket is cleared only once the stock is confirmed: an order refused before keeps the shopper's basket.
+            await AlongsideAsync(ClearBasketAsync(context, order.ShopperId), () => progress.RecordAsync(new(order, OrderStatus.Confirmed, Now(context),
                 Announce: new(OrderEventKind.Confirmed, order, lines, total, null, Now(context)))));
             return new CheckoutOutcome(OrderStatus.Confirmed, null);
         }
         catch (CheckoutCancelled cancelled)
         {
             await CompensateAsync(context, compensations);
-            await RecordAsync(context, new(order, OrderStatus.Cancelled, Now(context), Reason: cancelled.Message,
+            await progress.RecordAsync(new(order, OrderStatus.Cancelled, Now(context), Reason: cancelled.Message,
                 Announce: new(OrderEventKind.Cancelled, order, lines, total, cancelled.Message, Now(context))));
             return new CheckoutOutcome(OrderStatus.Cancelled, cancelled.Message);
         }
@@ -147,7 +148,7 @@ public sealed class CheckoutWorkflow : Workflow<CheckoutInput, CheckoutOutcome>
             // A technical failure's details are in the workflow history; the shopper reads a sentence.
             var reason = e is CheckoutRefused ? e.Message : SomethingWentWrong;
             await CompensateAsync(context, compensations);
-            await RecordAsync(context, new(order, OrderStatus.Failed, Now(context), Reason: reason,
+            await progress.RecordAsync(new(order, OrderStatus.Failed, Now(context), Reason: reason,
                 Announce: new(OrderEventKind.Failed, order, lines, total, reason, Now(context))));
             return new CheckoutOutcome(OrderStatus.Failed, reason);
         }
@@ -226,8 +227,31 @@ public sealed class CheckoutWorkflow : Workflow<CheckoutInput, CheckoutOutcome>
         }
     }
 
-    private static Task RecordAsync(WorkflowContext context, RecordOrderInput input) =>
-        context.CallActivityAsync(nameof(RecordOrderActivity), input, CompensationRetry);
+    /// <summary>
+    /// The steps passed since the order was last recorded: shown as the workflow's custom status, and written into the
+    /// timeline by the next record (before its own status).
+    /// </summary>
+    private sealed class Progress(WorkflowContext context)
+    {
+        private readonly List<TimelineEntry> _unrecorded = [];
+
+        public void Passed(OrderStatus status)
+        {
+            _unrecorded.Add(new TimelineEntry(status, Now(context)));
+            context.SetCustomStatus(new CheckoutProgress([.. _unrecorded]));
+        }
+
+        public async Task RecordAsync(RecordOrderInput input)
+        {
+            var steps = _unrecorded.ToList();
+            await context.CallActivityAsync(nameof(RecordOrderActivity), input with { Steps = steps.Count > 0 ? steps : null }, CompensationRetry);
+            _unrecorded.RemoveRange(0, steps.Count);
+            if (steps.Count > 0)
+            {
+                context.SetCustomStatus(_unrecorded.Count > 0 ? new CheckoutProgress([.. _unrecorded]) : null);
+            }
+        }
+    }
 
     private static DateTimeOffset Now(WorkflowContext context) => new(DateTime.SpecifyKind(context.CurrentUtcDateTime, DateTimeKind.Utc));
 

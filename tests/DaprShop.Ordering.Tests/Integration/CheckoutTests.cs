@@ -44,6 +44,36 @@ public sealed class CheckoutTests
     }
 
     [Fact]
+    public async Task Steps_the_saga_passed_since_its_last_record_show_in_the_order_and_the_history_before_they_are_written()
+    {
+        await using var shop = await Shop.StartAsync();
+        shop.AddToBasket("ivy", OneMug);
+        shop.CaptureGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await shop.CheckoutAsync("ivy", "order-live");
+        await Eventually.HoldsAsync(() => shop.CallsTo(shop.Payment, "/internal/payments/order-live/capture") > 0, "the saga reaches the capture");
+
+        var live = await shop.GetOrderAsync("order-live");
+        live!.Status.Should().Be(OrderStatus.PaymentAuthorized);
+        live.Timeline.Select(e => e.Status).Should().Equal(OrderStatus.Submitted, OrderStatus.StockReserved, OrderStatus.PaymentAuthorized);
+        using (var http = shop.Ordering.CreateHttpClient())
+        {
+            var history = await http.GetFromJsonAsync<List<OrderSummary>>("/api/v1/shoppers/ivy/orders", Shop.Json);
+            history!.Single().Status.Should().Be(OrderStatus.PaymentAuthorized);
+        }
+        using (var sidecar = new HttpClient { BaseAddress = shop.Ordering.Sidecar.HttpEndpoint })
+        {
+            var stored = await sidecar.GetFromJsonAsync<Order>($"/v1.0/state/{Components.StateStore}/{OrderReadModel.OrderKey("order-live")}", Shop.Json);
+            stored!.Timeline.Select(e => e.Status).Should().Equal([OrderStatus.Submitted], "the steps in between are the workflow's custom status until the next record");
+        }
+
+        shop.CaptureGate.SetResult();
+        var order = await shop.WaitForStatusAsync("order-live", OrderStatus.Confirmed);
+        order.Timeline.Select(e => e.Status).Should().Equal(OrderStatus.Submitted, OrderStatus.StockReserved, OrderStatus.PaymentAuthorized, OrderStatus.Paid, OrderStatus.Confirmed);
+        order.Timeline.Select(e => e.At).Should().BeInAscendingOrder();
+        order.Timeline[2].At.Should().Be(live.Timeline[2].At, "the record writes the step with the time the saga passed it");
+    }
+
+    [Fact]
     public async Task A_declined_card_fails_the_order_and_releases_the_reservation()
     {
         await using var shop = await Shop.StartAsync();

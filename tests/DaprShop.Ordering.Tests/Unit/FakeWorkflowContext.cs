@@ -57,6 +57,9 @@ public sealed class FakeWorkflowContext : WorkflowContext
     public List<string> AwaitedEvents { get; } = [];
     public List<TimeSpan> EventTimeouts { get; } = [];
 
+    /// <summary>Every custom status the workflow set, in order.</summary>
+    public List<object?> CustomStatuses { get; } = [];
+
     public IEnumerable<string> CallNames => Calls.Select(c => c.Name);
 
     public override string Name => "CheckoutWorkflow";
@@ -131,7 +134,7 @@ public sealed class FakeWorkflowContext : WorkflowContext
     public override Task CreateTimer(TimeSpan delay, CancellationToken cancellationToken = default) => Task.CompletedTask;
     public override Task CreateTimer(DateTime fireAt, CancellationToken cancellationToken) => Task.CompletedTask;
     public override void SendEvent(string instanceId, string eventName, object payload) => throw new NotSupportedException();
-    public override void SetCustomStatus(object? customStatus) { }
+    public override void SetCustomStatus(object? customStatus) => CustomStatuses.Add(customStatus);
     public override Task<TResult> CallChildWorkflowAsync<TResult>(string workflowName, object? input = null, ChildWorkflowTaskOptions? options = null) => throw new NotSupportedException();
     public override Task CallChildWorkflowAsync(string workflowName, object? input = null, ChildWorkflowTaskOptions? options = null) => throw new NotSupportedException();
     public override ILogger CreateReplaySafeLogger(string categoryName) => NullLogger.Instance;
