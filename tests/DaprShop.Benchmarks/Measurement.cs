@@ -133,17 +133,35 @@ public static class Load
     /// </summary>
     public static async Task<(Stats Stats, Stats Lag)> OpenLoopAsync(string name, int rate, TimeSpan warmUp, TimeSpan duration, Func<CancellationToken, Task> call, CpuMeter? cpu = null)
     {
-        var expected = (int)(rate * duration.TotalSeconds * 1.2) + 1024;
-        var latencies = new LatencyRecorder(expected) { Recording = false };
-        var lags = new LatencyRecorder(expected) { Recording = false };
+        var (stats, lag) = await InterleavedOpenLoopAsync([name], rate, warmUp, duration, duration, (_, ct) => call(ct), cpu);
+        return (stats[0], lag);
+    }
+
+    /// <summary>
+    /// One open loop at <paramref name="rate"/> requests per second whose requests take the paths of
+    /// <paramref name="names"/> in turn, <paramref name="slice"/> each, until every path has had
+    /// <paramref name="perPath"/> after the warm-up. Paths measured one after another are measured on a different
+    /// machine each when its speed moves (a host stall, a noisy neighbour): interleaved, every path meets the same
+    /// moments, so differences between them are the paths' own. Each path's latencies and CPU (sampled at every slice
+    /// boundary) are its own; the scheduler's lag is for the whole loop.
+    /// </summary>
+    public static async Task<(Stats[] Stats, Stats Lag)> InterleavedOpenLoopAsync(
+        IReadOnlyList<string> names, int rate, TimeSpan warmUp, TimeSpan perPath, TimeSpan slice, Func<int, CancellationToken, Task> call, CpuMeter? cpu = null)
+    {
+        var paths = names.Count;
+        var expected = (int)(rate * perPath.TotalSeconds * 1.2) + 1024;
+        var latencies = names.Select(_ => new LatencyRecorder(expected) { Recording = false }).ToArray();
+        var lags = new LatencyRecorder(expected * paths) { Recording = false };
+        var cpuByPath = new (TimeSpan Sidecars, TimeSpan Client)[paths];
         using var stop = new CancellationTokenSource();
         var token = stop.Token;
         var inFlight = 0L;
         var interval = Stopwatch.Frequency / (double)rate;
+        var sliceTicks = (long)(slice.TotalSeconds * Stopwatch.Frequency);
         var measuredFrom = 0L;
-        var total = warmUp + duration;
+        var total = warmUp + perPath * paths;
 
-        void Fire(long scheduledAt)
+        void Fire(long scheduledAt, int path)
         {
             Interlocked.Increment(ref inFlight);
             _ = Task.Run(async () =>
@@ -152,12 +170,12 @@ public static class Load
                 lags.Record(start - scheduledAt);
                 try
                 {
-                    await call(token);
-                    latencies.Record(Stopwatch.GetTimestamp() - start);
+                    await call(path, token);
+                    latencies[path].Record(Stopwatch.GetTimestamp() - start);
                 }
                 catch (Exception) when (!token.IsCancellationRequested)
                 {
-                    latencies.Error();
+                    latencies[path].Error();
                 }
                 catch (OperationCanceledException)
                 {
@@ -169,6 +187,23 @@ public static class Load
             });
         }
 
+        // The CPU used between two slice boundaries goes to the path of that slice: read off the scheduler thread.
+        var sampling = cpu is not null && paths > 1;
+        using var samples = new System.Collections.Concurrent.BlockingCollection<int>();
+        var sampler = Task.Run(() =>
+        {
+            var last = cpu?.Read();
+            foreach (var path in samples.GetConsumingEnumerable())
+            {
+                var now = cpu!.Read();
+                if (path >= 0)
+                {
+                    cpuByPath[path] = (cpuByPath[path].Sidecars + now.Sidecars - last!.Value.Sidecars, cpuByPath[path].Client + now.Client - last.Value.Client);
+                }
+                last = now;
+            }
+        });
+
         var scheduler = new Thread(() =>
         {
             var begin = Stopwatch.GetTimestamp();
@@ -176,6 +211,7 @@ public static class Load
             var warmEnd = begin + (long)(warmUp.TotalSeconds * Stopwatch.Frequency);
             long sent = 0;
             var warm = true;
+            var currentSlice = long.MinValue;
             while (true)
             {
                 var now = Stopwatch.GetTimestamp();
@@ -187,11 +223,14 @@ public static class Load
                 {
                     warm = false;
                     cpu?.Start();
-                    latencies.Recording = true;
+                    foreach (var recorder in latencies)
+                    {
+                        recorder.Recording = true;
+                    }
                     lags.Recording = true;
                     measuredFrom = now;
                 }
-                // Every request whose time has come, each stamped with its scheduled time.
+                // Every request whose time has come, each stamped with its scheduled time and sent on its slice's path.
                 while (true)
                 {
                     var due = begin + (long)(sent * interval);
@@ -199,7 +238,15 @@ public static class Load
                     {
                         break;
                     }
-                    Fire(due);
+                    // Slices count from the end of the warm-up (negative before it), so the measured time splits evenly.
+                    var sliceIndex = (long)Math.Floor((due - warmEnd) / (double)sliceTicks);
+                    if (sliceIndex != currentSlice && sampling)
+                    {
+                        // The boundary closes the previous slice (if it was measured) and opens this one.
+                        samples.Add(currentSlice >= 0 ? (int)(currentSlice % paths) : -1);
+                    }
+                    currentSlice = sliceIndex;
+                    Fire(due, (int)(((sliceIndex % paths) + paths) % paths));
                     sent++;
                 }
                 var next = begin + (long)(sent * interval);
@@ -214,14 +261,23 @@ public static class Load
                     Thread.Yield();
                 }
             }
+            if (sampling && currentSlice >= 0)
+            {
+                samples.Add((int)(currentSlice % paths));
+            }
+            samples.CompleteAdding();
         })
         { IsBackground = true, Priority = ThreadPriority.AboveNormal, Name = "open-loop scheduler" };
         scheduler.Start();
         await Task.Run(scheduler.Join);
-        latencies.Recording = false;
+        await sampler;
+        cpu?.Stop();
+        foreach (var recorder in latencies)
+        {
+            recorder.Recording = false;
+        }
         lags.Recording = false;
         var elapsed = Stopwatch.GetElapsedTime(measuredFrom);
-        cpu?.Stop();
         // Let the stragglers answer, then cancel what is left.
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
         while (Interlocked.Read(ref inFlight) > 0 && DateTime.UtcNow < deadline)
@@ -229,8 +285,13 @@ public static class Load
             await Task.Delay(10);
         }
         await stop.CancelAsync();
-        var stats = latencies.Summarize(name, elapsed);
-        return (cpu is null ? stats : stats.WithCpu(cpu.Window), lags.Summarize(name + " (scheduler lag)", elapsed));
+        // Each path had its share of the measured time.
+        var stats = names.Select((name, i) =>
+        {
+            var s = latencies[i].Summarize(name, elapsed / paths);
+            return cpu is null ? s : s.WithCpu(paths == 1 ? cpu.Window : new CpuWindow(cpuByPath[i].Sidecars, cpuByPath[i].Client));
+        }).ToArray();
+        return (stats, lags.Summarize(string.Join(" / ", names) + " (scheduler lag)", elapsed));
     }
 
     /// <summary><paramref name="workers"/> concurrent loops calling <paramref name="call"/> (given the worker and iteration) for warm-up plus duration.</summary>

@@ -120,6 +120,10 @@ public sealed class CpuMeter
         return TimeSpan.FromSeconds(ticks / 100.0); // USER_HZ
     }
 
+    /// <summary>The CPU used so far by the measured processes together and by this process.</summary>
+    public (TimeSpan Sidecars, TimeSpan Client) Read() =>
+        (_measured.Aggregate(TimeSpan.Zero, (sum, m) => sum + Cpu(m.Process)), Cpu(_self));
+
     public void Start()
     {
         _start = [.. _measured.Select(m => Cpu(m.Process))];
