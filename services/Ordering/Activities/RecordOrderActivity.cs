@@ -28,10 +28,18 @@ public sealed class RecordOrderActivity(DaprClient dapr, ILogger<RecordOrderActi
         var orderKey = OrderReadModel.OrderKey(input.Order.OrderId);
         for (var attempt = 1; ; attempt++)
         {
-            var (order, etag) = await dapr.GetStateAndETagAsync<Order?>(Components.StateStore, orderKey);
-            var written = order is null
-                ? await TryCreateAsync(input)
-                : Apply(order, input) is not { } changed || await dapr.TrySaveStateAsync(Components.StateStore, orderKey, changed, etag ?? "");
+            bool written;
+            if (input.Status == OrderStatus.Submitted)
+            {
+                // The first record: the order is new but for a retry, so it is read with its index entries.
+                written = await TryCreateAsync(input);
+            }
+            else
+            {
+                // A checkout refused before it was submitted (an empty basket) creates its order with its last record.
+                var (order, etag) = await dapr.GetStateAndETagAsync<Order?>(Components.StateStore, orderKey);
+                written = order is null ? await TryCreateAsync(input) : await TryApplyAsync(order, etag, input);
+            }
             if (written)
             {
                 if (input.Announce is { } announced)
@@ -87,14 +95,25 @@ public sealed class RecordOrderActivity(DaprClient dapr, ILogger<RecordOrderActi
         return null;
     }
 
-    /// <summary>The order and its two index entries, all or nothing; false when another write got in first (read again).</summary>
+    /// <summary>Applies the step to an existing order (optimistically); a step with nothing to change is done.</summary>
+    private async Task<bool> TryApplyAsync(Order order, string? etag, RecordOrderInput input) => Apply(order, input) is not { } changed || await dapr.TrySaveStateAsync(Components.StateStore, OrderReadModel.OrderKey(order.OrderId), changed, etag ?? "");
+
+    /// <summary>
+    /// The order and its two index entries, all or nothing, read in one bulk call with the order itself (a retried
+    /// first record finds it and only applies the step); false when another write got in first (read again).
+    /// </summary>
     private async Task<bool> TryCreateAsync(RecordOrderInput input)
     {
         var h = input.Order;
-        var order = Apply(Order.Submit(h.OrderId, h.ShopperId, h.Email, h.ShippingAddress, h.SubmittedAt), input)!;
+        var orderKey = OrderReadModel.OrderKey(h.OrderId);
         var shopperKey = OrderReadModel.ShopperKey(h.ShopperId);
         var dayKey = OrderReadModel.DayKey(h.SubmittedAt, h.OrderId);
-        var indexes = (await dapr.GetBulkStateAsync(Components.StateStore, [shopperKey, dayKey], parallelism: null)).ToDictionary(i => i.Key);
+        var indexes = (await dapr.GetBulkStateAsync(Components.StateStore, [orderKey, shopperKey, dayKey], parallelism: null)).ToDictionary(i => i.Key);
+        if (Read<Order>(indexes[orderKey]) is { } existing)
+        {
+            return await TryApplyAsync(existing, indexes[orderKey].ETag, input);
+        }
+        var order = Apply(Order.Submit(h.OrderId, h.ShopperId, h.Email, h.ShippingAddress, h.SubmittedAt), input)!;
         var history = Read<ShopperOrders>(indexes[shopperKey]);
         var day = Read<DayOrders>(indexes[dayKey]);
         List<StateTransactionRequest> ops = [Write(OrderReadModel.OrderKey(h.OrderId), order, etag: null)];
