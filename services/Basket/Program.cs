@@ -12,5 +12,6 @@ app.MapDefaultEndpoints();
 app.MapOpenApi();
 app.MapActorsHandlers();
 app.MapBasketApi();
+app.MapBasketSubscriptions();
 
 app.Run();

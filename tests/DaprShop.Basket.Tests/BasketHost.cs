@@ -31,6 +31,7 @@ internal sealed class BasketHost : IAsyncDisposable
         var mesh = new TestMesh();
         var resources = new ResourcesFolder();
         resources.WithComponent(Components.StateStore, "state.sqlite", ("connectionString", Path.Combine(resources.Path, "state.db")), ("actorStateStore", "true"));
+        resources.WithComponent(Components.PubSub, "pubsub.in-memory");
         var host = new BasketHost(mesh, resources, environment ?? new Dictionary<string, string>());
         try
         {

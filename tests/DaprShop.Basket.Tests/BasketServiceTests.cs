@@ -127,6 +127,30 @@ public sealed class BasketServiceTests
     }
 
     [Fact]
+    public async Task A_confirmed_order_takes_what_it_bought_out_of_the_basket_once_however_often_its_event_comes()
+    {
+        await using var host = await BasketHost.StartAsync();
+        await host.AddAsync("hal", "p-0001", 3);
+        await host.AddAsync("hal", "p-0002", 1);
+        await host.AddAsync("hal", "p-0003", 1); // added after checking out: not part of the order
+        var confirmed = new OrderConfirmed("order-hal-1", "hal", "hal@example.com",
+            [new OrderLine("p-0001", "One", 2, new Money(100, "EUR")), new OrderLine("p-0002", "Two", 1, new Money(100, "EUR"))],
+            new Money(300, "EUR"), DateTimeOffset.UtcNow);
+        using var sidecar = host.Client();
+
+        // Published as the ordering service does, with a CloudEvent id derived from the order; then delivered again.
+        for (var i = 0; i < 2; i++)
+        {
+            (await sidecar.PostAsJsonAsync($"/v1.0/publish/{Components.PubSub}/{Topics.OrderConfirmed}?metadata.cloudevent.id=order-hal-1:Confirmed", confirmed))
+                .StatusCode.Should().Be(HttpStatusCode.NoContent);
+        }
+
+        await Eventually.HoldsAsync(async () => Lines(await host.GetAsync("hal")).SequenceEqual([("p-0001", 1), ("p-0003", 1)]), TimeSpan.FromSeconds(20), "the bought lines are taken out");
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        Lines(await host.GetAsync("hal")).Should().Equal([("p-0001", 1), ("p-0003", 1)], "the second delivery of the same event changes nothing");
+    }
+
+    [Fact]
     public async Task An_abandoned_basket_is_cleared_by_its_reminder()
     {
         await using var host = await BasketHost.StartAsync(environment: new Dictionary<string, string> { ["Basket__AbandonedAfter"] = "00:00:03" });

@@ -101,6 +101,16 @@ public sealed class ShopperBasketTests
     }
 
     [Fact]
+    public void Taking_out_an_order_lowers_each_bought_line_removes_lines_with_none_left_and_keeps_the_rest()
+    {
+        var basket = new ShopperBasket([new BasketLine("p-0001", 3), new BasketLine("p-0002", 1), new BasketLine("p-0003", 2)]);
+
+        basket.TakeOrdered([new BasketLine("p-0001", 2), new BasketLine("p-0002", 1), new BasketLine("p-0009", 4), new BasketLine("p-0003", 5)]);
+
+        basket.Lines.Should().Equal(new BasketLine("p-0001", 1));
+    }
+
+    [Fact]
     public void The_dto_lists_product_ids_and_quantities_in_the_order_they_were_added()
     {
         var basket = new ShopperBasket();

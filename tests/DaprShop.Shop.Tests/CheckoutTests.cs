@@ -49,7 +49,8 @@ public sealed class CheckoutTests(WholeShop shop) : IDisposable
         payment.Amount.Should().Be(total);
         payment.Ledger.Select(e => e.Operation).Should().Equal(nameof(PaymentOperation.Authorize), nameof(PaymentOperation.Capture));
 
-        (await _client.GetBasketAsync("shopper-full")).Items.Should().BeEmpty("the saga clears the basket of a confirmed order");
+        await Eventually.HoldsAsync(async () => (await _client.GetBasketAsync("shopper-full")).Items.Count == 0, TimeSpan.FromSeconds(20),
+            "the basket service takes what the order bought out of the basket when it hears OrderConfirmed");
 
         var mail = await ShopTestKit.ReadMailAsync(ShopTestKit.MailPath(shop, orderId, "confirmed"));
         mail.Should().Contain("To: <shopper-full@example.com>")

@@ -49,6 +49,13 @@ public sealed class BasketActor(ActorHost host, IOptions<BasketOptions> options,
         return await SaveAsync(basket, state, version);
     }
 
+    public async Task<BasketDto> TakeOrderedAsync(OrderedItems order) =>
+        (await ChangeAsync(b =>
+        {
+            b.TakeOrdered(order.Items.Select(i => new BasketLine(i.ProductId, i.Quantity)));
+            return BasketViolation.None;
+        })).Basket;
+
     public async Task ReceiveReminderAsync(string reminderName, byte[] state, TimeSpan dueTime, TimeSpan period)
     {
         if (reminderName != AbandonedReminder)

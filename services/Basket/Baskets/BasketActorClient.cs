@@ -1,3 +1,4 @@
+using Dapr.Actors;
 using Dapr.Actors.Client;
 using DaprShop.Contracts;
 
@@ -11,6 +12,10 @@ namespace DaprShop.Basket.Baskets;
 /// </summary>
 internal sealed class BasketActorClient(ActorProxy proxy) : IBasketActor
 {
+    /// <summary>The basket of <paramref name="shopperId"/> (actor id = shopper id).</summary>
+    public static IBasketActor For(IActorProxyFactory actors, string shopperId) =>
+        new BasketActorClient(actors.Create(new ActorId(shopperId), BasketActor.TypeName));
+
     public Task<BasketDto> GetAsync() => proxy.InvokeMethodAsync<BasketDto>(nameof(GetAsync));
 
     public Task<BasketOutcome> AddAsync(BasketItemDto item) => proxy.InvokeMethodAsync<BasketItemDto, BasketOutcome>(nameof(AddAsync), item);
@@ -22,4 +27,6 @@ internal sealed class BasketActorClient(ActorProxy proxy) : IBasketActor
     public Task<BasketDto> ClearAsync() => proxy.InvokeMethodAsync<BasketDto>(nameof(ClearAsync));
 
     public Task<BasketDto> MergeAsync(BasketDto source) => proxy.InvokeMethodAsync<BasketDto, BasketDto>(nameof(MergeAsync), source);
+
+    public Task<BasketDto> TakeOrderedAsync(OrderedItems order) => proxy.InvokeMethodAsync<OrderedItems, BasketDto>(nameof(TakeOrderedAsync), order);
 }

@@ -152,7 +152,7 @@ public static partial class BasketApi
         }
     }
 
-    private static IBasketActor Basket(IActorProxyFactory actors, string shopperId) => new BasketActorClient(actors.Create(new ActorId(shopperId), BasketActor.TypeName));
+    private static IBasketActor Basket(IActorProxyFactory actors, string shopperId) => BasketActorClient.For(actors, shopperId);
 
     private static ValidationProblem? InvalidId(string field, string? value) =>
         value is not null && IdPattern().IsMatch(value)

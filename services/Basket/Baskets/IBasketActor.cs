@@ -3,6 +3,9 @@ using DaprShop.Contracts;
 
 namespace DaprShop.Basket.Baskets;
 
+/// <summary>What a confirmed order bought from this basket.</summary>
+public sealed record OrderedItems(string OrderId, IReadOnlyList<BasketItemDto> Items);
+
 /// <summary>The basket after a change, or why the change was refused (the basket is then unchanged).</summary>
 public sealed record BasketOutcome(BasketDto Basket, BasketViolation Violation);
 
@@ -20,4 +23,7 @@ public interface IBasketActor : IActor
 
     /// <summary>Adds up the lines of <paramref name="source"/>; a merge of the same source version twice counts once.</summary>
     Task<BasketDto> MergeAsync(BasketDto source);
+
+    /// <summary>Takes out what a confirmed order bought (<see cref="ShopperBasket.TakeOrdered"/>).</summary>
+    Task<BasketDto> TakeOrderedAsync(OrderedItems order);
 }

@@ -105,6 +105,31 @@ public sealed class ShopperBasket
     public void Clear() => _lines.Clear();
 
     /// <summary>
+    /// Takes out what an order bought: each line's quantity goes down by the ordered quantity, and a line with none
+    /// left goes. What the shopper added after checking out stays.
+    /// </summary>
+    public void TakeOrdered(IEnumerable<BasketLine> ordered)
+    {
+        foreach (var line in ordered)
+        {
+            var index = IndexOf(line.ProductId);
+            if (index < 0 || line.Quantity < 1)
+            {
+                continue;
+            }
+            var left = _lines[index].Quantity - line.Quantity;
+            if (left > 0)
+            {
+                _lines[index] = _lines[index] with { Quantity = left };
+            }
+            else
+            {
+                _lines.RemoveAt(index);
+            }
+        }
+    }
+
+    /// <summary>
     /// Takes in the lines of another basket (an anonymous shopper's, at sign-in). Quantities add up and are capped at
     /// <see cref="MaxQuantity"/>; lines that would go past <see cref="MaxLines"/> are left out. Signing in must not
     /// fail because of a full basket, so the merge never refuses: it keeps as much as the rules allow.

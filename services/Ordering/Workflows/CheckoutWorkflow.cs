@@ -7,7 +7,7 @@ namespace DaprShop.Ordering.Workflows;
 
 /// <summary>
 /// The checkout saga: price → reserve → authorize → (wait for an asynchronous confirmation) → capture → confirm
-/// stock → clear the basket → confirmed. Every step that succeeded pushes its compensation; a refusal, a timeout,
+/// stock → confirmed (whose event empties the basket). Every step that succeeded pushes its compensation; a refusal, a timeout,
 /// a technical failure that outlived the retries, or the shopper's cancellation runs them in reverse.
 /// The order read model is written where an order can rest: when it is submitted (alongside the reservation, see
 /// <see cref="AlongsideAsync{T}"/>), while it waits for an asynchronous payment confirmation, and at its end. The steps
@@ -131,9 +131,10 @@ public sealed class CheckoutWorkflow : Workflow<CheckoutInput, CheckoutOutcome>
             // Sold: should recording the confirmation still fail, only the money is given back; the stock stays taken (never oversold).
             compensations.Clear();
             compensations.Push((nameof(RefundPaymentActivity), order.OrderId));
-            // The basket is cleared only once the stock is confirmed: an order refused before keeps the shopper's basket.
-            await AlongsideAsync(ClearBasketAsync(context, order.ShopperId), () => progress.RecordAsync(new(order, OrderStatus.Confirmed, Now(context),
-                Announce: new(OrderEventKind.Confirmed, order, lines, total, null, Now(context)))));
+            // OrderConfirmed also tells the basket service to take what was bought out of the shopper's basket: an order
+            // refused before keeps the basket, and the saga does not wait for it.
+            await progress.RecordAsync(new(order, OrderStatus.Confirmed, Now(context),
+                Announce: new(OrderEventKind.Confirmed, order, lines, total, null, Now(context))));
             return new CheckoutOutcome(OrderStatus.Confirmed, null);
         }
         catch (CheckoutCancelled cancelled)
@@ -182,12 +183,6 @@ public sealed class CheckoutWorkflow : Workflow<CheckoutInput, CheckoutOutcome>
         return result;
     }
 
-    private static Task AlongsideAsync(Task alongside, Func<Task> step) => AlongsideAsync(alongside, async () =>
-    {
-        await step();
-        return true;
-    });
-
     /// <summary>Awaits a step to its end (its effect must be known to compensate it), then honours a cancellation that came first.</summary>
     private static async Task<T> StepAsync<T>(Task<T> step, Task<CancelOrder> cancellation)
     {
@@ -212,18 +207,6 @@ public sealed class CheckoutWorkflow : Workflow<CheckoutInput, CheckoutOutcome>
             {
                 // Keep compensating the rest; the reservation expires by itself and the failure is in the history.
             }
-        }
-    }
-
-    /// <summary>The order is paid and its stock confirmed: a basket that cannot be cleared must not fail it.</summary>
-    private static async Task ClearBasketAsync(WorkflowContext context, string shopperId)
-    {
-        try
-        {
-            await context.CallActivityAsync(nameof(ClearBasketActivity), shopperId, Retry);
-        }
-        catch (WorkflowTaskFailedException)
-        {
         }
     }
 

@@ -31,7 +31,7 @@ public sealed class CheckoutTests
         order.Timeline.Select(e => e.Status).Should().Equal(OrderStatus.Submitted, OrderStatus.StockReserved, OrderStatus.PaymentAuthorized, OrderStatus.Paid, OrderStatus.Confirmed);
         shop.CallsTo(shop.Inventory, "/internal/inventory/reservations/order-full-1/confirm").Should().BeGreaterThan(0);
         shop.CallsTo(shop.Inventory, "/internal/inventory/reservations/order-full-1/release").Should().Be(0);
-        shop.Baskets.Should().NotContainKey("ada", "the basket is cleared once the order is confirmed");
+        shop.Basket.RequestsTo("/api/v1/baskets/ada").Should().OnlyContain(r => r.Method == "GET", "the basket service empties the basket when it hears OrderConfirmed");
         await Eventually.HoldsAsync(() => shop.Subscriber.RequestsTo("/events/" + Topics.OrderConfirmed).Any(r => r.BodyText.Contains("order-full-1")),
             "OrderConfirmed reaches subscribers");
         var authorize = shop.Payment.RequestsTo("/internal/payments/authorize").Single();

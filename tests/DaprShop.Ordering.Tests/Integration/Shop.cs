@@ -100,11 +100,8 @@ public sealed class Shop : IAsyncDisposable
         {
             app.MapGet("/api/v1/baskets/{shopperId}", (string shopperId) =>
                 Results.Json(new BasketDto(shopperId, Baskets.GetValueOrDefault(shopperId) ?? [], DateTimeOffset.UtcNow)));
-            app.MapDelete("/api/v1/baskets/{shopperId}", (string shopperId) =>
-            {
-                Baskets.TryRemove(shopperId, out _);
-                return Results.NoContent();
-            });
+            // Ordering only reads baskets: the basket service empties one when it hears OrderConfirmed.
+            app.MapDelete("/api/v1/baskets/{shopperId}", (string shopperId) => Results.StatusCode(StatusCodes.Status405MethodNotAllowed));
         });
 
         Inventory = await PeerAsync(AppIds.Inventory, app =>
