@@ -13,6 +13,7 @@ public static class BasketExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<KnownProducts>();
         // Dapr's InvocationHandler sends http://catalog/... to the sidecar with dapr-app-id: catalog; retries and
         // circuit breaking for that hop are the sidecar's (resiliency.yaml), so the client only bounds the wait.
         builder.Services.AddHttpClient(BasketApi.CatalogClient, c =>

@@ -68,6 +68,14 @@ internal sealed class BasketHost : IAsyncDisposable
             Environment = _environment,
         });
 
+    /// <summary>Takes the catalog (its app and its sidecar) away: a catalog outage.</summary>
+    public async Task StopCatalogAsync()
+    {
+        await CatalogSidecar!.DisposeAsync();
+        await Catalog!.DisposeAsync();
+        (CatalogSidecar, Catalog) = (null, null);
+    }
+
     /// <summary>Kills the service and its sidecar and starts both again on the same store.</summary>
     public async Task RestartServiceAndSidecarAsync()
     {

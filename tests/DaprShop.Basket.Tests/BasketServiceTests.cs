@@ -78,6 +78,33 @@ public sealed class BasketServiceTests
     }
 
     [Fact]
+    public async Task A_product_the_catalog_confirmed_is_added_again_without_asking_it_even_while_it_is_down()
+    {
+        await using var host = await BasketHost.StartAsync();
+        (await host.AddAsync("cora", "p-0001", 1)).StatusCode.Should().Be(HttpStatusCode.OK);
+        (await host.AddAsync("cora", "x-404", 1)).StatusCode.Should().Be(HttpStatusCode.UnprocessableEntity);
+        (await host.AddAsync("dan", "x-404", 1)).StatusCode.Should().Be(HttpStatusCode.UnprocessableEntity);
+        host.Catalog!.RequestsTo("/api/v1/catalog/products/x-404").Should().HaveCount(2, "an unknown product is never taken from memory");
+
+        await host.StopCatalogAsync();
+
+        (await host.AddAsync("dan", "p-0001", 2)).StatusCode.Should().Be(HttpStatusCode.OK, "the catalog confirmed p-0001 within the last minute");
+        Lines(await host.GetAsync("dan")).Should().Equal(("p-0001", 2));
+        (await host.AddAsync("dan", "p-0002", 1)).StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable, "p-0002 was never confirmed");
+    }
+
+    [Fact]
+    public async Task With_known_products_off_every_add_asks_the_catalog()
+    {
+        await using var host = await BasketHost.StartAsync(environment: new Dictionary<string, string> { ["Basket__KnownProductsFor"] = "00:00:00" });
+
+        (await host.AddAsync("eve", "p-0001", 1)).StatusCode.Should().Be(HttpStatusCode.OK);
+        (await host.AddAsync("eve", "p-0001", 1)).StatusCode.Should().Be(HttpStatusCode.OK);
+
+        host.Catalog!.RequestsTo("/api/v1/catalog/products/p-0001").Should().HaveCount(2);
+    }
+
+    [Fact]
     public async Task Concurrent_adds_to_one_basket_all_count()
     {
         await using var host = await BasketHost.StartAsync();

@@ -45,23 +45,28 @@ public static partial class BasketApi
     }
 
     public static async Task<Results<Ok<BasketDto>, ValidationProblem, ProblemHttpResult>> AddItem(
-        string shopperId, AddBasketItem item, IActorProxyFactory actors, IHttpClientFactory http, CancellationToken cancellationToken)
+        string shopperId, AddBasketItem item, IActorProxyFactory actors, IHttpClientFactory http, KnownProducts known, CancellationToken cancellationToken)
     {
         if ((InvalidId("shopperId", shopperId) ?? InvalidId("productId", item.ProductId) ?? InvalidQuantity(item.Quantity, min: 1)) is { } invalid)
         {
             return invalid;
         }
         var productId = item.ProductId!;
-        switch (await LookUpProductAsync(http.CreateClient(CatalogClient), productId, cancellationToken))
+        // Remembered only when the catalog answers (an absolute expiry): a product deleted from the catalog is asked about again.
+        if (!known.Contains(productId))
         {
-            case ProductLookup.Unknown:
-                return TypedResults.Problem(new HttpValidationProblemDetails(new Dictionary<string, string[]>
-                {
-                    ["productId"] = [$"There is no product '{productId}' in the catalog."],
-                })
-                { Status = StatusCodes.Status422UnprocessableEntity, Title = "Unknown product" });
-            case ProductLookup.Unavailable:
-                return CatalogUnavailable();
+            switch (await LookUpProductAsync(http.CreateClient(CatalogClient), productId, cancellationToken))
+            {
+                case ProductLookup.Unknown:
+                    return TypedResults.Problem(new HttpValidationProblemDetails(new Dictionary<string, string[]>
+                    {
+                        ["productId"] = [$"There is no product '{productId}' in the catalog."],
+                    })
+                    { Status = StatusCodes.Status422UnprocessableEntity, Title = "Unknown product" });
+                case ProductLookup.Unavailable:
+                    return CatalogUnavailable();
+            }
+            known.Remember(productId);
         }
         var outcome = await Basket(actors, shopperId).AddAsync(new(productId, item.Quantity));
         return outcome.Violation == BasketViolation.None ? TypedResults.Ok(outcome.Basket) : Refused(outcome.Violation);
