@@ -47,10 +47,7 @@ public sealed class CheckoutTests
     public async Task Steps_the_saga_passed_since_its_last_record_show_in_the_order_and_the_history_before_they_are_written()
     {
         await using var shop = await Shop.StartAsync();
-        shop.AddToBasket("ivy", OneMug);
-        shop.CaptureGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await shop.CheckoutAsync("ivy", "order-live");
-        await Eventually.HoldsAsync(() => shop.CallsTo(shop.Payment, "/internal/payments/order-live/capture") > 0, "the saga reaches the capture");
+        await shop.CheckOutUntilCaptureAsync("ivy", "order-live", OneMug);
 
         var live = await shop.GetOrderAsync("order-live");
         live!.Status.Should().Be(OrderStatus.PaymentAuthorized);
@@ -66,7 +63,7 @@ public sealed class CheckoutTests
             stored!.Timeline.Select(e => e.Status).Should().Equal([OrderStatus.Submitted], "the steps in between are the workflow's custom status until the next record");
         }
 
-        shop.CaptureGate.SetResult();
+        shop.CaptureGate!.SetResult();
         var order = await shop.WaitForStatusAsync("order-live", OrderStatus.Confirmed);
         order.Timeline.Select(e => e.Status).Should().Equal(OrderStatus.Submitted, OrderStatus.StockReserved, OrderStatus.PaymentAuthorized, OrderStatus.Paid, OrderStatus.Confirmed);
         order.Timeline.Select(e => e.At).Should().BeInAscendingOrder();
@@ -169,14 +166,11 @@ public sealed class CheckoutTests
     public async Task The_ordering_service_restarted_in_the_middle_of_a_checkout_still_completes_it()
     {
         await using var shop = await Shop.StartAsync();
-        shop.AddToBasket("gus", TwoLamps);
-        shop.CaptureGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await shop.CheckoutAsync("gus", "order-restart");
-        await Eventually.HoldsAsync(() => shop.CallsTo(shop.Payment, "/internal/payments/order-restart/capture") > 0, "the saga reaches the capture");
+        await shop.CheckOutUntilCaptureAsync("gus", "order-restart", TwoLamps);
 
         shop.Ordering.KillService();
         await shop.Ordering.RestartServiceAsync();
-        shop.CaptureGate.SetResult();
+        shop.CaptureGate!.SetResult();
 
         var order = await shop.WaitForStatusAsync("order-restart", OrderStatus.Confirmed);
         order.Timeline.Select(e => e.Status).Should().EndWith([OrderStatus.Paid, OrderStatus.Confirmed]);

@@ -181,6 +181,15 @@ public sealed class Shop : IAsyncDisposable
         return await http.SendAsync(request);
     }
 
+    /// <summary>Checks out <paramref name="shopperId"/>'s basket and returns once the saga is held at the payment's capture (<see cref="CaptureGate"/>).</summary>
+    public async Task CheckOutUntilCaptureAsync(string shopperId, string orderId, params BasketItemDto[] items)
+    {
+        AddToBasket(shopperId, items);
+        CaptureGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await CheckoutAsync(shopperId, orderId);
+        await Eventually.HoldsAsync(() => CallsTo(Payment, $"/internal/payments/{orderId}/capture") > 0, "the saga reaches the capture");
+    }
+
     public async Task<OrderView?> GetOrderAsync(string orderId)
     {
         using var http = Ordering.CreateHttpClient();
