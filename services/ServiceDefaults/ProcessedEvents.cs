@@ -44,6 +44,29 @@ public static class ProcessedEvents
         }
     }
 
+    /// <summary>
+    /// For a handler whose effect is not a state write (an e-mail, an actor call): runs <paramref name="effect"/> once
+    /// per event id. The id is marked first and unmarked if the effect fails, so the redelivery tries again; a crash
+    /// between the two loses the effect rather than doubling it. False when the id was already processed.
+    /// </summary>
+    public static async Task<bool> OnceAsync(DaprClient dapr, string store, string handler, string eventId, Func<Task> effect, CancellationToken cancellationToken)
+    {
+        if (!await TryMarkAsync(dapr, store, handler, eventId, cancellationToken))
+        {
+            return false;
+        }
+        try
+        {
+            await effect();
+        }
+        catch
+        {
+            await dapr.DeleteStateAsync(store, Key(handler, eventId), cancellationToken: CancellationToken.None);
+            throw;
+        }
+        return true;
+    }
+
     public static async Task<bool> AlreadyMarkedAsync(DaprClient dapr, string store, string handler, string eventId, CancellationToken cancellationToken) =>
         await dapr.GetStateAsync<bool>(store, Key(handler, eventId), cancellationToken: cancellationToken);
 }

@@ -25,27 +25,19 @@ public static class BasketSubscriptions
     }
 
     /// <summary>
-    /// Once per CloudEvent id (delivery is at least once): the id is marked first and unmarked if the basket could
-    /// not be changed, so the redelivery tries again. A crash between the two leaves the bought items in the basket
-    /// (the abandoned-basket reminder clears them in time) rather than taking them out twice.
+    /// Once per CloudEvent id (delivery is at least once, <see cref="ProcessedEvents.OnceAsync"/>): a crash between
+    /// marking the id and changing the basket leaves the bought items in it (the abandoned-basket reminder clears them
+    /// in time) rather than taking them out twice.
     /// </summary>
     public static async Task<Ok<object>> TakeOrderedAsync(
         OrderConfirmed order, HttpRequest request, DaprClient dapr, IActorProxyFactory actors, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var eventId = ProcessedEvents.EventId(request) ?? $"{order.OrderId}:{nameof(OrderConfirmed)}";
-        if (!BasketApi.IdPattern().IsMatch(order.ShopperId) || !await ProcessedEvents.TryMarkAsync(dapr, Components.StateStore, Handler, eventId, cancellationToken))
+        var items = new OrderedItems(order.OrderId, [.. order.Lines.Select(l => new BasketItemDto(l.ProductId, l.Quantity))]);
+        if (!BasketApi.IdPattern().IsMatch(order.ShopperId)
+            || !await ProcessedEvents.OnceAsync(dapr, Components.StateStore, Handler, eventId, () => BasketActorClient.For(actors, order.ShopperId).TakeOrderedAsync(items), cancellationToken))
         {
             return TypedResults.Ok<object>(new { status = "SUCCESS" });
-        }
-        try
-        {
-            await BasketActorClient.For(actors, order.ShopperId)
-                .TakeOrderedAsync(new OrderedItems(order.OrderId, [.. order.Lines.Select(l => new BasketItemDto(l.ProductId, l.Quantity))]));
-        }
-        catch
-        {
-            await dapr.DeleteStateAsync(Components.StateStore, ProcessedEvents.Key(Handler, eventId), cancellationToken: CancellationToken.None);
-            throw;
         }
         loggers.CreateLogger(typeof(BasketSubscriptions)).LogInformation("Basket {ShopperId}: took out what order {OrderId} bought", order.ShopperId, order.OrderId);
         return TypedResults.Ok<object>(new { status = "SUCCESS" });

@@ -11,8 +11,8 @@ namespace DaprShop.Notifications.OrderEvents;
 
 /// <summary>
 /// The order events a shopper hears about. Each subscription has a dead-letter topic; each handler sends its mail at
-/// most once per CloudEvent id: the id is marked first, and unmarked again if the mail could not be handed to the
-/// outbox, so the redelivery tries again.
+/// most once per CloudEvent id (<see cref="ProcessedEvents.OnceAsync"/>: marked first, unmarked again if the mail
+/// could not be handed to the outbox, so the redelivery tries again).
 /// </summary>
 public static class OrderEventsApi
 {
@@ -58,26 +58,18 @@ public sealed class Notifier(DaprClient dapr, IOptions<NotificationsOptions> opt
             return TypedResults.Ok(Drop);
         }
 
-        if (!await ProcessedEvents.TryMarkAsync(dapr, Components.StateStore, handler, eventId, cancellationToken))
+        var payload = options.Value.Payload == OutboxPayload.Message ? mail.ToRfc5322() : mail.Body;
+        var sent = await ProcessedEvents.OnceAsync(dapr, Components.StateStore, handler, eventId, () => dapr.InvokeBindingAsync(Components.Outbox, "create", payload, new Dictionary<string, string>
+        {
+            ["fileName"] = OrderMails.FileName(orderId, kind),
+            ["emailFrom"] = mail.From.Address,
+            ["emailTo"] = mail.To.Address,
+            ["subject"] = mail.Subject,
+        }, cancellationToken), cancellationToken);
+        if (!sent)
         {
             logger.LogInformation("Order {OrderId}: event {EventId} was already mailed", orderId, eventId);
             return TypedResults.Ok<object>(new { status = "SUCCESS" });
-        }
-        try
-        {
-            var payload = options.Value.Payload == OutboxPayload.Message ? mail.ToRfc5322() : mail.Body;
-            await dapr.InvokeBindingAsync(Components.Outbox, "create", payload, new Dictionary<string, string>
-            {
-                ["fileName"] = OrderMails.FileName(orderId, kind),
-                ["emailFrom"] = mail.From.Address,
-                ["emailTo"] = mail.To.Address,
-                ["subject"] = mail.Subject,
-            }, cancellationToken);
-        }
-        catch
-        {
-            await dapr.DeleteStateAsync(Components.StateStore, ProcessedEvents.Key(handler, eventId), cancellationToken: CancellationToken.None);
-            throw;
         }
         logger.LogInformation("Order {OrderId}: {Kind} mail sent to the outbox", orderId, kind);
         return TypedResults.Ok<object>(new { status = "SUCCESS" });
