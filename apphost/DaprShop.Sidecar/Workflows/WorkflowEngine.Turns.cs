@@ -21,6 +21,15 @@ public sealed partial class WorkflowEngine
         var now = Now;
         var next = Copy(m);
         var added = new List<HistoryEvent>(turn.NewEvents);
+        if (response.Version is { } version && added.Count > 0 && added[0].WorkflowStarted is not null)
+        {
+            // As daprd does, the turn's version (the workflow's version name, the patches the turn evaluated) is kept on
+            // its OrchestratorStarted event: replays read it back, so IsPatched and named versions stay deterministic.
+            // A copy: the event already sent with the request must not change under a redelivery.
+            var started = added[0].Clone();
+            started.WorkflowStarted.Version = version;
+            added[0] = started;
+        }
         var newActivities = new List<HistoryEvent>();
         var newTimers = new List<(int Id, Timestamp FireAt)>();
         var outbox = new List<OutboxMessage>();

@@ -172,3 +172,33 @@ public sealed class SingleActivityWorkflow : Workflow<int, int>
     public override Task<int> RunAsync(WorkflowContext context, int input) =>
         context.CallActivityAsync<int>(nameof(SquareActivity), input);
 }
+
+/// <summary>
+/// What <see cref="WorkflowContext.IsPatched"/> answers before and after an activity, as seen by the turn that completes
+/// the workflow: a replay of the first turn, which took the patch.
+/// </summary>
+public sealed class PatchedWorkflow : Workflow<string, bool[]>
+{
+    public const string Patch = "concat-with-x";
+
+    public override async Task<bool[]> RunAsync(WorkflowContext context, string input)
+    {
+        var before = context.IsPatched(Patch);
+        await context.CallActivityAsync<string>(nameof(ConcatActivity), new ConcatInput(input, "-x"));
+        return [before, context.IsPatched(Patch)];
+    }
+}
+
+/// <summary>
+/// Stands for code deployed while an instance was in flight: the patch check exists only from the second turn on, so
+/// the first turn (the "old code") never took it, and the replay must keep the old path.
+/// </summary>
+public sealed class LatePatchWorkflow : Workflow<string, bool>
+{
+    public override async Task<bool> RunAsync(WorkflowContext context, string input)
+    {
+        var patched = context.IsReplaying && context.IsPatched("added-later");
+        await context.CallActivityAsync<string>(nameof(ConcatActivity), new ConcatInput(input, "-y"));
+        return patched;
+    }
+}

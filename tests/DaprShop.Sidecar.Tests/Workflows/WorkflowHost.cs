@@ -119,6 +119,8 @@ public sealed class WorkflowHost : IAsyncDisposable
                 o.RegisterWorkflow<FailingWorkflow>();
                 o.RegisterWorkflow<StepsWorkflow>();
                 o.RegisterWorkflow<SingleActivityWorkflow>();
+                o.RegisterWorkflow<PatchedWorkflow>();
+                o.RegisterWorkflow<LatePatchWorkflow>();
                 o.RegisterActivity<ConcatActivity>();
                 o.RegisterActivity<FlakyActivity>();
                 o.RegisterActivity<SquareActivity>();

@@ -163,6 +163,26 @@ public sealed class WorkflowTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_patch_taken_by_a_turn_is_kept_in_the_history_and_read_back_on_replay()
+    {
+        var state = await RunAsync(nameof(PatchedWorkflow), "p", "patched-1");
+
+        state.RuntimeStatus.Should().Be(WorkflowRuntimeStatus.Completed);
+        // The first value is read while the last turn replays the first: true only if the sidecar kept the patch that
+        // turn reported in its response (daprd stores it on the turn's OrchestratorStarted event).
+        state.ReadOutputAs<bool[]>().Should().Equal([true, true], "a replay follows the patched path the first run took");
+    }
+
+    [Fact]
+    public async Task A_patch_an_instance_did_not_take_before_it_was_deployed_reads_false_on_replay()
+    {
+        var state = await RunAsync(nameof(LatePatchWorkflow), "p", "late-patch-1");
+
+        state.RuntimeStatus.Should().Be(WorkflowRuntimeStatus.Completed);
+        state.ReadOutputAs<bool>().Should().BeFalse("the history has no such patch, so the in-flight instance keeps the old path");
+    }
+
+    [Fact]
     public async Task A_failing_activity_fails_the_workflow_and_the_caller_sees_the_failure_details()
     {
         var state = await RunAsync(nameof(FailingWorkflow), "payload", "fail-1");
