@@ -66,6 +66,28 @@ public sealed class BasketServiceTests
     }
 
     [Fact]
+    public async Task A_refused_change_to_a_basket_nobody_has_stores_nothing()
+    {
+        await using var host = await BasketHost.StartAsync();
+        using var http = host.Client();
+
+        // Removing from a basket that does not exist (idempotent: 200, the line is not there) and an add the actor
+        // refuses: the empty basket each started from must not be saved when the actor method ends.
+        (await http.DeleteAsync(BasketHost.Route("ivy/items/p-0001"))).StatusCode.Should().Be(HttpStatusCode.OK);
+        var direct = await http.PostAsJsonAsync("/v1.0/actors/Basket/ivy/method/AddAsync", new { productId = "p-0001", quantity = 1000 });
+        direct.StatusCode.Should().Be(HttpStatusCode.OK);
+        using (var outcome = JsonDocument.Parse(await direct.Content.ReadAsStringAsync()))
+        {
+            outcome.RootElement.GetProperty("violation").ToString().Should().BeOneOf("1", nameof(DaprShop.Basket.Baskets.BasketViolation.QuantityOutOfRange));
+            outcome.RootElement.GetProperty("basket").GetProperty("items").GetArrayLength().Should().Be(0);
+        }
+
+        var stored = await http.GetAsync("/v1.0/actors/Basket/ivy/state/basket");
+        stored.StatusCode.Should().Be(HttpStatusCode.NoContent, "a refused change leaves no state behind");
+        Lines(await host.GetAsync("ivy")).Should().BeEmpty();
+    }
+
+    [Fact]
     public async Task A_catalog_outage_answers_503_and_adds_nothing()
     {
         await using var host = await BasketHost.StartAsync(withCatalog: false);

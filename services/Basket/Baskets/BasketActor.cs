@@ -39,10 +39,14 @@ public sealed class BasketActor(ActorHost host, IOptions<BasketOptions> options,
     public async Task<BasketDto> MergeAsync(BasketDto source)
     {
         var version = $"{source.ShopperId}@{source.UpdatedAt.UtcTicks}";
-        var state = await LoadAsync();
+        var (state, isNew) = await LoadForChangeAsync();
         var basket = new ShopperBasket(state.Lines);
         if (state.MergedFrom == version || source.Items.Count == 0)
         {
+            if (isNew)
+            {
+                await StateManager.TryRemoveStateAsync(StateKey);
+            }
             return basket.ToDto(Id.GetId(), state.UpdatedAt);
         }
         basket.MergeFrom(source.Items.Select(i => new BasketLine(i.ProductId, i.Quantity)));
@@ -78,11 +82,16 @@ public sealed class BasketActor(ActorHost host, IOptions<BasketOptions> options,
 
     private async Task<BasketOutcome> ChangeAsync(Func<ShopperBasket, BasketViolation> change)
     {
-        var state = await LoadAsync();
+        var (state, isNew) = await LoadForChangeAsync();
         var basket = new ShopperBasket(state.Lines);
         var violation = change(basket);
         if (violation != BasketViolation.None)
         {
+            if (isNew)
+            {
+                // Nothing was changed: the new basket must not be saved when the method ends.
+                await StateManager.TryRemoveStateAsync(StateKey);
+            }
             return new BasketOutcome(basket.ToDto(Id.GetId(), state.UpdatedAt), violation);
         }
         return new BasketOutcome(await SaveAsync(basket, state, state.MergedFrom), BasketViolation.None);
@@ -95,7 +104,10 @@ public sealed class BasketActor(ActorHost host, IOptions<BasketOptions> options,
         {
             await StateManager.TryRemoveStateAsync(StateKey);
             await StateManager.SaveStateAsync();
-            await DisarmAsync();
+            if (previous.ReminderArmed)
+            {
+                await DisarmAsync();
+            }
             return basket.ToDto(Id.GetId(), now);
         }
         if (!previous.ReminderArmed)
@@ -109,6 +121,18 @@ public sealed class BasketActor(ActorHost host, IOptions<BasketOptions> options,
         await StateManager.SetStateAsync(StateKey, new BasketState([.. basket.Lines], now, mergedFrom) { ReminderArmed = true });
         await StateManager.SaveStateAsync();
         return basket.ToDto(Id.GetId(), now);
+    }
+
+    /// <summary>
+    /// The basket to change, and whether it is new. A new basket is put in the actor's state cache as it is read: the
+    /// SDK's first write of a key it has not seen (SetStateAsync, TryRemoveStateAsync) otherwise asks the sidecar a
+    /// second time whether the key exists — a round trip on every basket's first add.
+    /// </summary>
+    private async Task<(BasketState State, bool IsNew)> LoadForChangeAsync()
+    {
+        var empty = new BasketState([], clock.GetUtcNow());
+        var state = await StateManager.GetOrAddStateAsync(StateKey, empty);
+        return (state, ReferenceEquals(state, empty));
     }
 
     private async Task<BasketState> LoadAsync()

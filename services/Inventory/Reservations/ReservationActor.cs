@@ -20,11 +20,13 @@ public sealed class ReservationActor(ActorHost host, IOptions<InventoryOptions> 
     public async Task<ReserveAnswer> ReserveAsync(ReserveLines request)
     {
         var (lines, expiresInSeconds) = request;
-        var state = await LoadAsync();
-        if (state is null)
+        var expiresIn = TimeSpan.FromSeconds(expiresInSeconds);
+        var opened = Reservation.Open(ReservationId, lines, clock.GetUtcNow() + expiresIn);
+        // One read: a new reservation enters the actor's state cache as it is read, so saving it does not make the SDK
+        // ask the sidecar again whether the key exists.
+        var state = await StateManager.GetOrAddStateAsync(StateKey, opened);
+        if (ReferenceEquals(state, opened))
         {
-            var expiresIn = TimeSpan.FromSeconds(expiresInSeconds);
-            state = Reservation.Open(ReservationId, lines, clock.GetUtcNow() + expiresIn);
             // Recorded and guarded by its reminder before any stock is held: whatever happens next, expiry cleans up.
             await SaveAsync(state);
             await RegisterReminderAsync(ExpiryReminder, null, expiresIn, ExpiryRetry);
