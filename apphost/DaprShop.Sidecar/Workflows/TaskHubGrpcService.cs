@@ -115,7 +115,7 @@ public class TaskHubGrpcService(WorkflowEngine engine)
         CompleteOrchestratorTask(request, context);
 
     public virtual Task<RerunWorkflowFromEventResponse> RerunWorkflowFromEvent(RerunWorkflowFromEventRequest request, ServerCallContext context) =>
-        throw new RpcException(new Status(StatusCode.Unimplemented, "rerunning a workflow from an event is not supported by this sidecar"));
+        Run(async () => new RerunWorkflowFromEventResponse { NewInstanceID = await engine.RerunAsync(request, context.CancellationToken) });
 
     public virtual Task<ListInstanceIDsResponse> ListInstanceIDs(ListInstanceIDsRequest request, ServerCallContext context) =>
         Run(() => Task.FromResult(engine.ListInstanceIds(request.HasContinuationToken ? request.ContinuationToken : null, request.HasPageSize ? (int)request.PageSize : 0)));

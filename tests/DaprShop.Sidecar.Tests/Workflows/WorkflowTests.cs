@@ -182,6 +182,73 @@ public sealed class WorkflowTests : IAsyncLifetime
         state.ReadOutputAs<bool>().Should().BeFalse("the history has no such patch, so the in-flight instance keeps the old path");
     }
 
+    private async Task<int> ActivityEventIdAsync(string instanceId, int index) =>
+        (await Client.GetInstanceHistoryAsync(instanceId))
+            .Where(e => e.EventType == Dapr.Workflow.Client.WorkflowHistoryEventType.TaskScheduled)
+            .Select(e => e.EventId).Order().ElementAt(index);
+
+    [Fact]
+    public async Task A_finished_workflow_reruns_from_an_activity_with_a_new_input_as_a_new_instance()
+    {
+        await RunAsync(nameof(ChainWorkflow), "start", "rerun-source");
+        var second = await ActivityEventIdAsync("rerun-source", 1);
+
+        var newId = await Client.RerunWorkflowFromEventAsync("rerun-source", (uint)second,
+            new Dapr.Workflow.Client.RerunWorkflowFromEventOptions { NewInstanceId = "rerun-copy", Input = new ConcatInput("start-a", "-B"), OverwriteInput = true });
+        using var cts = new CancellationTokenSource(Timeout);
+        var state = await Client.WaitForWorkflowCompletionAsync(newId, cancellation: cts.Token);
+
+        newId.Should().Be("rerun-copy");
+        state.RuntimeStatus.Should().Be(WorkflowRuntimeStatus.Completed);
+        state.ReadOutputAs<string>().Should().Be("start-a-B-c", "the second activity ran again with the new input, then the third");
+        state.ReadInputAs<string>().Should().Be("start");
+        _host.Log.Count("concat:rerun-copy").Should().Be(2, "the first activity's result is kept from the source's history");
+        (await Client.GetWorkflowStateAsync("rerun-source")).ReadOutputAs<string>().Should().Be("start-a-b-c", "the source is left as it was");
+    }
+
+    [Fact]
+    public async Task A_rerun_without_an_input_runs_the_activity_again_with_its_own_under_a_new_id()
+    {
+        await RunAsync(nameof(ChainWorkflow), "again", "rerun-same");
+        var first = await ActivityEventIdAsync("rerun-same", 0);
+
+        var newId = await Client.RerunWorkflowFromEventAsync("rerun-same", (uint)first);
+        using var cts = new CancellationTokenSource(Timeout);
+        var state = await Client.WaitForWorkflowCompletionAsync(newId, cancellation: cts.Token);
+
+        newId.Should().NotBe("rerun-same");
+        state.ReadOutputAs<string>().Should().Be("again-a-b-c");
+        _host.Log.Count($"concat:{newId}").Should().Be(3);
+    }
+
+    [Fact]
+    public async Task A_rerun_is_refused_for_an_unfinished_or_unknown_instance_an_event_that_is_no_activity_and_a_taken_id()
+    {
+        await Client.ScheduleNewWorkflowAsync(nameof(EventWorkflow), "rerun-running", "waiting");
+        await Client.WaitForWorkflowStartAsync("rerun-running");
+        await RunAsync(nameof(ChainWorkflow), "x", "rerun-done");
+        // A workflow that ran no activity: its only event with an id is its completion.
+        await Client.ScheduleNewWorkflowAsync(nameof(EventWorkflow), "rerun-no-activity", "x");
+        await Client.RaiseEventAsync("rerun-no-activity", "approval", "yes");
+        using (var cts = new CancellationTokenSource(Timeout))
+        {
+            await Client.WaitForWorkflowCompletionAsync("rerun-no-activity", cancellation: cts.Token);
+        }
+        var completed = (await Client.GetInstanceHistoryAsync("rerun-no-activity")).Single(e => e.EventType == Dapr.Workflow.Client.WorkflowHistoryEventType.ExecutionCompleted).EventId;
+
+        async Task<StatusCode> Refusal(string source, uint eventId, string? newId = null) =>
+            (await FluentActions.Awaiting(() => Client.RerunWorkflowFromEventAsync(source, eventId,
+                new Dapr.Workflow.Client.RerunWorkflowFromEventOptions { NewInstanceId = newId }))
+                .Should().ThrowAsync<RpcException>()).Which.StatusCode;
+
+        (await Refusal("rerun-running", 0)).Should().Be(StatusCode.InvalidArgument, "only a finished instance can be rerun");
+        (await Refusal("rerun-nobody", 0)).Should().Be(StatusCode.NotFound);
+        (await Refusal("rerun-no-activity", (uint)completed)).Should().Be(StatusCode.NotFound, "only an activity or a timer can be rerun");
+        (await Refusal("rerun-done", 999)).Should().Be(StatusCode.NotFound);
+        (await Refusal("rerun-done", 0, newId: "rerun-running")).Should().Be(StatusCode.AlreadyExists);
+        (await Client.GetWorkflowStateAsync("rerun-running")).RuntimeStatus.Should().Be(WorkflowRuntimeStatus.Running, "a refused rerun changes nothing");
+    }
+
     [Fact]
     public async Task A_failing_activity_fails_the_workflow_and_the_caller_sees_the_failure_details()
     {
