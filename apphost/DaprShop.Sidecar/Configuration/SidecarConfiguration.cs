@@ -11,6 +11,9 @@ public sealed record SidecarConfiguration(
 {
     public static readonly SidecarConfiguration Default = new(1.0, null, null, new HashSet<string>(), [], []);
 
+    /// <summary><c>spec.workflow.stateRetentionPolicy</c>: how long a finished workflow instance is kept before it is purged.</summary>
+    public WorkflowRetentionPolicy? WorkflowRetention { get; init; }
+
     /// <summary>daprd's <c>api.allowed</c>/<c>api.denied</c>: with an allow list only those APIs answer; a deny list removes some.</summary>
     public bool IsApiAllowed(string name, string version, string protocol)
     {
@@ -75,3 +78,13 @@ public sealed record AccessControl(string DefaultAction, IReadOnlyList<AccessPol
 public sealed record AccessPolicy(string AppId, string DefaultAction, IReadOnlyList<AccessOperation> Operations);
 
 public sealed record AccessOperation(string Name, IReadOnlyList<string> HttpVerbs, string Action);
+
+/// <summary>
+/// daprd's workflow state retention: per terminal status, and <c>anyTerminal</c> for a status not named; null keeps
+/// the instance for ever. Applies to instances that finish while the policy is in effect.
+/// </summary>
+public sealed record WorkflowRetentionPolicy(TimeSpan? AnyTerminal, TimeSpan? Completed, TimeSpan? Failed, TimeSpan? Terminated)
+{
+    public TimeSpan? For(bool completed, bool failed, bool terminated) =>
+        (completed ? Completed : failed ? Failed : terminated ? Terminated : null) ?? AnyTerminal;
+}

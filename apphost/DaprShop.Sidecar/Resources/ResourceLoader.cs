@@ -447,7 +447,31 @@ public static class ResourceLoader
             ReadApiRules(y, api, "denied", denied);
         }
 
-        return new SidecarConfiguration(sampling, otel, acl, features, allowed, denied);
+        return new SidecarConfiguration(sampling, otel, acl, features, allowed, denied) { WorkflowRetention = ReadWorkflowRetention(y, spec) };
+    }
+
+    private static WorkflowRetentionPolicy? ReadWorkflowRetention(YamlNodes y, YamlMappingNode spec)
+    {
+        var workflow = y.Map(spec, "workflow", "spec");
+        var policy = workflow is null ? null : y.Map(workflow, "stateRetentionPolicy", "spec.workflow");
+        if (policy is null)
+        {
+            return null;
+        }
+        TimeSpan? Read(string key)
+        {
+            var text = y.Str(policy, key, "spec.workflow.stateRetentionPolicy");
+            if (text is null)
+            {
+                return null;
+            }
+            if (!Durations.TryParse(text, out var value) || value < TimeSpan.Zero)
+            {
+                throw y.Error($"spec.workflow.stateRetentionPolicy.{key}", $"must be a duration such as 72h or 30m, not '{text}'");
+            }
+            return value;
+        }
+        return new WorkflowRetentionPolicy(Read("anyTerminal"), Read("completed"), Read("failed"), Read("terminated"));
     }
 
     private static void ReadApiRules(YamlNodes y, YamlMappingNode api, string key, List<ApiRule> into)

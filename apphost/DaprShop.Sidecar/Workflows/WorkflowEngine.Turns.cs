@@ -182,7 +182,7 @@ public sealed partial class WorkflowEngine
                     {
                         var completed = new ExecutionCompletedEvent { WorkflowStatus = a.WorkflowStatus, Result = a.Result, FailureDetails = a.FailureDetails };
                         added.Add(new HistoryEvent { EventId = action.Id, Timestamp = timestamp, ExecutionCompleted = completed });
-                        Finish(next, a.WorkflowStatus, a.Result, a.FailureDetails, now);
+                        Finish(id, next, a.WorkflowStatus, a.Result, a.FailureDetails, now);
                         if (executionStarted?.ParentInstance is { } parent)
                         {
                             outbox.Add(ParentNotification(parent, a.WorkflowStatus, a.Result, a.FailureDetails, timestamp));
@@ -283,12 +283,22 @@ public sealed partial class WorkflowEngine
         return next.Outbox.Count > 0;
     }
 
-    private static void Finish(InstanceMetadata metadata, OrchestrationStatus status, string? output, TaskFailureDetails? failure, DateTime now)
+    /// <summary>
+    /// Marks the instance finished and, under a state retention policy, when it is to be purged. The purge timer is
+    /// armed before the change is saved: if saving fails, it finds the instance unfinished and does nothing.
+    /// </summary>
+    private void Finish(string id, InstanceMetadata metadata, OrchestrationStatus status, string? output, TaskFailureDetails? failure, DateTime now)
     {
         metadata.RuntimeStatus = status;
         metadata.Output = output;
         metadata.FailureDetails = failure is null ? null : WorkflowStorage.Encode(failure);
         metadata.CompletedAt = now;
+        var keep = _retention?.For(status == OrchestrationStatus.Completed, status == OrchestrationStatus.Failed, status == OrchestrationStatus.Terminated);
+        metadata.PurgeAt = keep is { } k ? now + k : null;
+        if (metadata.PurgeAt is { } at)
+        {
+            _timers.Schedule(new DueTimer(id, metadata.Generation, RetentionTimerId, at));
+        }
     }
 
     private static OutboxMessage ParentNotification(ParentInstanceInfo parent, OrchestrationStatus status, string? result, TaskFailureDetails? failure, Timestamp timestamp)

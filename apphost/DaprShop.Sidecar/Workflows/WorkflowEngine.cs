@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
 using Dapr.DurableTask.Protobuf;
 using DaprShop.Sidecar.Components.State;
+using DaprShop.Sidecar.Configuration;
 using DaprShop.Sidecar.Hosting;
+using DaprShop.Sidecar.Resources;
 using DaprShop.Sidecar.Runtime;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
@@ -29,9 +31,14 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
     private readonly SemaphoreSlim[] _indexGates = Enumerable.Range(0, WorkflowStorage.IndexPartitions).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private WorkflowStorage? _storage;
+    private readonly WorkflowRetentionPolicy? _retention;
 
-    public WorkflowEngine(SidecarOptions options, ComponentHost components, WorkItemDispatcher dispatcher, TimeProvider time, ILogger<WorkflowEngine> logger)
+    /// <summary>The timer id of a finished instance's purge under the retention policy (workflow timer ids are ≥ 0, −1 is a delayed start).</summary>
+    private const int RetentionTimerId = -2;
+
+    public WorkflowEngine(SidecarOptions options, ComponentHost components, WorkItemDispatcher dispatcher, LoadedResources resources, TimeProvider time, ILogger<WorkflowEngine> logger)
     {
+        _retention = resources.Configuration.WorkflowRetention;
         _options = options;
         _components = components;
         _dispatcher = dispatcher;
@@ -93,6 +100,10 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
                 if (metadata.Outbox.Count > 0)
                 {
                     _ = DeliverOutboxAsync(instance);
+                }
+                if (metadata.IsTerminal && metadata.PurgeAt is { } purgeAt)
+                {
+                    _timers.Schedule(new DueTimer(id, metadata.Generation, RetentionTimerId, purgeAt));
                 }
             });
             _logger.LogInformation("Workflow engine started on state store '{Store}': {Count} instances, {Resumed} resumed", store.Name, ids.Count, resumed);
@@ -483,7 +494,24 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         }
     }
 
-    public async Task<int> PurgeAsync(string id, bool recursive, bool force, CancellationToken ct)
+    /// <summary>The retention policy's purge of a finished instance; nothing if it was started again or purged meanwhile.</summary>
+    private async Task PurgeRetainedAsync(DueTimer timer)
+    {
+        try
+        {
+            if (await PurgeAsync(timer.InstanceId, recursive: false, force: false, CancellationToken.None, retainedGeneration: timer.Generation) > 0)
+            {
+                _logger.LogDebug("Workflow '{Id}' purged by the state retention policy", timer.InstanceId);
+            }
+        }
+        catch (Exception ex)
+        {
+            _logger.LogWarning(ex, "Workflow '{Id}' could not be purged by the state retention policy; retrying in 30 s", timer.InstanceId);
+            _timers.Schedule(timer with { FireAt = Now.AddSeconds(30) });
+        }
+    }
+
+    public async Task<int> PurgeAsync(string id, bool recursive, bool force, CancellationToken ct, long? retainedGeneration = null)
     {
         await ReadyAsync(ct);
         if (!_instances.TryGetValue(id, out var instance))
@@ -495,6 +523,10 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         try
         {
             if (instance.Metadata is not { } m)
+            {
+                return 0;
+            }
+            if (retainedGeneration is { } generation && (m.Generation != generation || !m.IsTerminal || m.PurgeAt is not { } due || due > Now))
             {
                 return 0;
             }
@@ -771,6 +803,11 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         {
             return;
         }
+        if (timer.TimerId == RetentionTimerId)
+        {
+            await PurgeRetainedAsync(timer);
+            return;
+        }
         try
         {
             await instance.Gate.WaitAsync();
@@ -897,7 +934,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
                 new() { EventId = -1, Timestamp = timestamp, ExecutionCompleted = new ExecutionCompletedEvent { WorkflowStatus = OrchestrationStatus.Terminated, Result = output } },
             };
             var next = Copy(m);
-            Finish(next, OrchestrationStatus.Terminated, output, null, now);
+            Finish(id, next, OrchestrationStatus.Terminated, output, null, now);
             next.LastUpdatedAt = now;
             var outbox = new List<OutboxMessage>();
             if (recursive)

@@ -17,6 +17,8 @@ public sealed class InstanceMetadata
     public DateTime CreatedAt { get; set; }
     public DateTime LastUpdatedAt { get; set; }
     public DateTime? CompletedAt { get; set; }
+    /// <summary>When the retention policy in effect at the instance's end purges it (null: kept until purged by a client).</summary>
+    public DateTime? PurgeAt { get; set; }
     public DateTime? StartedAt { get; set; }
     public DateTime? ScheduledStartAt { get; set; }
     public string? Input { get; set; }

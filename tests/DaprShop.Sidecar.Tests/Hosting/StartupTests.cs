@@ -68,6 +68,29 @@ public sealed class StartupTests
     }
 
     [Fact]
+    public async Task A_workflow_retention_policy_with_a_bad_duration_stops_the_sidecar_naming_the_field()
+    {
+        using var mesh = new TestMesh();
+        using var resources = new ResourcesFolder().With("config.yaml", """
+            apiVersion: dapr.io/v1alpha1
+            kind: Configuration
+            metadata:
+              name: config
+            spec:
+              workflow:
+                stateRetentionPolicy:
+                  completed: a week
+            """);
+        var (code, output) = await SidecarProcess.RunToExitAsync(new()
+        {
+            AppId = "broken", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory, ConfigPath = Path.Combine(resources.Path, "config.yaml"),
+        });
+
+        code.Should().NotBe(0);
+        output.Should().Contain("config.yaml").And.Contain("spec.workflow.stateRetentionPolicy.completed").And.Contain("a week");
+    }
+
+    [Fact]
     public async Task Unknown_flags_and_a_missing_app_id_are_refused_like_daprd()
     {
         var (code, output) = await StartWithAsync("empty.yaml", "", "--no-such-flag", "1");

@@ -42,8 +42,16 @@ public sealed class WorkflowHost : IAsyncDisposable
     private readonly int _httpPort = Ports.Free();
     private readonly int _grpcPort = Ports.Free();
 
-    private WorkflowHost(bool sqlite)
+    private readonly string? _configPath;
+
+    private WorkflowHost(bool sqlite, string? configurationSpec)
     {
+        if (configurationSpec is not null)
+        {
+            // In the resources folder (removed with it): the sidecar skips a Configuration there, as daprd does.
+            _configPath = Path.Combine(_resources.Path, "config.yaml");
+            File.WriteAllText(_configPath, $"apiVersion: dapr.io/v1alpha1\nkind: Configuration\nmetadata:\n  name: wfconfig\nspec:\n{configurationSpec}");
+        }
         if (sqlite)
         {
             _sqliteFolder = Directory.CreateTempSubdirectory("daprshop-wf-").FullName;
@@ -61,9 +69,10 @@ public sealed class WorkflowHost : IAsyncDisposable
     public TestApp? App { get; private set; }
     public DaprWorkflowClient Client { get; }
 
-    public static async Task<WorkflowHost> StartAsync(bool sqlite = false, bool withApp = true)
+    /// <param name="configurationSpec">The <c>spec</c> of a Configuration file for the sidecar (YAML indented by two spaces), if any.</param>
+    public static async Task<WorkflowHost> StartAsync(bool sqlite = false, bool withApp = true, string? configurationSpec = null)
     {
-        var host = new WorkflowHost(sqlite);
+        var host = new WorkflowHost(sqlite, configurationSpec);
         try
         {
             await host.StartSidecarAsync();
@@ -88,6 +97,7 @@ public sealed class WorkflowHost : IAsyncDisposable
             MeshDirectory = _mesh.Directory,
             HttpPort = _httpPort,
             GrpcPort = _grpcPort,
+            ConfigPath = _configPath,
         });
 
     /// <summary>Kills the sidecar as a crash would and starts it again on the same ports and store.</summary>
