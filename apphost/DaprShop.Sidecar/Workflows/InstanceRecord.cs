@@ -25,6 +25,8 @@ internal sealed class InstanceRecord(string id)
     public string? CustomStatus { get; set; }
     public bool Loaded { get; set; }
     public WorkflowTurn? InFlight { get; set; }
+    /// <summary>A STALLED instance is offered one more turn (set when a worker connects, and at start-up).</summary>
+    public bool RetryStalled { get; set; }
     public long TurnCounter { get; set; }
     /// <summary>Activities scheduled and not yet answered: task id → its TaskScheduled event.</summary>
     public Dictionary<int, HistoryEvent> Activities { get; } = [];

@@ -15,6 +15,10 @@ public sealed partial class WorkflowEngine
     /// <summary>Turns the worker's actions into history and pending work, and saves all of it in one transaction.</summary>
     private async Task<bool> ApplyTurnAsync(InstanceRecord instance, WorkflowTurn turn, WorkflowResponse response, CancellationToken ct)
     {
+        if (StallOf(response) is { } stalled)
+        {
+            return await ApplyStallAsync(instance, stalled, ct);
+        }
         var storage = Storage;
         var id = instance.Id;
         var m = instance.Metadata!;
@@ -43,6 +47,11 @@ public sealed partial class WorkflowEngine
         {
             next.RuntimeStatus = OrchestrationStatus.Running;
             next.StartedAt = now;
+        }
+        else if (next.RuntimeStatus == OrchestrationStatus.Stalled)
+        {
+            // A worker took the turn an earlier one could not: the instance runs again.
+            next.RuntimeStatus = OrchestrationStatus.Running;
         }
 
         foreach (var action in response.Actions)
@@ -137,12 +146,6 @@ public sealed partial class WorkflowEngine
                     outbox.Add(new OutboxMessage(NewMessageId(), "terminate", a.InstanceId, null, a.Reason, a.Recurse));
                     break;
                 }
-                case WorkflowAction.WorkflowActionTypeOneofCase.WorkflowVersionNotAvailable:
-                {
-                    added.Add(new HistoryEvent { EventId = -1, Timestamp = timestamp, ExecutionStalled = new ExecutionStalledEvent { Reason = StalledReason.VersionNotAvailable } });
-                    next.RuntimeStatus = OrchestrationStatus.Stalled;
-                    break;
-                }
                 case WorkflowAction.WorkflowActionTypeOneofCase.CompleteWorkflow:
                 {
                     var a = action.CompleteWorkflow;
@@ -172,11 +175,6 @@ public sealed partial class WorkflowEngine
                         if (executionStarted is not null) { restart.ExecutionStarted.Tags.Add(executionStarted.Tags); }
                         newInbox.Add((0, restart));
                         newInbox.AddRange(a.CarryoverEvents.Select(c => (0L, c)));
-                    }
-                    else if (a.WorkflowStatus == OrchestrationStatus.Stalled)
-                    {
-                        added.Add(new HistoryEvent { EventId = -1, Timestamp = timestamp, ExecutionStalled = new ExecutionStalledEvent { Reason = StalledReason.PatchMismatch, Description = a.Details ?? "" } });
-                        next.RuntimeStatus = OrchestrationStatus.Stalled;
                     }
                     else
                     {
@@ -281,6 +279,56 @@ public sealed partial class WorkflowEngine
         TrySchedule(instance);
         instance.NotifyChanged();
         return next.Outbox.Count > 0;
+    }
+
+    /// <summary>The stall a turn reports (its worker lacks a workflow version or a patch the history names), if it does.</summary>
+    private static ExecutionStalledEvent? StallOf(WorkflowResponse response)
+    {
+        foreach (var action in response.Actions)
+        {
+            if (action.WorkflowVersionNotAvailable is not null)
+            {
+                return new ExecutionStalledEvent { Reason = StalledReason.VersionNotAvailable };
+            }
+            if (action.CompleteWorkflow is { WorkflowStatus: OrchestrationStatus.Stalled } stall)
+            {
+                return new ExecutionStalledEvent { Reason = StalledReason.PatchMismatch, Description = stall.Details ?? "" };
+            }
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// A turn the worker could not take, e.g. a replica with older code during a rollout: none of its actions apply, its
+    /// events wait in the inbox again, the history records the stall, and the instance is STALLED until a worker
+    /// connects (daprd's recovery: the turn is offered again then, and a worker with the newer code takes it).
+    /// </summary>
+    private async Task<bool> ApplyStallAsync(InstanceRecord instance, ExecutionStalledEvent stalled, CancellationToken ct)
+    {
+        var storage = Storage;
+        var id = instance.Id;
+        var m = instance.Metadata!;
+        var now = Now;
+        var next = Copy(m);
+        var e = new HistoryEvent { EventId = -1, Timestamp = Timestamp.FromDateTime(now), ExecutionStalled = stalled };
+        var ops = new List<StateOperation> { WorkflowStorage.Set(storage.HistoryKey(id, m.HistoryLength), e.ToByteArray()) };
+        // Activity results wait in memory for the turn that saves them; this one saves nothing else, so they are saved here.
+        ops.AddRange(instance.Inbox.Where(i => instance.Unsaved.Contains(i.Seq)).Select(i => WorkflowStorage.Set(storage.InboxKey(id, i.Seq), i.Event.ToByteArray())));
+        next.RuntimeStatus = OrchestrationStatus.Stalled;
+        next.HistoryLength = m.HistoryLength + 1;
+        next.Inbox = [.. instance.Inbox.Select(i => i.Seq)];
+        next.LastUpdatedAt = now;
+        ops.Add(storage.SetMetadata(id, next));
+        await storage.Store.TransactAsync(ops, ct);
+
+        instance.Metadata = next;
+        instance.History = [.. instance.History!, e];
+        instance.Unsaved.Clear();
+        instance.InFlight = null;
+        instance.RetryStalled = false;
+        _logger.LogWarning("Workflow '{Id}' stalled ({Reason}: {Description}); it is retried when a worker connects", id, stalled.Reason, stalled.Description);
+        instance.NotifyChanged();
+        return false;
     }
 
     /// <summary>

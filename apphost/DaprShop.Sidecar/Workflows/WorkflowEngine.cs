@@ -88,6 +88,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
                     if (!metadata.IsTerminal || metadata.Outbox.Count > 0)
                     {
                         await LoadAsync(instance, token);
+                        instance.RetryStalled = metadata.RuntimeStatus == OrchestrationStatus.Stalled;
                         Rearm(instance);
                         TrySchedule(instance);
                         Interlocked.Increment(ref resumed);
@@ -632,7 +633,31 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
     public async Task ServeWorkItemsAsync(IServerStreamWriter<WorkItem> stream, CancellationToken ct)
     {
         await ReadyAsync(ct);
-        await _dispatcher.ServeAsync(stream, ct);
+        var serving = _dispatcher.ServeAsync(stream, ct);
+        // A new worker may carry newer code (a rollout): stalled instances get their turn again, as daprd offers it
+        // when its placement table changes.
+        await RetryStalledAsync(ct);
+        await serving;
+    }
+
+    private async Task RetryStalledAsync(CancellationToken ct)
+    {
+        foreach (var instance in _instances.Values.Where(i => i.Metadata?.RuntimeStatus == OrchestrationStatus.Stalled))
+        {
+            await instance.Gate.WaitAsync(ct);
+            try
+            {
+                if (instance.Metadata?.RuntimeStatus == OrchestrationStatus.Stalled && instance.InFlight is null)
+                {
+                    instance.RetryStalled = true;
+                    TrySchedule(instance);
+                }
+            }
+            finally
+            {
+                instance.Gate.Release();
+            }
+        }
     }
 
     public async Task CompleteActivityAsync(ActivityResponse response, CancellationToken ct)
@@ -734,7 +759,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         {
             return;
         }
-        if (m.RuntimeStatus == OrchestrationStatus.Suspended)
+        if (m.RuntimeStatus == OrchestrationStatus.Suspended || (m.RuntimeStatus == OrchestrationStatus.Stalled && !instance.RetryStalled))
         {
             return;
         }
@@ -758,6 +783,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         request.NewEvents.AddRange(newEvents);
         var turn = new WorkflowTurn(token, delivered.Select(d => d.Seq).ToList(), newEvents, request);
         instance.InFlight = turn;
+        instance.RetryStalled = false;
         _dispatcher.Enqueue(new PendingWorkItem(token, new WorkItem { WorkflowRequest = request, CompletionToken = token }, () => ReferenceEquals(instance.InFlight, turn)));
     }
 
