@@ -93,7 +93,8 @@ public class TaskHubGrpcService(WorkflowEngine engine)
     {
         if (request.RequestCase != PurgeInstancesRequest.RequestOneofCase.InstanceId)
         {
-            throw new RpcException(new Status(StatusCode.Unimplemented, "multi-instance purge is not implemented"));
+            // daprd's answer, a plain Go error (hence Unknown): its workflow engine purges by instance id only.
+            throw new RpcException(new Status(StatusCode.Unknown, "multi-instance purge is not implemented"));
         }
         var count = await engine.PurgeAsync(request.InstanceId, request.Recursive, request.HasForce && request.Force, context.CancellationToken);
         return new PurgeInstancesResponse { DeletedInstanceCount = count, IsComplete = true };

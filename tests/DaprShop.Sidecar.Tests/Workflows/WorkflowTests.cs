@@ -182,6 +182,23 @@ public sealed class WorkflowTests : IAsyncLifetime
         state.ReadOutputAs<bool>().Should().BeFalse("the history has no such patch, so the in-flight instance keeps the old path");
     }
 
+    [Fact]
+    public async Task Purging_by_filter_is_refused_with_daprds_error_and_purges_nothing()
+    {
+        await RunAsync(nameof(ChainWorkflow), "x", "purge-filter");
+        using var channel = global::Grpc.Net.Client.GrpcChannel.ForAddress($"http://127.0.0.1:{_host.Sidecar.GrpcPort}");
+        var taskHub = new Dapr.DurableTask.Protobuf.TaskHubSidecarService.TaskHubSidecarServiceClient(channel);
+
+        var refused = await FluentActions.Awaiting(async () => await taskHub.PurgeInstancesAsync(new Dapr.DurableTask.Protobuf.PurgeInstancesRequest
+        {
+            PurgeInstanceFilter = new Dapr.DurableTask.Protobuf.PurgeInstanceFilter { RuntimeStatus = { Dapr.DurableTask.Protobuf.OrchestrationStatus.Completed } },
+        })).Should().ThrowAsync<RpcException>();
+
+        refused.Which.StatusCode.Should().Be(StatusCode.Unknown);
+        refused.Which.Status.Detail.Should().Be("multi-instance purge is not implemented");
+        (await Client.GetWorkflowStateAsync("purge-filter")).Exists.Should().BeTrue();
+    }
+
     private async Task<int> ActivityEventIdAsync(string instanceId, int index) =>
         (await Client.GetInstanceHistoryAsync(instanceId))
             .Where(e => e.EventType == Dapr.Workflow.Client.WorkflowHistoryEventType.TaskScheduled)
