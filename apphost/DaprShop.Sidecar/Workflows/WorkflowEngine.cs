@@ -527,9 +527,18 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
             {
                 return 0;
             }
-            if (retainedGeneration is { } generation && (m.Generation != generation || !m.IsTerminal || m.PurgeAt is not { } due || due > Now))
+            if (retainedGeneration is { } generation)
             {
-                return 0;
+                if (m.Generation != generation || !m.IsTerminal || m.PurgeAt is not { } due)
+                {
+                    return 0;
+                }
+                if (due > Now || m.Outbox.Count > 0)
+                {
+                    // Not yet, or its last messages (a child's result to its parent) are still to be delivered.
+                    _timers.Schedule(new DueTimer(id, generation, RetentionTimerId, due > Now ? due : Now.AddSeconds(5)));
+                    return 0;
+                }
             }
             if (!m.IsTerminal && !force)
             {
