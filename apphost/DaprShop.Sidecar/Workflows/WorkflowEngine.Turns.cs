@@ -50,8 +50,9 @@ public sealed partial class WorkflowEngine
         }
         else if (next.RuntimeStatus == OrchestrationStatus.Stalled)
         {
-            // A worker took the turn an earlier one could not: the instance runs again.
+            // A worker took the turn an earlier one could not: the instance runs again (started now if it stalled at once).
             next.RuntimeStatus = OrchestrationStatus.Running;
+            next.StartedAt ??= now;
         }
 
         foreach (var action in response.Actions)
