@@ -1,3 +1,5 @@
+using Dapr.DurableTask.Protobuf;
+
 namespace DaprShop.Sidecar.Configuration;
 
 /// <summary>The parts of a <c>kind: Configuration</c> file that the sidecar acts on.</summary>
@@ -85,6 +87,11 @@ public sealed record AccessOperation(string Name, IReadOnlyList<string> HttpVerb
 /// </summary>
 public sealed record WorkflowRetentionPolicy(TimeSpan? AnyTerminal, TimeSpan? Completed, TimeSpan? Failed, TimeSpan? Terminated)
 {
-    public TimeSpan? For(bool completed, bool failed, bool terminated) =>
-        (completed ? Completed : failed ? Failed : terminated ? Terminated : null) ?? AnyTerminal;
+    public TimeSpan? For(OrchestrationStatus status) => status switch
+    {
+        OrchestrationStatus.Completed => Completed,
+        OrchestrationStatus.Failed => Failed,
+        OrchestrationStatus.Terminated => Terminated,
+        _ => null,
+    } ?? AnyTerminal;
 }

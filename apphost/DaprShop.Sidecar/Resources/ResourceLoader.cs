@@ -465,11 +465,9 @@ public static class ResourceLoader
             {
                 return null;
             }
-            if (!Durations.TryParse(text, out var value) || value < TimeSpan.Zero)
-            {
-                throw y.Error($"spec.workflow.stateRetentionPolicy.{key}", $"must be a duration such as 72h or 30m, not '{text}'");
-            }
-            return value;
+            var field = $"spec.workflow.stateRetentionPolicy.{key}";
+            var value = Duration(y, text, field);
+            return value >= TimeSpan.Zero ? value : throw y.Error(field, $"must not be negative, not '{text}'");
         }
         return new WorkflowRetentionPolicy(Read("anyTerminal"), Read("completed"), Read("failed"), Read("terminated"));
     }

@@ -342,7 +342,7 @@ public sealed partial class WorkflowEngine
         metadata.Output = output;
         metadata.FailureDetails = failure is null ? null : WorkflowStorage.Encode(failure);
         metadata.CompletedAt = now;
-        var keep = _retention?.For(status == OrchestrationStatus.Completed, status == OrchestrationStatus.Failed, status == OrchestrationStatus.Terminated);
+        var keep = _retention?.For(status);
         metadata.PurgeAt = keep is { } k ? now + k : null;
         if (metadata.PurgeAt is { } at)
         {
