@@ -43,10 +43,7 @@ public sealed class BasketActor(ActorHost host, IOptions<BasketOptions> options,
         var basket = new ShopperBasket(state.Lines);
         if (state.MergedFrom == version || source.Items.Count == 0)
         {
-            if (isNew)
-            {
-                await StateManager.TryRemoveStateAsync(StateKey);
-            }
+            await DiscardIfNewAsync(isNew);
             return basket.ToDto(Id.GetId(), state.UpdatedAt);
         }
         basket.MergeFrom(source.Items.Select(i => new BasketLine(i.ProductId, i.Quantity)));
@@ -87,11 +84,7 @@ public sealed class BasketActor(ActorHost host, IOptions<BasketOptions> options,
         var violation = change(basket);
         if (violation != BasketViolation.None)
         {
-            if (isNew)
-            {
-                // Nothing was changed: the new basket must not be saved when the method ends.
-                await StateManager.TryRemoveStateAsync(StateKey);
-            }
+            await DiscardIfNewAsync(isNew);
             return new BasketOutcome(basket.ToDto(Id.GetId(), state.UpdatedAt), violation);
         }
         return new BasketOutcome(await SaveAsync(basket, state, state.MergedFrom), BasketViolation.None);
@@ -133,6 +126,15 @@ public sealed class BasketActor(ActorHost host, IOptions<BasketOptions> options,
         var empty = new BasketState([], clock.GetUtcNow());
         var state = await StateManager.GetOrAddStateAsync(StateKey, empty);
         return (state, ReferenceEquals(state, empty));
+    }
+
+    /// <summary>Nothing was changed: a new basket from <see cref="LoadForChangeAsync"/> must not be saved when the method ends.</summary>
+    private async Task DiscardIfNewAsync(bool isNew)
+    {
+        if (isNew)
+        {
+            await StateManager.TryRemoveStateAsync(StateKey);
+        }
     }
 
     private async Task<BasketState> LoadAsync()
