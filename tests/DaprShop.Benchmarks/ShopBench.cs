@@ -162,6 +162,7 @@ public static class ShopBench
         }
 
         var run = Guid.NewGuid().ToString("N")[..6];
+        var completed = new ConcurrentQueue<(string OrderId, DateTime SubmittedUtc)>();
         async Task<long> CheckoutOnce(string shopperId)
         {
             var random = Random.Shared;
@@ -169,10 +170,16 @@ public static class ShopBench
             await client.AddToBasketAsync(shopperId, products[random.Next(products.Length)], 1);
             var outcome = Outcome(shopperId);
             var submitted = Stopwatch.GetTimestamp();
+            var submittedUtc = DateTime.UtcNow;
             var orderId = await client.PlaceOrderAsync(shopperId, shopperId);
             var (confirmed, at, reason) = await outcome.Task.WaitAsync(TimeSpan.FromSeconds(60));
             outcomes.TryRemove(orderId, out _);
-            return confirmed ? at - submitted : throw new InvalidOperationException($"order {orderId} failed: {reason}");
+            if (!confirmed)
+            {
+                throw new InvalidOperationException($"order {orderId} failed: {reason}");
+            }
+            completed.Enqueue((orderId, submittedUtc));
+            return at - submitted;
         }
 
         // A checkout takes seconds, so the windows are longer than the other phases', and each level first runs until
@@ -192,10 +199,12 @@ public static class ShopBench
         await Task.Delay(durations.Invoke);
         foreach (var shoppers in new[] { 10, 50 })
         {
+            completed.Clear();
             var stats = await ShoppersAsync($"checkout submit → confirmed, {shoppers} shoppers", shoppers, TimeSpan.Zero, window,
                 (w, i) => CheckoutOnce($"s{shoppers}-{run}-{w}-{i}"), cpu);
             report.Add(stats);
             report.Notes.Add($"{stats.Name}: CPU by process: {cpu.Window.Breakdown()}.");
+            report.Notes.Add($"{stats.Name}: {await CheckoutTimeline.DescribeAsync(shop, [.. completed.TakeLast(200)])}");
             report.Rows.Add(Row.AtLeast($"checkouts completed/s, {shoppers} shoppers", CheckoutTargetPerSecond, stats.Throughput));
             report.Rows.Add(Row.AtMost($"checkout latency p99, {shoppers} shoppers", CheckoutP99TargetMs, stats.P99) with
             {
