@@ -54,13 +54,15 @@ public static class PaymentsApi
         }
         var cardNumber = CardRules.Normalize(request.CardNumber);
 
-        var existing = await dapr.GetStateAsync<Payment?>(Components.StateStore, PaymentState.Key(request.PaymentId), cancellationToken: cancellationToken);
-        if (existing is not null)
+        var behaviour = TestCards.BehaviourOf(cardNumber);
+        // A first authorize, the usual case, is stored first-write without reading: a repeat loses that write and is
+        // answered from the payment already stored (below). A card confirmed asynchronously is looked up first, so
+        // that a repeat does not arm its confirmation again.
+        if (behaviour == CardBehaviour.ApproveAfterConfirmation
+            && await dapr.GetStateAsync<Payment?>(Components.StateStore, PaymentState.Key(request.PaymentId), cancellationToken: cancellationToken) is { } existing)
         {
             return Repeat(existing, request, cardNumber);
         }
-
-        var behaviour = TestCards.BehaviourOf(cardNumber);
         if (behaviour == CardBehaviour.ProviderTimeout)
         {
             // The caller gives up long before this answers; nothing is recorded, so its retry starts afresh.
@@ -76,7 +78,7 @@ public static class PaymentsApi
         }
         if (!await PaymentState.TryCreateAsync(dapr, payment, cancellationToken))
         {
-            // A concurrent authorize with the same id won the race: answer what it recorded.
+            // A repeat, or a concurrent authorize with the same id that won the race: answer what was recorded.
             var winner = await dapr.GetStateAsync<Payment>(Components.StateStore, PaymentState.Key(request.PaymentId), cancellationToken: cancellationToken);
             return Repeat(winner, request, cardNumber);
         }
