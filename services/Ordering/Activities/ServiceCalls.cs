@@ -51,6 +51,6 @@ internal static class ServiceCalls
         return http.CreateClient(appId).SendAsync(request, cancellationToken);
     }
 
-    private static HttpRequestException Failure(HttpMethod method, string appId, string path, HttpResponseMessage response) =>
+    internal static HttpRequestException Failure(HttpMethod method, string appId, string path, HttpResponseMessage response) =>
         new($"{method} {appId}/{path} answered {(int)response.StatusCode}", null, response.StatusCode);
 }
