@@ -24,6 +24,8 @@ internal sealed class StockActorClient(ActorProxy proxy) : IStockActor
 
     public Task ConfirmAsync(string reservationId) => proxy.InvokeMethodAsync(nameof(ConfirmAsync), reservationId);
 
+    public Task ReturnAsync(StockHold sold) => proxy.InvokeMethodAsync(nameof(ReturnAsync), sold);
+
     public Task<StockDto> RestockAsync(int quantity) => proxy.InvokeMethodAsync<int, StockDto>(nameof(RestockAsync), quantity);
 }
 
@@ -37,6 +39,8 @@ internal sealed class ReservationActorClient(ActorProxy proxy) : IReservationAct
     public Task<TransitionAnswer> ConfirmAsync() => proxy.InvokeMethodAsync<TransitionAnswer>(nameof(ConfirmAsync));
 
     public Task<TransitionAnswer> ReleaseAsync() => proxy.InvokeMethodAsync<TransitionAnswer>(nameof(ReleaseAsync));
+
+    public Task<TransitionAnswer> ReturnAsync() => proxy.InvokeMethodAsync<TransitionAnswer>(nameof(ReturnAsync));
 
     public Task<ReservationState?> GetAsync() => proxy.InvokeMethodAsync<ReservationState?>(nameof(GetAsync));
 }

@@ -95,6 +95,33 @@ public sealed class InventoryServiceTests
     }
 
     [Fact]
+    public async Task Returning_a_confirmed_reservation_puts_its_units_back_once_and_returning_an_open_one_releases_it()
+    {
+        await using var host = await InventoryHost.StartAsync();
+        await host.RestockAsync("sku-a", 10);
+        await host.RestockAsync("sku-b", 5);
+        await host.ReserveOkAsync("order-1", 600, ("sku-a", 3), ("sku-b", 2));
+        (await host.TransitionAsync("order-1", "confirm")).StatusCode.Should().Be(HttpStatusCode.NoContent);
+        (await host.StockAsync("sku-a")).Should().Be(new StockDto("sku-a", 7, 0, 7));
+
+        (await host.TransitionAsync("order-1", "return")).StatusCode.Should().Be(HttpStatusCode.NoContent);
+        (await host.TransitionAsync("order-1", "return")).StatusCode.Should().Be(HttpStatusCode.NoContent);
+
+        (await host.StockAsync("sku-a")).Should().Be(new StockDto("sku-a", 10, 0, 10));
+        (await host.StockAsync("sku-b")).Should().Be(new StockDto("sku-b", 5, 0, 5));
+        (await host.StatusAsync("order-1")).Should().Be("Returned");
+        (await host.TransitionAsync("order-1", "confirm")).StatusCode.Should().Be(HttpStatusCode.Conflict, "returned units are not sold again under the same order");
+
+        await host.ReserveOkAsync("order-2", 600, ("sku-a", 4));
+        (await host.TransitionAsync("order-2", "return")).StatusCode.Should().Be(HttpStatusCode.NoContent);
+        (await host.StockAsync("sku-a")).Should().Be(new StockDto("sku-a", 10, 0, 10));
+        (await host.StatusAsync("order-2")).Should().Be("Released");
+
+        (await host.TransitionAsync("order-unknown", "return")).StatusCode.Should().Be(HttpStatusCode.NoContent);
+        (await host.ReserveAsync("order-unknown", 600, ("sku-a", 1))).StatusCode.Should().Be(HttpStatusCode.Conflict, "a return leaves the same tombstone as a release");
+    }
+
+    [Fact]
     public async Task A_reserve_arriving_after_its_release_holds_nothing()
     {
         await using var host = await InventoryHost.StartAsync();
@@ -121,6 +148,30 @@ public sealed class InventoryServiceTests
         stock.Should().Be(new StockDto("sku-a", 4, 0, 4));
         (await host.StatusAsync("order-1")).Should().Be("Expired");
         (await host.TransitionAsync("order-1", "confirm")).StatusCode.Should().Be(HttpStatusCode.Conflict);
+    }
+
+    [Fact]
+    public async Task A_reserve_cut_short_before_it_saved_its_reservation_has_its_holds_released_by_the_expiry_reminder()
+    {
+        await using var host = await InventoryHost.StartAsync();
+        await host.RestockAsync("sku-a", 5);
+        await host.RestockAsync("sku-b", 5);
+        using var http = host.Client();
+        // What a reserve leaves when it dies after its first hold: the armed reminder (carrying the lines, as the SDK
+        // sends a reminder's bytes) and a hold, but no reservation.
+        var lines = JsonSerializer.SerializeToUtf8Bytes(new[] { new BasketItemDto("sku-a", 2), new BasketItemDto("sku-b", 1) }, new JsonSerializerOptions(JsonSerializerDefaults.Web));
+        (await http.PostAsJsonAsync("/v1.0/actors/Reservation/order-cut/reminders/expiry",
+            new { dueTime = "0h0m2s0ms", period = "0h0m30s0ms", data = Convert.ToBase64String(lines) })).EnsureSuccessStatusCode();
+        (await http.PostAsJsonAsync("/v1.0/actors/Stock/sku-a/method/HoldAsync", new { reservationId = "order-cut", quantity = 2 })).EnsureSuccessStatusCode();
+        (await host.StockAsync("sku-a")).Available.Should().Be(3);
+        (await host.StatusAsync("order-cut")).Should().BeNull("the reservation was never saved");
+
+        await Eventually.HoldsAsync(() => host.StatusAsync("order-cut").GetAwaiter().GetResult() == "Expired",
+            TimeSpan.FromSeconds(30), "the expiry reminder should release what the lines it carries held");
+
+        (await host.StockAsync("sku-a")).Should().Be(new StockDto("sku-a", 5, 0, 5));
+        (await host.StockAsync("sku-b")).Should().Be(new StockDto("sku-b", 5, 0, 5), "a line never held is released as a no-op");
+        (await host.ReserveAsync("order-cut", 600, ("sku-a", 2), ("sku-b", 1))).StatusCode.Should().Be(HttpStatusCode.Conflict, "a retry after the expiry holds nothing");
     }
 
     [Fact]

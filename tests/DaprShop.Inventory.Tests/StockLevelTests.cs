@@ -63,6 +63,35 @@ public sealed class StockLevelTests
     }
 
     [Fact]
+    public void Returning_puts_a_confirmed_reservations_units_back_on_hand_once()
+    {
+        var now = DateTimeOffset.UnixEpoch;
+        var stock = new StockLevel(10);
+        stock.Hold("order-1", 4);
+        stock.Confirm("order-1");
+
+        stock.Return("order-1", 4, now, TimeSpan.FromDays(7)).Should().BeTrue();
+        StockLevel.From(stock.ToState()).Return("order-1", 4, now.AddDays(1), TimeSpan.FromDays(7)).Should().BeFalse("a repeated return, even after a reload, takes nothing more");
+        stock.Return("order-1", 4, now.AddMinutes(5), TimeSpan.FromDays(7)).Should().BeFalse();
+
+        (stock.OnHand, stock.Reserved, stock.Available).Should().Be((10, 0, 10));
+    }
+
+    [Fact]
+    public void A_return_is_remembered_for_its_horizon_and_then_dropped_from_the_state()
+    {
+        var now = DateTimeOffset.UnixEpoch;
+        var stock = new StockLevel(10);
+        stock.Return("order-1", 1, now, TimeSpan.FromDays(7));
+
+        stock.Return("order-2", 2, now.AddDays(8), TimeSpan.FromDays(7)).Should().BeTrue();
+
+        stock.ToState().Returned.Should().BeEquivalentTo(new Dictionary<string, DateTimeOffset> { ["order-2"] = now.AddDays(8) });
+        stock.OnHand.Should().Be(13);
+        new StockLevel(5).ToState().Returned.Should().BeNull("a SKU that never took a return stores nothing for it");
+    }
+
+    [Fact]
     public void Available_never_goes_below_zero_however_holds_arrive()
     {
         var stock = new StockLevel(10);

@@ -13,14 +13,17 @@ public sealed record ReserveAnswer(ReservationResult? Result, string? Conflict);
 public sealed record TransitionAnswer(bool Found, string? Conflict);
 
 /// <summary>
-/// One actor per reservation (actor id = reservation id = order id). It records the request before taking any
-/// stock, takes a hold on each SKU's actor, and gives back what it took when a line is short, so a reservation is all
-/// lines or none. Its reminder releases the holds when the reservation expires unconfirmed.
+/// One actor per reservation (actor id = reservation id = order id). It arms its expiry reminder (carrying the lines)
+/// before taking any stock, takes a hold on each SKU's actor, and gives back what it took when a line is short, so a
+/// reservation is all lines or none. Its reminder releases the holds when the reservation expires unconfirmed, or when
+/// a reserve was cut short before it saved the reservation.
 /// </summary>
 public interface IReservationActor : IActor
 {
     Task<ReserveAnswer> ReserveAsync(ReserveLines request);
     Task<TransitionAnswer> ConfirmAsync();
     Task<TransitionAnswer> ReleaseAsync();
+    /// <summary>Gives back whatever the reservation took: a confirmed one's sold units, an open one's holds (as release).</summary>
+    Task<TransitionAnswer> ReturnAsync();
     Task<ReservationState?> GetAsync();
 }

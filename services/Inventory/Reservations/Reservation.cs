@@ -4,7 +4,10 @@ namespace DaprShop.Inventory.Reservations;
 
 public enum ReservationStatus
 {
-    /// <summary>Recorded, holds being taken: the expiry reminder already guards it, so a crash here leaks nothing.</summary>
+    /// <summary>
+    /// Holds being taken. Kept in memory during a reserve, not saved (earlier versions saved it first): the expiry
+    /// reminder, armed before any hold and carrying the lines, guards a reserve cut short.
+    /// </summary>
     Pending,
     Held,
     Confirmed,
@@ -12,6 +15,8 @@ public enum ReservationStatus
     Expired,
     /// <summary>Some line was short: nothing is held, and the same id answers the same "no" again.</summary>
     Rejected,
+    /// <summary>Confirmed, then its sale did not go through (the payment was not taken): the units are back on hand.</summary>
+    Returned,
 }
 
 /// <summary>The stored state of one reservation (actor id = reservation id = order id).</summary>
@@ -36,13 +41,15 @@ public enum Verdict
 /// <summary>
 /// The reservation state machine:
 /// <code>
-/// Pending ──all held──▶ Held ──confirm──▶ Confirmed
+/// Pending ──all held──▶ Held ──confirm──▶ Confirmed ──return──▶ Returned
 ///    │                   │ ├──release──▶ Released
 ///    └──a line short──▶ Rejected └──expiry───▶ Expired
 /// </code>
 /// Confirm is refused once released or expired (the stock may be sold to someone else). Release is idempotent and a
 /// no-op once released, expired or rejected; releasing a confirmed reservation is refused (409): the units have left
-/// the warehouse, and giving stock back after a sale is a return, not a release. Releasing an id never reserved leaves
+/// the warehouse, and giving stock back after a sale is a return, not a release. A return (the saga's compensation
+/// once it has confirmed the stock alongside taking the payment) puts a confirmed reservation's units back on hand,
+/// and releases a reservation that is still open. Releasing (or returning) an id never reserved leaves
 /// a Released tombstone, so a reserve that arrives late (a retry overtaken by the saga's compensation) is refused
 /// instead of holding stock nobody will confirm.
 /// </summary>

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Dapr.Actors.Runtime;
 using DaprShop.Contracts;
 using DaprShop.Inventory.Stock;
@@ -15,6 +16,8 @@ public sealed class ReservationActor(ActorHost host, IOptions<InventoryOptions> 
     // If releasing at expiry fails (store briefly down), the reminder fires again after this.
     private static readonly TimeSpan ExpiryRetry = TimeSpan.FromSeconds(30);
 
+    private static readonly JsonSerializerOptions LinesJson = new(JsonSerializerDefaults.Web);
+
     private string ReservationId => Id.GetId();
 
     public async Task<ReserveAnswer> ReserveAsync(ReserveLines request)
@@ -22,16 +25,16 @@ public sealed class ReservationActor(ActorHost host, IOptions<InventoryOptions> 
         var (lines, expiresInSeconds) = request;
         var expiresIn = TimeSpan.FromSeconds(expiresInSeconds);
         var opened = Reservation.Open(ReservationId, lines, clock.GetUtcNow() + expiresIn);
+        // The expiry reminder is armed, while the state is read, before any stock is held, and it carries the lines:
+        // should this call end (a crash, a failed hold) before the reservation is saved, expiry still releases what it
+        // took. A repeat that finds its reservation re-arms the reminder, which then fires later than it would have,
+        // and finds the reservation finished or releases it.
+        var armed = RegisterReminderAsync(ExpiryReminder, JsonSerializer.SerializeToUtf8Bytes(opened.Lines, LinesJson), expiresIn, ExpiryRetry);
         // One read: a new reservation enters the actor's state cache as it is read, so saving it does not make the SDK
         // ask the sidecar again whether the key exists.
         var state = await StateManager.GetOrAddStateAsync(StateKey, opened);
-        if (ReferenceEquals(state, opened))
-        {
-            // Recorded and guarded by its reminder before any stock is held: whatever happens next, expiry cleans up.
-            await SaveAsync(state);
-            await RegisterReminderAsync(ExpiryReminder, null, expiresIn, ExpiryRetry);
-        }
-        else if (state.HasExpired(clock.GetUtcNow()))
+        await armed;
+        if (!ReferenceEquals(state, opened) && state.HasExpired(clock.GetUtcNow()))
         {
             state = await ExpireAsync(state);
         }
@@ -107,6 +110,23 @@ public sealed class ReservationActor(ActorHost host, IOptions<InventoryOptions> 
         return new TransitionAnswer(true, null);
     }
 
+    public async Task<TransitionAnswer> ReturnAsync()
+    {
+        var state = await LoadAsync();
+        if (state?.Status is not (ReservationStatus.Confirmed or ReservationStatus.Returned))
+        {
+            // Nothing was sold: giving back is releasing (an open reservation's holds; a tombstone for an unknown id).
+            return await ReleaseAsync();
+        }
+        if (state.Status == ReservationStatus.Confirmed)
+        {
+            // Each SKU takes a reservation's return once, so a return interrupted half-way is simply repeated.
+            await Task.WhenAll(state.Lines.Select(l => Stock(l.ProductId).ReturnAsync(new(ReservationId, l.Quantity))));
+            await FinishAsync(state with { Status = ReservationStatus.Returned });
+        }
+        return new TransitionAnswer(true, null);
+    }
+
     public Task<ReservationState?> GetAsync() => LoadAsync();
 
     public async Task ReceiveReminderAsync(string reminderName, byte[] state, TimeSpan dueTime, TimeSpan period)
@@ -116,6 +136,11 @@ public sealed class ReservationActor(ActorHost host, IOptions<InventoryOptions> 
             return;
         }
         var reservation = await LoadAsync();
+        if (reservation is null && state is { Length: > 0 } && JsonSerializer.Deserialize<List<BasketItemDto>>(state, LinesJson) is { Count: > 0 } lines)
+        {
+            // A reserve that armed this reminder and never saved its reservation: the holds it may have taken go back.
+            reservation = Reservation.Open(ReservationId, lines, clock.GetUtcNow());
+        }
         if (reservation is not null && reservation.IsOpen())
         {
             Logger.LogInformation("Reservation {ReservationId} expired unconfirmed at {ExpiresAt}: releasing its stock", ReservationId, reservation.ExpiresAt);

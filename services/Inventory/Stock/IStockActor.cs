@@ -17,5 +17,7 @@ public interface IStockActor : IActor
     Task<HoldOutcome> HoldAsync(StockHold hold);
     Task ReleaseAsync(string reservationId);
     Task ConfirmAsync(string reservationId);
+    /// <summary>Puts the units a confirmed reservation took back on hand, once per reservation.</summary>
+    Task ReturnAsync(StockHold sold);
     Task<StockDto> RestockAsync(int quantity);
 }

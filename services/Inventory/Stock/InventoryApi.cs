@@ -27,6 +27,7 @@ public static partial class InventoryApi
         internalApi.MapGet("/{reservationId}", GetReservation);
         internalApi.MapPost("/{reservationId}/confirm", Confirm);
         internalApi.MapPost("/{reservationId}/release", Release);
+        internalApi.MapPost("/{reservationId}/return", Return);
         return app;
     }
 
@@ -90,6 +91,17 @@ public static partial class InventoryApi
         }
         var answer = await Reservation(actors, reservationId).ReleaseAsync();
         return answer.Conflict is { } conflict ? Conflict(conflict) : TypedResults.NoContent();
+    }
+
+    /// <summary>Idempotent: a confirmed reservation's units go back on hand once; an open or unknown one is released.</summary>
+    public static async Task<Results<NoContent, ValidationProblem>> Return(string reservationId, IActorProxyFactory actors)
+    {
+        if (InvalidId("reservationId", reservationId) is { } invalid)
+        {
+            return invalid;
+        }
+        await Reservation(actors, reservationId).ReturnAsync();
+        return TypedResults.NoContent();
     }
 
     internal static ValidationProblem? Validate(ReserveStock request)

@@ -61,6 +61,18 @@ public sealed class StockActor(ActorHost host, DaprClient dapr, IOptions<Invento
         }
     }
 
+    public async Task ReturnAsync(StockHold sold)
+    {
+        if (await LoadAsync() is { } stock)
+        {
+            var before = stock.Available;
+            if (stock.Return(sold.ReservationId, sold.Quantity, clock.GetUtcNow(), options.Value.KeepFinishedReservations))
+            {
+                await SaveAsync(stock, LowStockEvent(before, stock));
+            }
+        }
+    }
+
     public async Task<StockDto> RestockAsync(int quantity)
     {
         var stock = await LoadAsync() ?? new StockLevel(0);

@@ -33,3 +33,17 @@ public sealed class ReleaseReservationActivity(IHttpClientFactory http) : Workfl
         return true;
     }
 }
+
+/// <summary>
+/// Gives back what the order's reservation took, whatever came of it: the units of a confirmed reservation (the saga
+/// confirms the stock while it takes the payment, and a payment that was not taken undoes the sale), or the holds of
+/// one still open.
+/// </summary>
+public sealed class ReturnReservationActivity(IHttpClientFactory http) : WorkflowActivity<string, bool>
+{
+    public override async Task<bool> RunAsync(WorkflowActivityContext context, string orderId)
+    {
+        await ServiceCalls.InvokeAsync(http, HttpMethod.Post, AppIds.Inventory, $"internal/inventory/reservations/{Uri.EscapeDataString(orderId)}/return", null, orderId);
+        return true;
+    }
+}

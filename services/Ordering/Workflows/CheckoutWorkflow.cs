@@ -6,8 +6,8 @@ using DaprShop.Ordering.Orders;
 namespace DaprShop.Ordering.Workflows;
 
 /// <summary>
-/// The checkout saga: price → reserve → authorize → (wait for an asynchronous confirmation) → capture → confirm
-/// stock → confirmed (whose event empties the basket). Every step that succeeded pushes its compensation; a refusal, a timeout,
+/// The checkout saga: price → reserve → authorize → (wait for an asynchronous confirmation) → capture and confirm
+/// stock (together) → confirmed (whose event empties the basket). Every step that succeeded pushes its compensation; a refusal, a timeout,
 /// a technical failure that outlived the retries, or the shopper's cancellation runs them in reverse.
 /// The order read model is written where an order can rest: when it is submitted (alongside the reservation, see
 /// <see cref="AlongsideAsync{T}"/>), while it waits for an asynchronous payment confirmation, and at its end. The steps
@@ -110,26 +110,29 @@ public sealed class CheckoutWorkflow : Workflow<CheckoutInput, CheckoutOutcome>
             {
                 throw new CheckoutCancelled(cancellation.Result.Reason);
             }
-            PaymentResult capture;
-            try
-            {
-                capture = await context.CallActivityAsync<PaymentResult>(nameof(CapturePaymentActivity), order.OrderId, Retry);
-            }
-            catch (WorkflowTaskFailedException)
-            {
-                throw new CheckoutRefused(PaymentNotTaken);
-            }
-            if (capture.Status != PaymentStatus.Captured)
-            {
-                throw new CheckoutRefused(PaymentNotTaken);
-            }
-            compensations.Pop();
-            compensations.Push((nameof(RefundPaymentActivity), order.OrderId));
-            progress.Passed(OrderStatus.Paid);
-
-            await context.CallActivityAsync(nameof(ConfirmReservationActivity), order.OrderId, Retry);
-            // Sold: should recording the confirmation still fail, only the money is given back; the stock stays taken (never oversold).
+            // The payment is taken and the stock confirmed in one turn, not one after the other; should either not go
+            // through, the other is undone: confirmed stock goes back on hand, a captured payment is refunded.
+            var capture = context.CallActivityAsync<PaymentResult>(nameof(CapturePaymentActivity), order.OrderId, Retry);
+            var stock = context.CallActivityAsync<bool>(nameof(ConfirmReservationActivity), order.OrderId, Retry);
+            var paid = await SucceedsAsync(capture) is { Status: PaymentStatus.Captured };
+            var sold = await SucceedsAsync(stock);
             compensations.Clear();
+            if (paid)
+            {
+                progress.Passed(OrderStatus.Paid);
+            }
+            if (!paid || !sold)
+            {
+                compensations.Push((nameof(ReturnReservationActivity), order.OrderId));
+                compensations.Push((paid ? nameof(RefundPaymentActivity) : nameof(VoidPaymentActivity), order.OrderId));
+                if (!paid)
+                {
+                    throw new CheckoutRefused(PaymentNotTaken);
+                }
+                // The stock confirmation failed after its retries: rethrown, a technical failure as any other step's.
+                await stock;
+            }
+            // Sold: should recording the confirmation still fail, only the money is given back; the stock stays taken (never oversold).
             compensations.Push((nameof(RefundPaymentActivity), order.OrderId));
             // OrderConfirmed also tells the basket service to take what was bought out of the shopper's basket: an order
             // refused before keeps the basket, and the saga does not wait for it.
@@ -181,6 +184,19 @@ public sealed class CheckoutWorkflow : Workflow<CheckoutInput, CheckoutOutcome>
         }
         await alongside;
         return result;
+    }
+
+    /// <summary>The step's result, or default when it failed after its retries (its effect is then unknown).</summary>
+    private static async Task<T?> SucceedsAsync<T>(Task<T> step)
+    {
+        try
+        {
+            return await step;
+        }
+        catch (WorkflowTaskFailedException)
+        {
+            return default;
+        }
     }
 
     /// <summary>Awaits a step to its end (its effect must be known to compensate it), then honours a cancellation that came first.</summary>

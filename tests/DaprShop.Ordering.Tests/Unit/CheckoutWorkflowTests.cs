@@ -72,7 +72,7 @@ public sealed class CheckoutWorkflowTests
     }
 
     [Fact]
-    public async Task The_submitted_order_is_recorded_while_stock_is_reserved_and_no_record_overlaps_another()
+    public async Task The_submitted_order_is_recorded_while_stock_is_reserved_the_stock_is_confirmed_while_the_payment_is_captured_and_no_record_overlaps_another()
     {
         await RunAsync();
 
@@ -80,7 +80,7 @@ public sealed class CheckoutWorkflowTests
             call.Input is RecordOrderInput r ? $"record {r.Status}" : call.Name;
         var started = _context.Started.Select(s => (Call: Label((s.Name, s.Input)), Alongside: s.Alongside.Select(Label).ToList())).ToList();
         started.Where(s => s.Alongside.Count > 0).Select(s => $"{s.Call} alongside {string.Join(", ", s.Alongside)}").Should().Equal(
-            "ReserveStockActivity alongside record Submitted");
+            "ReserveStockActivity alongside record Submitted", "ConfirmReservationActivity alongside CapturePaymentActivity");
         started.Where(s => s.Call.StartsWith("record", StringComparison.Ordinal))
             .Should().OnlyContain(s => s.Alongside.All(a => !a.StartsWith("record", StringComparison.Ordinal)));
     }
@@ -96,7 +96,7 @@ public sealed class CheckoutWorkflowTests
 
         outcome.Should().Be(new CheckoutOutcome(OrderStatus.Failed, CheckoutWorkflow.SomethingWentWrong));
         Steps.Should().EndWith([nameof(ConfirmReservationActivity), nameof(RefundPaymentActivity)]);
-        Steps.Should().NotContain(nameof(ReleaseReservationActivity));
+        Steps.Should().NotContain([nameof(ReleaseReservationActivity), nameof(ReturnReservationActivity)]);
         RecordedWithSteps.Should().EndWith("StockReserved PaymentAuthorized Paid Failed", "the failed order's timeline still shows how far it got");
     }
 
@@ -213,7 +213,7 @@ public sealed class CheckoutWorkflowTests
     }
 
     [Fact]
-    public async Task A_capture_that_fails_after_its_retries_voids_the_payment_and_releases_the_stock()
+    public async Task A_capture_that_fails_after_its_retries_voids_the_payment_and_returns_the_stock_confirmed_alongside_it()
     {
         Fail(nameof(CapturePaymentActivity));
 
@@ -221,7 +221,21 @@ public sealed class CheckoutWorkflowTests
 
         outcome.Should().Be(new CheckoutOutcome(OrderStatus.Failed, CheckoutWorkflow.PaymentNotTaken));
         Steps.Should().Equal(nameof(PriceBasketActivity), nameof(ReserveStockActivity), nameof(AuthorizePaymentActivity),
-            nameof(CapturePaymentActivity), nameof(VoidPaymentActivity), nameof(ReleaseReservationActivity));
+            nameof(CapturePaymentActivity), nameof(ConfirmReservationActivity), nameof(VoidPaymentActivity), nameof(ReturnReservationActivity));
+        RecordedWithSteps.Should().EndWith("StockReserved PaymentAuthorized Failed", "nothing was paid");
+    }
+
+    [Fact]
+    public async Task A_capture_the_provider_refuses_voids_the_payment_and_returns_the_stock()
+    {
+        Answer(nameof(CapturePaymentActivity), new PaymentResult("order-1", PaymentStatus.Voided, "a voided payment cannot be captured"));
+
+        var outcome = await RunAsync();
+
+        outcome.Should().Be(new CheckoutOutcome(OrderStatus.Failed, CheckoutWorkflow.PaymentNotTaken));
+        Steps.Should().EndWith([nameof(ConfirmReservationActivity), nameof(VoidPaymentActivity), nameof(ReturnReservationActivity)]);
+        Steps.Should().NotContain([nameof(RefundPaymentActivity), nameof(ReleaseReservationActivity)]);
+        Published.Should().Equal(OrderEventKind.Submitted, OrderEventKind.Failed);
     }
 
     [Fact]
@@ -232,8 +246,22 @@ public sealed class CheckoutWorkflowTests
         var outcome = await RunAsync();
 
         outcome.Should().Be(new CheckoutOutcome(OrderStatus.Failed, CheckoutWorkflow.SomethingWentWrong));
-        Steps.Should().EndWith([nameof(ConfirmReservationActivity), nameof(RefundPaymentActivity), nameof(ReleaseReservationActivity)]);
+        Steps.Should().EndWith([nameof(ConfirmReservationActivity), nameof(RefundPaymentActivity), nameof(ReturnReservationActivity)]);
         Steps.Should().NotContain(nameof(VoidPaymentActivity));
+        RecordedWithSteps.Should().EndWith("StockReserved PaymentAuthorized Paid Failed");
+    }
+
+    [Fact]
+    public async Task A_capture_and_a_stock_confirmation_that_both_fail_void_the_payment_and_give_the_stock_back()
+    {
+        Fail(nameof(CapturePaymentActivity));
+        Fail(nameof(ConfirmReservationActivity));
+
+        var outcome = await RunAsync();
+
+        outcome.Should().Be(new CheckoutOutcome(OrderStatus.Failed, CheckoutWorkflow.PaymentNotTaken));
+        Steps.Should().EndWith([nameof(VoidPaymentActivity), nameof(ReturnReservationActivity)]);
+        Steps.Should().NotContain(nameof(RefundPaymentActivity));
     }
 
     [Fact]
