@@ -89,9 +89,10 @@ public sealed class ReservationActor(ActorHost host, IOptions<InventoryOptions> 
         return new TransitionAnswer(true, null);
     }
 
-    public async Task<TransitionAnswer> ReleaseAsync()
+    public async Task<TransitionAnswer> ReleaseAsync() => await ReleaseAsync(await LoadAsync());
+
+    private async Task<TransitionAnswer> ReleaseAsync(ReservationState? state)
     {
-        var state = await LoadAsync();
         if (state is null)
         {
             // A tombstone: a reserve under this id arriving after its compensation must not hold stock.
@@ -116,7 +117,7 @@ public sealed class ReservationActor(ActorHost host, IOptions<InventoryOptions> 
         if (state?.Status is not (ReservationStatus.Confirmed or ReservationStatus.Returned))
         {
             // Nothing was sold: giving back is releasing (an open reservation's holds; a tombstone for an unknown id).
-            return await ReleaseAsync();
+            return await ReleaseAsync(state);
         }
         if (state.Status == ReservationStatus.Confirmed)
         {
