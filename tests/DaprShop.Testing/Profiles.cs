@@ -6,7 +6,7 @@ namespace DaprShop.Testing;
 /// <c>.data/</c>. A path that is no longer where this expects it fails loudly: otherwise the shop would quietly write
 /// into whatever folder the test runs in.
 /// </summary>
-public static class Profiles
+public static partial class Profiles
 {
     /// <summary>Writes the profile's resources into <paramref name="resourcesDirectory"/>, its data under <paramref name="dataDirectory"/>.</summary>
     public static void CopyTo(string resourcesDirectory, string dataDirectory, string outboxDirectory, string profile = "default")
@@ -20,14 +20,16 @@ public static class Profiles
             [".data/outbox"] = outboxDirectory,
             [$"components/{profile}/secrets.json"] = Path.Combine(dataDirectory, "secrets.json"),
         };
-        if (profile == "default")
-        {
-            relocated[".data/daprshop.db"] = Path.Combine(dataDirectory, "daprshop.db");
-        }
         var found = new HashSet<string>();
         foreach (var file in Directory.GetFiles(source, "*.yaml"))
         {
             var yaml = File.ReadAllText(file);
+            // The embedded default's databases, one per service (.data/<app>.db).
+            yaml = Database().Replace(yaml, m =>
+            {
+                found.Add(".data/*.db");
+                return $"\"{Path.Combine(dataDirectory, m.Groups[1].Value)}\"";
+            });
             foreach (var (relative, absolute) in relocated)
             {
                 var quoted = $"\"{relative}\"";
@@ -39,11 +41,14 @@ public static class Profiles
             }
             File.WriteAllText(Path.Combine(resourcesDirectory, Path.GetFileName(file)), yaml);
         }
-        var missing = relocated.Keys.Except(found).ToList();
+        var missing = relocated.Keys.Concat(profile == "default" ? [".data/*.db"] : []).Except(found).ToList();
         if (missing.Count > 0)
         {
             throw new InvalidOperationException($"components/{profile} no longer names {string.Join(", ", missing)}: update Profiles' relocations");
         }
         File.Copy(Path.Combine(source, "secrets.json"), Path.Combine(dataDirectory, "secrets.json"), overwrite: true);
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"""\.data/([\w\-]+\.db)""")]
+    private static partial System.Text.RegularExpressions.Regex Database();
 }

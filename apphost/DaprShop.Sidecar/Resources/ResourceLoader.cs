@@ -61,15 +61,18 @@ public static class ResourceLoader
             }
         }
 
-        var duplicate = components.GroupBy(c => c.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        // As daprd: components scoped to other apps are dropped first, so one name may be bound per app (each
+        // service its own database, say); two definitions of a name this app sees are an error.
+        var inScope = components.Where(c => c.IsInScope(appId)).ToList();
+        var duplicate = inScope.GroupBy(c => c.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
         {
             throw new SidecarStartupException(
-                $"component name '{duplicate.Key}' is defined more than once: {string.Join(", ", duplicate.Select(c => c.Origin.File))}");
+                $"component name '{duplicate.Key}' is defined more than once for app '{appId}': {string.Join(", ", duplicate.Select(c => c.Origin.File))}");
         }
 
         var configuration = configPath is null ? SidecarConfiguration.Default : LoadConfiguration(configPath);
-        return new LoadedResources(components.Where(c => c.IsInScope(appId)).ToList(), subscriptions, resiliencies, configuration);
+        return new LoadedResources(inScope, subscriptions, resiliencies, configuration);
     }
 
     private static bool IsYaml(string path) =>

@@ -38,7 +38,7 @@ public sealed class CatalogFixture : IAsyncLifetime
         CatalogOnly
             .WithComponent(Components.StateStore, "state.sqlite", ("connectionString", Path.Combine(CatalogOnly.Path, "state.db")), ("actorStateStore", "true"))
             .With("catalogstore.yaml", File.ReadAllText(Path.Combine(Repo.Root, "components", "default", "catalogstore.yaml"))
-                .Replace(".data/daprshop.db", StateFile, StringComparison.Ordinal))
+                .Replace(".data/catalog.db", StateFile, StringComparison.Ordinal))
             .With("cache.yaml", File.ReadAllText(Path.Combine(Repo.Root, "components", "default", "cache.yaml")));
 
         Subscriber = await TestApp.StartAsync(app =>

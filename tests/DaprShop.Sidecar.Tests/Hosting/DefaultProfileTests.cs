@@ -31,7 +31,7 @@ public sealed class DefaultProfileTests
 
             await client.SaveStateAsync("statestore", "greeting", "hello");
             (await client.GetStateAsync<string>("statestore", "greeting")).Should().Be("hello");
-            File.Exists(Path.Combine(workDir, ".data", "daprshop.db")).Should().BeTrue("state lives in one folder a newcomer can find");
+            File.Exists(Path.Combine(workDir, ".data", "demo.db")).Should().BeTrue("state lives in one folder a newcomer can find, a database per app id");
 
             (await client.GetSecretAsync("secretstore", "payment:webhook-signing-key")).Should().ContainKey("payment:webhook-signing-key");
 

@@ -98,6 +98,48 @@ public sealed class StartupTests
         output.Should().Contain("flag provided but not defined: -no-such-flag");
     }
 
+    private static string StateStore(string type, params string[] scopes) => $"""
+        apiVersion: dapr.io/v1alpha1
+        kind: Component
+        metadata:
+          name: statestore
+        spec:
+          type: {type}
+          version: v1
+        {(scopes.Length == 0 ? "" : "scopes:\n" + string.Concat(scopes.Select(s => $"- {s}\n")))}
+        """;
+
+    [Fact]
+    public async Task One_component_name_can_be_bound_per_app_through_scopes()
+    {
+        // A database per service: the same name in several documents, each scoped to one app.
+        using var mesh = new TestMesh();
+        using var resources = new ResourcesFolder().With("statestore.yaml",
+            StateStore("state.redis", "other") + "---\n" + StateStore("state.in-memory", "mine") + "---\n" + StateStore("state.nosuchstore", "third"));
+        await using var sidecar = await SidecarProcess.StartAsync(new() { AppId = "mine", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
+        using var http = sidecar.CreateHttpClient();
+
+        var metadata = await http.GetFromJsonAsync<JsonElement>("/v1.0/metadata");
+
+        var component = metadata.GetProperty("components").EnumerateArray().Single();
+        component.GetProperty("name").GetString().Should().Be("statestore");
+        component.GetProperty("type").GetString().Should().Be("state.in-memory", "the documents scoped to other apps are not this sidecar's");
+    }
+
+    [Fact]
+    public async Task A_name_defined_twice_for_one_app_stops_the_sidecar_naming_both_definitions()
+    {
+        using var mesh = new TestMesh();
+        using var resources = new ResourcesFolder()
+            .With("a.yaml", StateStore("state.in-memory"))
+            .With("b.yaml", StateStore("state.in-memory", "broken", "other"));
+
+        var (code, output) = await SidecarProcess.RunToExitAsync(new() { AppId = "broken", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
+
+        code.Should().NotBe(0);
+        output.Should().Contain("'statestore'").And.Contain("more than once").And.Contain("a.yaml").And.Contain("b.yaml");
+    }
+
     [Fact]
     public async Task Daprd_flags_are_accepted_and_reported_in_the_metadata()
     {
