@@ -43,7 +43,7 @@ public static class ShopBench
     {
         Console.WriteLine("  starting the shop (six services, seven sidecars)...");
         // Warning: the services' request logs would cost CPU that a real deployment spends on a log pipeline elsewhere.
-        return WholeShop.StartAsync(new WholeShop.Settings { LogLevel = "Warning" });
+        return WholeShop.StartAsync(new WholeShop.Settings { LogLevel = "Warning", Environment = "Production" });
     }
 
     /// <summary>Product reads, category pages and searches through two sidecars (the client's, the catalog's) with a warm cache.</summary>
@@ -215,7 +215,7 @@ public static class ShopBench
             "Checkout: each shopper adds two of 20 products (restocked for the run) to a new basket, checks out with the approving test card " +
             "(`POST /api/v1/orders` with an Idempotency-Key) and waits for the order's `ordering.order-confirmed` event at a subscriber; latency is from " +
             "the checkout request to that event (the saga: price, reserve and record the order, authorize, capture while confirming the stock, record and publish; the basket service empties the basket when it hears the event). " +
-            $"The payment provider answers in {WholeShop.Defaults[AppIds.Payment]["Payment__LatencyMs"]} ms. Services log at Warning. " +
+            $"The payment provider answers in {WholeShop.Defaults[AppIds.Payment]["Payment__LatencyMs"]} ms. Services run in the Production environment and log at Warning. " +
             $"After a warm-up at 50 shoppers (at least {WarmUp(durations).TotalSeconds:0.##} s, until the JIT is quiet) and {durations.Invoke.TotalSeconds:0.##} s for its queued work to drain, each level runs until every shopper has completed a checkout, then {window.TotalSeconds:0.##} s are measured; " +
             "a checkout counts when it completes inside the window.");
     }

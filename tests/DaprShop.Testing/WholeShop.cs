@@ -41,6 +41,9 @@ public sealed class WholeShop : IAsyncLifetime, IAsyncDisposable
         /// <summary>The services' default log level; a benchmark turns it down so that logging does not cost CPU.</summary>
         public string LogLevel { get; init; } = "Information";
 
+        /// <summary>The services' hosting environment: tests run them as a developer does; a benchmark as production does (no DI scope validation per resolve).</summary>
+        public string Environment { get; init; } = "Development";
+
         public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(150);
     }
 
@@ -181,6 +184,7 @@ public sealed class WholeShop : IAsyncLifetime, IAsyncDisposable
         {
             ["Logging__LogLevel__Default"] = _settings.LogLevel,
             ["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning",
+            ["ASPNETCORE_ENVIRONMENT"] = _settings.Environment,
         };
         foreach (var source in new[] { Defaults, _settings.Configuration })
         {
