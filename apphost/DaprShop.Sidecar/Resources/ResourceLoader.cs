@@ -61,8 +61,8 @@ public static class ResourceLoader
             }
         }
 
-        // As daprd: components scoped to other apps are dropped first, so one name may be bound per app (each
-        // service its own database, say); two definitions of a name this app sees are an error.
+        // Components scoped to other apps are dropped first (a runtime loads only its app's), so one name may be
+        // bound per app (each service its own database, say); two definitions of a name this app sees are an error.
         var inScope = components.Where(c => c.IsInScope(appId)).ToList();
         var duplicate = inScope.GroupBy(c => c.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
