@@ -1,6 +1,7 @@
 using System.Net;
 using Dapr.Workflow;
 using DaprShop.Contracts;
+using DaprShop.Ordering.Orders;
 using DaprShop.Ordering.Workflows;
 
 namespace DaprShop.Ordering.Activities;
@@ -15,11 +16,19 @@ public sealed class ReserveStockActivity(IHttpClientFactory http) : WorkflowActi
             input.OrderId);
 }
 
-public sealed class ConfirmReservationActivity(IHttpClientFactory http) : WorkflowActivity<string, bool>
+/// <summary>
+/// The saga's last step once the payment is taken: confirms the order's stock (the reservation's units are sold), then
+/// records the order as confirmed and publishes <c>OrderConfirmed</c> (<see cref="OrderRecords"/>). Both are
+/// idempotent, so a retry after either repeats nothing; one activity, not two, for the reason in
+/// <see cref="SubmitOrderActivity"/>.
+/// </summary>
+public sealed class ConfirmOrderActivity(IHttpClientFactory http, OrderRecords records) : WorkflowActivity<RecordOrderInput, bool>
 {
-    public override async Task<bool> RunAsync(WorkflowActivityContext context, string orderId)
+    public override async Task<bool> RunAsync(WorkflowActivityContext context, RecordOrderInput input)
     {
+        var orderId = input.Order.OrderId;
         await ServiceCalls.InvokeAsync(http, HttpMethod.Post, AppIds.Inventory, $"internal/inventory/reservations/{Uri.EscapeDataString(orderId)}/confirm", null, orderId);
+        await records.RecordAsync(input);
         return true;
     }
 }
@@ -35,9 +44,8 @@ public sealed class ReleaseReservationActivity(IHttpClientFactory http) : Workfl
 }
 
 /// <summary>
-/// Gives back what the order's reservation took, whatever came of it: the units of a confirmed reservation (the saga
-/// confirms the stock while it takes the payment, and a payment that was not taken undoes the sale), or the holds of
-/// one still open.
+/// Gives back what the order's reservation took, whatever came of it: the units of a confirmed reservation (a
+/// <see cref="ConfirmOrderActivity"/> that failed after confirming the stock), or the holds of one still open.
 /// </summary>
 public sealed class ReturnReservationActivity(IHttpClientFactory http) : WorkflowActivity<string, bool>
 {

@@ -25,6 +25,9 @@ public sealed record PricedBasket(IReadOnlyList<OrderLine> Lines, Money? Total, 
     public static PricedBasket Refused(string problem) => new([], null, problem);
 }
 
+/// <summary>The order to price and record as submitted, and when (the workflow's clock).</summary>
+public sealed record SubmitOrderInput(OrderHeader Order, DateTimeOffset At);
+
 public sealed record ReserveStockInput(string OrderId, IReadOnlyList<OrderLine> Lines, int HoldSeconds);
 
 public sealed record PaymentInput(string OrderId, Money Amount, CardDetails Card);

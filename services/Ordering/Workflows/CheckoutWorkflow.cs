@@ -6,11 +6,13 @@ using DaprShop.Ordering.Orders;
 namespace DaprShop.Ordering.Workflows;
 
 /// <summary>
-/// The checkout saga: price → reserve → authorize → (wait for an asynchronous confirmation) → capture and confirm
-/// stock (together) → confirmed (whose event empties the basket). Every step that succeeded pushes its compensation; a refusal, a timeout,
-/// a technical failure that outlived the retries, or the shopper's cancellation runs them in reverse.
-/// The order read model is written where an order can rest: when it is submitted (alongside the reservation, see
-/// <see cref="AlongsideAsync{T}"/>), while it waits for an asynchronous payment confirmation, and at its end. The steps
+/// The checkout saga: price and submit → reserve → authorize → (wait for an asynchronous confirmation) → capture →
+/// confirm the stock and the order (whose event empties the basket). Every step that succeeded pushes its
+/// compensation; a refusal, a timeout, a technical failure that outlived the retries, or the shopper's cancellation
+/// runs them in reverse. Five activities in a row: each costs a round of workflow messages and a turn, so steps that
+/// follow each other anyway share one (docs/ordering.md).
+/// The order read model is written where an order can rest: when it is submitted (by the first step), while it waits
+/// for an asynchronous payment confirmation, and at its end (by the last step, or on its own when the saga fails). The steps
 /// it passes in between (stock reserved, payment authorized, paid) last a fraction of a second: they are the workflow's
 /// custom status (<see cref="CheckoutProgress"/>, saved with the workflow's own turn, no activity) until the next
 /// record writes them into the order's timeline; reads of an unfinished order add them (docs/ordering.md).
@@ -50,7 +52,8 @@ public sealed class CheckoutWorkflow : Workflow<CheckoutInput, CheckoutOutcome>
 
         try
         {
-            var priced = await context.CallActivityAsync<PricedBasket>(nameof(PriceBasketActivity), order.ShopperId, Retry);
+            // Priced and recorded as submitted in one step; a basket that cannot be ordered is refused before any record.
+            var priced = await StepAsync(context.CallActivityAsync<PricedBasket>(nameof(SubmitOrderActivity), new SubmitOrderInput(order, Now(context)), Retry), cancellation);
             if (priced.Problem is not null || priced.Total is null)
             {
                 throw new CheckoutRefused(priced.Problem ?? EmptyBasket);
@@ -59,10 +62,8 @@ public sealed class CheckoutWorkflow : Workflow<CheckoutInput, CheckoutOutcome>
 
             // Pushed before the call: a reservation whose outcome is unknown (the call failed) is released too.
             compensations.Push((nameof(ReleaseReservationActivity), order.OrderId));
-            var submitted = new RecordOrderInput(order, OrderStatus.Submitted, Now(context), lines,
-                Announce: new(OrderEventKind.Submitted, order, lines, total, null, Now(context)));
-            var reservation = await AlongsideAsync(progress.RecordAsync(submitted), () => StepAsync(context.CallActivityAsync<ReservationResult>(
-                nameof(ReserveStockActivity), new ReserveStockInput(order.OrderId, lines, input.ReservationHoldSeconds), Retry), cancellation));
+            var reservation = await StepAsync(context.CallActivityAsync<ReservationResult>(
+                nameof(ReserveStockActivity), new ReserveStockInput(order.OrderId, lines, input.ReservationHoldSeconds), Retry), cancellation);
             if (!reservation.Reserved)
             {
                 compensations.Pop(); // all lines or none: nothing was held
@@ -110,34 +111,22 @@ public sealed class CheckoutWorkflow : Workflow<CheckoutInput, CheckoutOutcome>
             {
                 throw new CheckoutCancelled(cancellation.Result.Reason);
             }
-            // The payment is taken and the stock confirmed in one turn, not one after the other; should either not go
-            // through, the other is undone: confirmed stock goes back on hand, a captured payment is refunded.
-            var capture = context.CallActivityAsync<PaymentResult>(nameof(CapturePaymentActivity), order.OrderId, Retry);
-            var stock = context.CallActivityAsync<bool>(nameof(ConfirmReservationActivity), order.OrderId, Retry);
-            var paid = await SucceedsAsync(capture) is { Status: PaymentStatus.Captured };
-            var sold = await SucceedsAsync(stock);
+            // A capture that failed after its retries counts as not taken: the void gives the money back if it was.
+            if (await SucceedsAsync(context.CallActivityAsync<PaymentResult>(nameof(CapturePaymentActivity), order.OrderId, Retry)) is not { Status: PaymentStatus.Captured })
+            {
+                throw new CheckoutRefused(PaymentNotTaken);
+            }
+            progress.Passed(OrderStatus.Paid);
+
+            // Paid: confirming the stock and recording the order end the saga. Should that step fail after its retries,
+            // the money is refunded and whatever the reservation took is given back (sold units or open holds).
             compensations.Clear();
-            if (paid)
-            {
-                progress.Passed(OrderStatus.Paid);
-            }
-            if (!paid || !sold)
-            {
-                compensations.Push((nameof(ReturnReservationActivity), order.OrderId));
-                compensations.Push((paid ? nameof(RefundPaymentActivity) : nameof(VoidPaymentActivity), order.OrderId));
-                if (!paid)
-                {
-                    throw new CheckoutRefused(PaymentNotTaken);
-                }
-                // The stock confirmation failed after its retries: rethrown, a technical failure as any other step's.
-                await stock;
-            }
-            // Sold: should recording the confirmation still fail, only the money is given back; the stock stays taken (never oversold).
+            compensations.Push((nameof(ReturnReservationActivity), order.OrderId));
             compensations.Push((nameof(RefundPaymentActivity), order.OrderId));
             // OrderConfirmed also tells the basket service to take what was bought out of the shopper's basket: an order
             // refused before keeps the basket, and the saga does not wait for it.
             await progress.RecordAsync(new(order, OrderStatus.Confirmed, Now(context),
-                Announce: new(OrderEventKind.Confirmed, order, lines, total, null, Now(context))));
+                Announce: new(OrderEventKind.Confirmed, order, lines, total, null, Now(context))), nameof(ConfirmOrderActivity), Retry);
             return new CheckoutOutcome(OrderStatus.Confirmed, null);
         }
         catch (CheckoutCancelled cancelled)
@@ -156,34 +145,6 @@ public sealed class CheckoutWorkflow : Workflow<CheckoutInput, CheckoutOutcome>
                 Announce: new(OrderEventKind.Failed, order, lines, total, reason, Now(context))));
             return new CheckoutOutcome(OrderStatus.Failed, reason);
         }
-    }
-
-    /// <summary>
-    /// Runs <paramref name="step"/> while <paramref name="alongside"/> (the previous step's status, or another side
-    /// effect) is in flight: both are scheduled in one workflow turn. The side task is awaited even when the step fails,
-    /// so nothing of this stage is still running when the saga compensates or records the next status.
-    /// </summary>
-    private static async Task<T> AlongsideAsync<T>(Task alongside, Func<Task<T>> step)
-    {
-        T result;
-        try
-        {
-            result = await step();
-        }
-        catch
-        {
-            // The step's failure decides what happens next (compensate, cancel); the side task only has to be over.
-            try
-            {
-                await alongside;
-            }
-            catch (WorkflowTaskFailedException)
-            {
-            }
-            throw;
-        }
-        await alongside;
-        return result;
     }
 
     /// <summary>The step's result, or default when it failed after its retries (its effect is then unknown).</summary>
@@ -240,10 +201,11 @@ public sealed class CheckoutWorkflow : Workflow<CheckoutInput, CheckoutOutcome>
             context.SetCustomStatus(new CheckoutProgress([.. _unrecorded]));
         }
 
-        public async Task RecordAsync(RecordOrderInput input)
+        /// <summary>Records through <paramref name="activity"/>: <see cref="RecordOrderActivity"/>, or a step that also records.</summary>
+        public async Task RecordAsync(RecordOrderInput input, string activity = nameof(RecordOrderActivity), WorkflowTaskOptions? retry = null)
         {
             var steps = _unrecorded.ToList();
-            await context.CallActivityAsync(nameof(RecordOrderActivity), input with { Steps = steps.Count > 0 ? steps : null }, CompensationRetry);
+            await context.CallActivityAsync(activity, input with { Steps = steps.Count > 0 ? steps : null }, retry ?? CompensationRetry);
             _unrecorded.RemoveRange(0, steps.Count);
             if (steps.Count > 0)
             {

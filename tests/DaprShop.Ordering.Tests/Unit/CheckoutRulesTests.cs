@@ -14,7 +14,7 @@ public sealed class CheckoutRulesTests
     [Fact]
     public void Lines_are_priced_from_the_catalog_and_named_as_the_catalog_names_them()
     {
-        var priced = PriceBasketActivity.Price([new("p1", 2)], new PriceAnswer(new Dictionary<string, ProductPrice> { ["p1"] = new("p1", "Lamp", new Money(1_250, "EUR")) }));
+        var priced = SubmitOrderActivity.Price([new("p1", 2)], new PriceAnswer(new Dictionary<string, ProductPrice> { ["p1"] = new("p1", "Lamp", new Money(1_250, "EUR")) }));
 
         priced.Problem.Should().BeNull();
         priced.Lines.Should().Equal(new OrderLine("p1", "Lamp", 2, new Money(1_250, "EUR")));
@@ -24,7 +24,7 @@ public sealed class CheckoutRulesTests
     [Fact]
     public void A_product_the_catalog_no_longer_has_refuses_the_basket()
     {
-        var priced = PriceBasketActivity.Price([new("p1", 1), new("gone", 1)], new PriceAnswer(new Dictionary<string, ProductPrice> { ["p1"] = new("p1", "Lamp", new Money(1, "EUR")) }));
+        var priced = SubmitOrderActivity.Price([new("p1", 1), new("gone", 1)], new PriceAnswer(new Dictionary<string, ProductPrice> { ["p1"] = new("p1", "Lamp", new Money(1, "EUR")) }));
 
         priced.Problem.Should().Contain("gone").And.Contain("no longer available");
         priced.Total.Should().BeNull();

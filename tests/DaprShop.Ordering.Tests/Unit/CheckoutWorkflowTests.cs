@@ -22,7 +22,7 @@ public sealed class CheckoutWorkflowTests
 
     public CheckoutWorkflowTests()
     {
-        Answer(nameof(PriceBasketActivity), new PricedBasket([Lamp, Mug], new Money(3_900, "EUR"), null));
+        Answer(nameof(SubmitOrderActivity), new PricedBasket([Lamp, Mug], new Money(3_900, "EUR"), null));
         Answer(nameof(ReserveStockActivity), new ReservationResult("order-1", true, []));
         Answer(nameof(AuthorizePaymentActivity), new PaymentResult("order-1", PaymentStatus.Approved, null));
         Answer(nameof(CapturePaymentActivity), new PaymentResult("order-1", PaymentStatus.Captured, null));
@@ -37,27 +37,40 @@ public sealed class CheckoutWorkflowTests
 
     private IEnumerable<string> Steps => _context.CallNames.Where(n => n is not nameof(RecordOrderActivity));
 
-    private IEnumerable<RecordOrderInput> Records => _context.Calls.Where(c => c.Name == nameof(RecordOrderActivity)).Select(c => (RecordOrderInput)c.Input!);
+    /// <summary>
+    /// The records the saga asked for after the first (which <see cref="SubmitOrderActivity"/> makes itself): on their own
+    /// (<see cref="RecordOrderActivity"/>) or with the stock confirmation (<see cref="ConfirmOrderActivity"/>).
+    /// </summary>
+    private IEnumerable<RecordOrderInput> Records => _context.Calls.Select(c => c.Input).OfType<RecordOrderInput>();
 
     private IEnumerable<OrderStatus> Recorded => Records.Select(r => r.Status);
 
     /// <summary>The steps each record writes before its own status.</summary>
     private IEnumerable<string> RecordedWithSteps => Records.Select(r => string.Join(" ", (r.Steps ?? []).Select(s => s.Status).Append(r.Status)));
 
-    private IEnumerable<OrderEventKind> Published => _context.Calls.Where(c => c.Name == nameof(RecordOrderActivity))
-        .Select(c => ((RecordOrderInput)c.Input!).Announce).OfType<OrderEvent>().Select(e => e.Kind);
+    /// <summary>The events the saga's records announce (the first, Submitted, is announced inside <see cref="SubmitOrderActivity"/>).</summary>
+    private IEnumerable<OrderEventKind> Announced => Records.Select(r => r.Announce).OfType<OrderEvent>().Select(e => e.Kind);
 
     [Fact]
-    public async Task A_happy_checkout_runs_every_step_in_order_and_publishes_order_confirmed()
+    public async Task A_happy_checkout_runs_five_steps_in_order_and_announces_the_confirmed_order()
     {
         var outcome = await RunAsync();
 
         outcome.Should().Be(new CheckoutOutcome(OrderStatus.Confirmed, null));
         Steps.Should().Equal(
-            nameof(PriceBasketActivity), nameof(ReserveStockActivity), nameof(AuthorizePaymentActivity),
-            nameof(CapturePaymentActivity), nameof(ConfirmReservationActivity));
-        RecordedWithSteps.Should().Equal("Submitted", "StockReserved PaymentAuthorized Paid Confirmed");
-        Published.Should().Equal(OrderEventKind.Submitted, OrderEventKind.Confirmed);
+            nameof(SubmitOrderActivity), nameof(ReserveStockActivity), nameof(AuthorizePaymentActivity),
+            nameof(CapturePaymentActivity), nameof(ConfirmOrderActivity));
+        RecordedWithSteps.Should().Equal("StockReserved PaymentAuthorized Paid Confirmed");
+        Announced.Should().Equal(OrderEventKind.Confirmed);
+    }
+
+    [Fact]
+    public async Task The_first_step_submits_the_order_as_checked_out_at_the_workflows_time()
+    {
+        await RunAsync();
+
+        var submit = (SubmitOrderInput)_context.Calls.First().Input!;
+        submit.Should().Be(new SubmitOrderInput(Input.Order, new DateTimeOffset(DateTime.SpecifyKind(_context.CurrentUtcDateTime, DateTimeKind.Utc))));
     }
 
     [Fact]
@@ -72,45 +85,24 @@ public sealed class CheckoutWorkflowTests
     }
 
     [Fact]
-    public async Task The_submitted_order_is_recorded_while_stock_is_reserved_the_stock_is_confirmed_while_the_payment_is_captured_and_no_record_overlaps_another()
+    public async Task Each_step_starts_once_the_one_before_it_has_ended_so_every_turn_schedules_one_activity()
     {
         await RunAsync();
 
-        static string Label((string Name, object? Input) call) =>
-            call.Input is RecordOrderInput r ? $"record {r.Status}" : call.Name;
-        var started = _context.Started.Select(s => (Call: Label((s.Name, s.Input)), Alongside: s.Alongside.Select(Label).ToList())).ToList();
-        started.Where(s => s.Alongside.Count > 0).Select(s => $"{s.Call} alongside {string.Join(", ", s.Alongside)}").Should().Equal(
-            "ReserveStockActivity alongside record Submitted", "ConfirmReservationActivity alongside CapturePaymentActivity");
-        started.Where(s => s.Call.StartsWith("record", StringComparison.Ordinal))
-            .Should().OnlyContain(s => s.Alongside.All(a => !a.StartsWith("record", StringComparison.Ordinal)));
+        _context.Started.Should().OnlyContain(s => s.Alongside.Count == 0);
     }
 
     [Fact]
-    public async Task A_confirmation_that_cannot_be_recorded_after_the_stock_is_confirmed_refunds_without_releasing_sold_stock()
+    public async Task A_confirm_step_that_fails_after_the_capture_refunds_the_payment_and_gives_the_stock_back()
     {
-        _context.Activities[nameof(RecordOrderActivity)] = input => ((RecordOrderInput)input!).Status == OrderStatus.Confirmed
-            ? throw new WorkflowTaskFailedException("failed after retries", new WorkflowTaskFailureDetails("DaprException", "state store down", null))
-            : true;
+        Fail(nameof(ConfirmOrderActivity));
 
         var outcome = await RunAsync();
 
         outcome.Should().Be(new CheckoutOutcome(OrderStatus.Failed, CheckoutWorkflow.SomethingWentWrong));
-        Steps.Should().EndWith([nameof(ConfirmReservationActivity), nameof(RefundPaymentActivity)]);
-        Steps.Should().NotContain([nameof(ReleaseReservationActivity), nameof(ReturnReservationActivity)]);
+        Steps.Should().EndWith([nameof(ConfirmOrderActivity), nameof(RefundPaymentActivity), nameof(ReturnReservationActivity)]);
+        Steps.Should().NotContain([nameof(VoidPaymentActivity), nameof(ReleaseReservationActivity)]);
         RecordedWithSteps.Should().EndWith("StockReserved PaymentAuthorized Paid Failed", "the failed order's timeline still shows how far it got");
-    }
-
-    [Fact]
-    public async Task A_reservation_that_fails_while_the_order_is_recorded_is_released_only_after_the_record_is_done()
-    {
-        Fail(nameof(ReserveStockActivity));
-
-        var outcome = await RunAsync();
-
-        outcome.Should().Be(new CheckoutOutcome(OrderStatus.Failed, CheckoutWorkflow.SomethingWentWrong));
-        var release = _context.Started.Single(s => s.Name == nameof(ReleaseReservationActivity));
-        release.Alongside.Should().BeEmpty();
-        RecordedWithSteps.Should().Equal("Submitted", "Failed");
     }
 
     [Fact]
@@ -122,7 +114,7 @@ public sealed class CheckoutWorkflowTests
 
         outcome.Status.Should().Be(OrderStatus.Failed);
         Steps.Should().EndWith([nameof(VoidPaymentActivity), nameof(ReleaseReservationActivity)]);
-        RecordedWithSteps.Should().Equal("Submitted", "StockReserved Failed");
+        RecordedWithSteps.Should().Equal("StockReserved Failed");
     }
 
     [Fact]
@@ -145,9 +137,9 @@ public sealed class CheckoutWorkflowTests
         var outcome = await RunAsync();
 
         outcome.Should().Be(new CheckoutOutcome(OrderStatus.Failed, "Your card was declined."));
-        Steps.Should().Equal(nameof(PriceBasketActivity), nameof(ReserveStockActivity), nameof(AuthorizePaymentActivity), nameof(ReleaseReservationActivity));
-        Recorded.Should().EndWith(OrderStatus.Failed);
-        Published.Should().Equal(OrderEventKind.Submitted, OrderEventKind.Failed);
+        Steps.Should().Equal(nameof(SubmitOrderActivity), nameof(ReserveStockActivity), nameof(AuthorizePaymentActivity), nameof(ReleaseReservationActivity));
+        Recorded.Should().Equal(OrderStatus.Failed);
+        Announced.Should().Equal(OrderEventKind.Failed);
     }
 
     [Fact]
@@ -158,18 +150,18 @@ public sealed class CheckoutWorkflowTests
         var outcome = await RunAsync();
 
         outcome.Should().Be(new CheckoutOutcome(OrderStatus.Failed, "Sorry, 'Lamp' is out of stock."));
-        Steps.Should().Equal(nameof(PriceBasketActivity), nameof(ReserveStockActivity));
+        Steps.Should().Equal(nameof(SubmitOrderActivity), nameof(ReserveStockActivity));
     }
 
     [Fact]
     public async Task An_empty_basket_fails_before_anything_is_reserved()
     {
-        Answer(nameof(PriceBasketActivity), PricedBasket.Refused(CheckoutWorkflow.EmptyBasket));
+        Answer(nameof(SubmitOrderActivity), PricedBasket.Refused(CheckoutWorkflow.EmptyBasket));
 
         var outcome = await RunAsync();
 
         outcome.Should().Be(new CheckoutOutcome(OrderStatus.Failed, "Your basket is empty."));
-        Steps.Should().Equal(nameof(PriceBasketActivity));
+        Steps.Should().Equal(nameof(SubmitOrderActivity));
         Recorded.Should().Equal(OrderStatus.Failed);
     }
 
@@ -183,7 +175,7 @@ public sealed class CheckoutWorkflowTests
 
         outcome.Status.Should().Be(OrderStatus.Confirmed);
         _context.EventTimeouts.Should().Equal(TimeSpan.FromSeconds(42));
-        RecordedWithSteps.Should().Equal("Submitted", "StockReserved AwaitingPaymentConfirmation", "PaymentAuthorized Paid Confirmed");
+        RecordedWithSteps.Should().Equal("StockReserved AwaitingPaymentConfirmation", "PaymentAuthorized Paid Confirmed");
     }
 
     [Fact]
@@ -195,7 +187,7 @@ public sealed class CheckoutWorkflowTests
         var outcome = await RunAsync();
 
         outcome.Should().Be(new CheckoutOutcome(OrderStatus.Failed, "The payment was not confirmed in time."));
-        Steps.Should().Equal(nameof(PriceBasketActivity), nameof(ReserveStockActivity), nameof(AuthorizePaymentActivity),
+        Steps.Should().Equal(nameof(SubmitOrderActivity), nameof(ReserveStockActivity), nameof(AuthorizePaymentActivity),
             nameof(VoidPaymentActivity), nameof(ReleaseReservationActivity));
     }
 
@@ -213,55 +205,29 @@ public sealed class CheckoutWorkflowTests
     }
 
     [Fact]
-    public async Task A_capture_that_fails_after_its_retries_voids_the_payment_and_returns_the_stock_confirmed_alongside_it()
+    public async Task A_capture_that_fails_after_its_retries_voids_the_payment_and_releases_the_stock_never_confirmed()
     {
         Fail(nameof(CapturePaymentActivity));
 
         var outcome = await RunAsync();
 
         outcome.Should().Be(new CheckoutOutcome(OrderStatus.Failed, CheckoutWorkflow.PaymentNotTaken));
-        Steps.Should().Equal(nameof(PriceBasketActivity), nameof(ReserveStockActivity), nameof(AuthorizePaymentActivity),
-            nameof(CapturePaymentActivity), nameof(ConfirmReservationActivity), nameof(VoidPaymentActivity), nameof(ReturnReservationActivity));
+        Steps.Should().Equal(nameof(SubmitOrderActivity), nameof(ReserveStockActivity), nameof(AuthorizePaymentActivity),
+            nameof(CapturePaymentActivity), nameof(VoidPaymentActivity), nameof(ReleaseReservationActivity));
         RecordedWithSteps.Should().EndWith("StockReserved PaymentAuthorized Failed", "nothing was paid");
     }
 
     [Fact]
-    public async Task A_capture_the_provider_refuses_voids_the_payment_and_returns_the_stock()
+    public async Task A_capture_the_provider_refuses_voids_the_payment_and_releases_the_stock()
     {
         Answer(nameof(CapturePaymentActivity), new PaymentResult("order-1", PaymentStatus.Voided, "a voided payment cannot be captured"));
 
         var outcome = await RunAsync();
 
         outcome.Should().Be(new CheckoutOutcome(OrderStatus.Failed, CheckoutWorkflow.PaymentNotTaken));
-        Steps.Should().EndWith([nameof(ConfirmReservationActivity), nameof(VoidPaymentActivity), nameof(ReturnReservationActivity)]);
-        Steps.Should().NotContain([nameof(RefundPaymentActivity), nameof(ReleaseReservationActivity)]);
-        Published.Should().Equal(OrderEventKind.Submitted, OrderEventKind.Failed);
-    }
-
-    [Fact]
-    public async Task A_stock_confirmation_that_fails_after_the_capture_refunds_instead_of_voiding()
-    {
-        Fail(nameof(ConfirmReservationActivity));
-
-        var outcome = await RunAsync();
-
-        outcome.Should().Be(new CheckoutOutcome(OrderStatus.Failed, CheckoutWorkflow.SomethingWentWrong));
-        Steps.Should().EndWith([nameof(ConfirmReservationActivity), nameof(RefundPaymentActivity), nameof(ReturnReservationActivity)]);
-        Steps.Should().NotContain(nameof(VoidPaymentActivity));
-        RecordedWithSteps.Should().EndWith("StockReserved PaymentAuthorized Paid Failed");
-    }
-
-    [Fact]
-    public async Task A_capture_and_a_stock_confirmation_that_both_fail_void_the_payment_and_give_the_stock_back()
-    {
-        Fail(nameof(CapturePaymentActivity));
-        Fail(nameof(ConfirmReservationActivity));
-
-        var outcome = await RunAsync();
-
-        outcome.Should().Be(new CheckoutOutcome(OrderStatus.Failed, CheckoutWorkflow.PaymentNotTaken));
-        Steps.Should().EndWith([nameof(VoidPaymentActivity), nameof(ReturnReservationActivity)]);
-        Steps.Should().NotContain(nameof(RefundPaymentActivity));
+        Steps.Should().EndWith([nameof(CapturePaymentActivity), nameof(VoidPaymentActivity), nameof(ReleaseReservationActivity)]);
+        Steps.Should().NotContain([nameof(ConfirmOrderActivity), nameof(RefundPaymentActivity), nameof(ReturnReservationActivity)]);
+        Announced.Should().Equal(OrderEventKind.Failed);
     }
 
     [Fact]
@@ -271,8 +237,21 @@ public sealed class CheckoutWorkflowTests
 
         var outcome = await RunAsync();
 
-        outcome.Status.Should().Be(OrderStatus.Failed);
-        Steps.Should().Equal(nameof(PriceBasketActivity), nameof(ReserveStockActivity), nameof(ReleaseReservationActivity));
+        outcome.Should().Be(new CheckoutOutcome(OrderStatus.Failed, CheckoutWorkflow.SomethingWentWrong));
+        Steps.Should().Equal(nameof(SubmitOrderActivity), nameof(ReserveStockActivity), nameof(ReleaseReservationActivity));
+        RecordedWithSteps.Should().Equal("Failed");
+    }
+
+    [Fact]
+    public async Task A_submit_step_that_fails_after_its_retries_records_the_order_as_failed_and_touches_nothing_else()
+    {
+        Fail(nameof(SubmitOrderActivity));
+
+        var outcome = await RunAsync();
+
+        outcome.Should().Be(new CheckoutOutcome(OrderStatus.Failed, CheckoutWorkflow.SomethingWentWrong));
+        Steps.Should().Equal(nameof(SubmitOrderActivity));
+        Recorded.Should().Equal(OrderStatus.Failed);
     }
 
     [Fact]
@@ -280,7 +259,7 @@ public sealed class CheckoutWorkflowTests
     {
         await RunAsync();
 
-        Steps.Should().NotContain(s => s.Contains("Basket", StringComparison.Ordinal) && s != nameof(PriceBasketActivity));
+        Steps.Should().NotContain(s => s.Contains("Basket", StringComparison.Ordinal));
         var confirmed = Records.Last().Announce!;
         confirmed.Kind.Should().Be(OrderEventKind.Confirmed);
         confirmed.Order.ShopperId.Should().Be("shopper-1");
@@ -297,17 +276,19 @@ public sealed class CheckoutWorkflowTests
 
         outcome.Should().Be(new CheckoutOutcome(OrderStatus.Cancelled, "Changed my mind"));
         Steps.Should().EndWith([nameof(AuthorizePaymentActivity), nameof(VoidPaymentActivity), nameof(ReleaseReservationActivity)]);
-        Published.Should().EndWith(OrderEventKind.Cancelled);
+        Announced.Should().EndWith(OrderEventKind.Cancelled);
     }
 
     [Fact]
-    public async Task A_cancellation_raised_before_the_reservation_ends_the_order_before_any_payment()
+    public async Task A_cancellation_raised_as_the_order_is_submitted_ends_it_before_any_stock_is_held()
     {
         _context.Raise(CheckoutWorkflow.CancelEvent, new CancelOrder("oops"));
 
         var outcome = await RunAsync();
 
-        outcome.Status.Should().Be(OrderStatus.Cancelled);
-        Steps.Should().Equal(nameof(PriceBasketActivity), nameof(ReserveStockActivity), nameof(ReleaseReservationActivity));
+        outcome.Should().Be(new CheckoutOutcome(OrderStatus.Cancelled, "oops"));
+        Steps.Should().Equal(nameof(SubmitOrderActivity));
+        Recorded.Should().Equal(OrderStatus.Cancelled);
+        Announced.Should().Equal(OrderEventKind.Cancelled);
     }
 }
