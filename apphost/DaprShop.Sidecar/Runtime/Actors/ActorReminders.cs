@@ -171,7 +171,6 @@ public sealed class ActorReminders : IAsyncDisposable
                 list.RemoveAll(r => r.ActorId == actorId && r.Name == name);
                 list.Add(reminder);
             }, ct);
-            await DeleteTrackAsync(reminder, ct);
             stored = true;
         }
         catch (Exception ex) when (ex is not DaprApiException and not OperationCanceledException)
@@ -228,7 +227,6 @@ public sealed class ActorReminders : IAsyncDisposable
         try
         {
             await UpdateListAsync(actorType, actorId, name, list => list.RemoveAll(r => r.ActorId == actorId && r.Name == name), ct);
-            await DeleteTrackAsync(new StoredReminder(actorId, actorType, name, null, "", default, "", null), ct);
         }
         finally
         {
@@ -577,10 +575,14 @@ public sealed class ActorReminders : IAsyncDisposable
         return (list, entry.ETag);
     }
 
-    /// <summary>Read-modify-write of the partition holding the reminder, with ETags so concurrent writers do not lose updates.</summary>
+    /// <summary>
+    /// Read-modify-write of the partition holding the reminder, with ETags so concurrent writers do not lose updates.
+    /// The reminder's firing track goes in the same transaction: a reminder created or deleted starts with none.
+    /// </summary>
     private async Task UpdateListAsync(string type, string actorId, string name, Action<List<StoredReminder>> change, CancellationToken ct)
     {
         var store = Store.Store;
+        var track = new DeleteOperation(TrackKey(type, actorId, name), null, Concurrency.LastWrite);
         for (var attempt = 0; ; attempt++)
         {
             var metadata = await ReadMetadataAsync(type, ct);
@@ -588,10 +590,11 @@ public sealed class ActorReminders : IAsyncDisposable
             var (list, etag) = await ReadPartitionAsync(type, metadata, partition, ct);
             change(list);
             var json = new JsonArray(list.Select(r => (JsonNode)r.ToJson()).ToArray()).ToJsonString();
+            var write = new SetOperation(PartitionKey(type, metadata, partition), Encoding.UTF8.GetBytes(json), etag,
+                etag is null ? Concurrency.FirstWrite : Concurrency.LastWrite, null);
             try
             {
-                await Run(c => store.SetAsync(new SetOperation(PartitionKey(type, metadata, partition), Encoding.UTF8.GetBytes(json), etag,
-                    etag is null ? Concurrency.FirstWrite : Concurrency.LastWrite, null), c), ct);
+                await Run(async c => { await store.TransactAsync([write, track], c); return true; }, ct);
                 return;
             }
             catch (ETagMismatchException) when (attempt < 20)
@@ -603,7 +606,9 @@ public sealed class ActorReminders : IAsyncDisposable
 
     private sealed record Track(DateTimeOffset? LastFired, int RepetitionLeft);
 
-    private static string TrackKey(StoredReminder r) => $"{r.ActorType}||{r.ActorId}||{r.Name}";
+    private static string TrackKey(StoredReminder r) => TrackKey(r.ActorType, r.ActorId, r.Name);
+
+    private static string TrackKey(string type, string actorId, string name) => $"{type}||{actorId}||{name}";
 
     private async Task<Track?> ReadTrackAsync(StoredReminder r, CancellationToken ct)
     {
@@ -627,12 +632,6 @@ public sealed class ActorReminders : IAsyncDisposable
         var store = Store.Store;
         var json = new JsonObject { ["lastFiredTime"] = ActorTimes.Rfc3339(fired), ["repetitionLeft"] = repetitionLeft }.ToJsonString();
         return Run(c => store.SetAsync(new SetOperation(TrackKey(r), Encoding.UTF8.GetBytes(json), null, Concurrency.LastWrite, null), c), ct);
-    }
-
-    private async Task DeleteTrackAsync(StoredReminder r, CancellationToken ct)
-    {
-        var store = Store.Store;
-        await Run(async c => { await store.DeleteAsync(new DeleteOperation(TrackKey(r), null, Concurrency.LastWrite), c); return true; }, ct);
     }
 
     public async ValueTask DisposeAsync()
