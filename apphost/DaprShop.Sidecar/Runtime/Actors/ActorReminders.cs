@@ -84,14 +84,8 @@ public sealed class ActorReminders : IAsyncDisposable
     private readonly ILogger<ActorReminders> _logger;
     private readonly ConcurrentDictionary<string, Scheduled> _scheduled = new(StringComparer.Ordinal);
 
-    // A reload reads the stored lists and then reconciles _scheduled with them; a local create or delete that lands
-    // in between must not be undone by that stale read (a reminder just deleted firing again, one just created
-    // dropped until the next reload). Changes in flight are counted in _pending, finished ones stamped with a
-    // sequence number in _changed; a reload leaves alone every key changed since it began. All under _gate.
-    private readonly Lock _gate = new();
-    private readonly Dictionary<string, int> _pending = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, (long Sequence, DateTimeOffset At)> _changed = new(StringComparer.Ordinal);
-    private long _sequence;
+    // Local creates and deletes a reload must not undo with a stale read (see ReminderChangeLog).
+    private readonly ReminderChangeLog _changes;
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _wake = new(0);
     private Task? _loop;
@@ -116,6 +110,7 @@ public sealed class ActorReminders : IAsyncDisposable
         _httpClients = httpClients;
         _time = time;
         _logger = logger;
+        _changes = new ReminderChangeLog(time);
         runtime.HostStarted += StartAsync;
     }
 
@@ -162,7 +157,7 @@ public sealed class ActorReminders : IAsyncDisposable
         {
             throw DaprErrors.ActorReminderCreate(ex.Message, ex);
         }
-        BeginChange(reminder.Key);
+        _changes.Begin(reminder.Key);
         var stored = false;
         try
         {
@@ -179,11 +174,11 @@ public sealed class ActorReminders : IAsyncDisposable
         }
         finally
         {
-            EndChange(reminder.Key, key =>
+            _changes.End(reminder.Key, () =>
             {
                 if (stored)
                 {
-                    _scheduled[key] = new Scheduled(reminder, period, first, period.Repeats);
+                    _scheduled[reminder.Key] = new Scheduled(reminder, period, first, period.Repeats);
                 }
             });
         }
@@ -223,52 +218,14 @@ public sealed class ActorReminders : IAsyncDisposable
     {
         var key = $"{actorType}||{actorId}||{name}";
         // Out of _scheduled at once, so it stops firing; and again once stored, in case a reload put a stale copy back.
-        BeginChange(key, remove: true);
+        _changes.Begin(key, () => _scheduled.TryRemove(key, out _));
         try
         {
             await UpdateListAsync(actorType, actorId, name, list => list.RemoveAll(r => r.ActorId == actorId && r.Name == name), ct);
         }
         finally
         {
-            EndChange(key, k => _scheduled.TryRemove(k, out _));
-        }
-    }
-
-    private void BeginChange(string key, bool remove = false)
-    {
-        lock (_gate)
-        {
-            _pending[key] = _pending.GetValueOrDefault(key) + 1;
-            if (remove)
-            {
-                _scheduled.TryRemove(key, out _);
-            }
-        }
-    }
-
-    private void EndChange(string key, Action<string> apply)
-    {
-        lock (_gate)
-        {
-            apply(key);
-            if (--_pending[key] == 0)
-            {
-                _pending.Remove(key);
-            }
-            _changed[key] = (++_sequence, _time.GetUtcNow());
-        }
-    }
-
-    /// <summary>Applies a reload's decision for <paramref name="key"/> unless the key changed locally since <paramref name="since"/>.</summary>
-    private void Reconcile(string key, long since, Action apply)
-    {
-        lock (_gate)
-        {
-            if (_pending.ContainsKey(key) || (_changed.TryGetValue(key, out var changed) && changed.Sequence > since))
-            {
-                return;
-            }
-            apply();
+            _changes.End(key, () => _scheduled.TryRemove(key, out _));
         }
     }
 
@@ -407,11 +364,7 @@ public sealed class ActorReminders : IAsyncDisposable
     /// <summary>Re-reads a type's reminders from the store: new ones are scheduled, removed ones dropped.</summary>
     public async Task ReloadAsync(string actorType, CancellationToken ct)
     {
-        long since;
-        lock (_gate)
-        {
-            since = _sequence;
-        }
+        var since = _changes.Mark();
         List<StoredReminder> list;
         try
         {
@@ -455,25 +408,18 @@ public sealed class ActorReminders : IAsyncDisposable
                 repeats = track.RepetitionLeft;
             }
             var scheduled = new Scheduled(reminder, period, next, repeats);
-            Reconcile(reminder.Key, since, () => _scheduled[reminder.Key] = scheduled);
+            _changes.TryApply(reminder.Key, since, () => _scheduled[reminder.Key] = scheduled);
         }
         foreach (var key in _scheduled.Keys)
         {
             if (key.StartsWith(actorType + "||", StringComparison.Ordinal) && !seen.Contains(key)
                 && _scheduled.TryGetValue(key, out var s) && s.Reminder.ActorType == actorType)
             {
-                Reconcile(key, since, () => _scheduled.TryRemove(key, out _));
+                _changes.TryApply(key, since, () => _scheduled.TryRemove(key, out _));
             }
         }
-        lock (_gate)
-        {
-            // A reload takes seconds at most: older stamps can no longer matter.
-            var old = _time.GetUtcNow() - TimeSpan.FromMinutes(1);
-            foreach (var key in _changed.Where(c => c.Value.At < old).Select(c => c.Key).ToList())
-            {
-                _changed.Remove(key);
-            }
-        }
+        // A reload takes seconds at most: older changes can no longer matter.
+        _changes.Forget(TimeSpan.FromMinutes(1));
         _wake.Release();
     }
 
