@@ -214,7 +214,7 @@ public static class ShopBench
         report.Notes.Add(
             "Checkout: each shopper adds two of 20 products (restocked for the run) to a new basket, checks out with the approving test card " +
             "(`POST /api/v1/orders` with an Idempotency-Key) and waits for the order's `ordering.order-confirmed` event at a subscriber; latency is from " +
-            "the checkout request to that event (the saga: price, reserve and record the order, authorize, capture while confirming the stock, record and publish; the basket service empties the basket when it hears the event). " +
+            "the checkout request to that event (the saga: price and record the order, reserve, authorize, capture, confirm the stock and record and publish; the basket service empties the basket when it hears the event). " +
             $"The payment provider answers in {WholeShop.Defaults[AppIds.Payment]["Payment__LatencyMs"]} ms. Services run in the Production environment and log at Warning. " +
             $"After a warm-up at 50 shoppers (at least {WarmUp(durations).TotalSeconds:0.##} s, until the JIT is quiet) and {durations.Invoke.TotalSeconds:0.##} s for its queued work to drain, each level runs until every shopper has completed a checkout, then {window.TotalSeconds:0.##} s are measured; " +
             "a checkout counts when it completes inside the window.");
