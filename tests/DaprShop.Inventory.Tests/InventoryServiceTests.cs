@@ -175,6 +175,59 @@ public sealed class InventoryServiceTests
     }
 
     [Fact]
+    public async Task A_confirm_cut_short_before_its_sku_followed_is_finished_by_a_repeat_a_return_or_the_expiry_reminder()
+    {
+        await using var host = await InventoryHost.StartAsync();
+        using var http = host.Client();
+        // What a confirm leaves when it dies after saving its decision and before the SKU confirmed: a reservation
+        // confirmed, its SKU still holding (made here by confirming, then putting the units back and holding them again).
+        async Task CutShortConfirmAsync(string orderId, string productId)
+        {
+            await host.RestockAsync(productId, 10);
+            await host.ReserveOkAsync(orderId, 600, (productId, 3));
+            (await host.TransitionAsync(orderId, "confirm")).StatusCode.Should().Be(HttpStatusCode.NoContent);
+            await host.RestockAsync(productId, 3);
+            (await http.PostAsJsonAsync($"/v1.0/actors/Stock/{productId}/method/HoldAsync", new { reservationId = orderId, quantity = 3 })).EnsureSuccessStatusCode();
+            (await host.StockAsync(productId)).Should().Be(new StockDto(productId, 10, 3, 7));
+        }
+
+        await CutShortConfirmAsync("order-again", "sku-a");
+        (await host.TransitionAsync("order-again", "confirm")).StatusCode.Should().Be(HttpStatusCode.NoContent);
+        (await host.StockAsync("sku-a")).Should().Be(new StockDto("sku-a", 7, 0, 7), "the saga's retry of the confirm confirms the SKU");
+
+        await CutShortConfirmAsync("order-returned", "sku-b");
+        (await host.TransitionAsync("order-returned", "return")).StatusCode.Should().Be(HttpStatusCode.NoContent);
+        (await host.StockAsync("sku-b")).Should().Be(new StockDto("sku-b", 10, 0, 10), "the units never left: the hold is released, nothing is added");
+        (await host.StatusAsync("order-returned")).Should().Be("Returned");
+
+        await CutShortConfirmAsync("order-reminded", "sku-c");
+        (await http.PostAsJsonAsync("/v1.0/actors/Reservation/order-reminded/reminders/expiry",
+            new { dueTime = "0h0m1s0ms", period = "0h0m30s0ms" })).EnsureSuccessStatusCode();
+        await Eventually.HoldsAsync(() => host.StockAsync("sku-c").GetAwaiter().GetResult() == new StockDto("sku-c", 7, 0, 7),
+            TimeSpan.FromSeconds(30), "the still-armed expiry reminder finds the reservation confirmed and confirms the SKU");
+        await Eventually.HoldsAsync(() => http.GetStringAsync("/v1.0/actors/Reservation/order-reminded/reminders/expiry").GetAwaiter().GetResult() == "null",
+            TimeSpan.FromSeconds(30), "the reminder removes itself once the SKU followed (daprd answers a missing reminder with null)");
+        (await host.StatusAsync("order-reminded")).Should().Be("Confirmed");
+    }
+
+    [Fact]
+    public async Task A_release_cut_short_before_its_sku_followed_is_finished_by_a_repeat_and_cannot_be_confirmed()
+    {
+        await using var host = await InventoryHost.StartAsync();
+        using var http = host.Client();
+        await host.RestockAsync("sku-a", 10);
+        await host.ReserveOkAsync("order-1", 600, ("sku-a", 2));
+        (await host.TransitionAsync("order-1", "release")).StatusCode.Should().Be(HttpStatusCode.NoContent);
+        // The decision is saved and the SKU still holds: what a release leaves when it dies between the two.
+        (await http.PostAsJsonAsync("/v1.0/actors/Stock/sku-a/method/HoldAsync", new { reservationId = "order-1", quantity = 2 })).EnsureSuccessStatusCode();
+
+        (await host.TransitionAsync("order-1", "confirm")).StatusCode.Should().Be(HttpStatusCode.Conflict, "a released reservation is never sold");
+        (await host.TransitionAsync("order-1", "release")).StatusCode.Should().Be(HttpStatusCode.NoContent);
+
+        (await host.StockAsync("sku-a")).Should().Be(new StockDto("sku-a", 10, 0, 10));
+    }
+
+    [Fact]
     public async Task Restocking_publishes_StockRestocked_and_selling_below_the_threshold_publishes_StockLow()
     {
         await using var host = await InventoryHost.StartAsync(withWatcher: true, new Dictionary<string, string> { ["Inventory__LowStockThreshold"] = "3" });

@@ -70,6 +70,19 @@ public sealed class ReservationTests
         In(status).OnRelease().Should().Be(verdict);
     }
 
+    [Theory]
+    [InlineData(ReservationStatus.Pending, StockFollowUp.None)]
+    [InlineData(ReservationStatus.Held, StockFollowUp.None)]
+    [InlineData(ReservationStatus.Confirmed, StockFollowUp.Confirm)]
+    [InlineData(ReservationStatus.Released, StockFollowUp.Release)]
+    [InlineData(ReservationStatus.Expired, StockFollowUp.Release)]
+    [InlineData(ReservationStatus.Rejected, StockFollowUp.Release)]
+    [InlineData(ReservationStatus.Returned, StockFollowUp.Return)]
+    public void The_skus_follow_a_finished_reservations_decision_and_leave_an_open_ones_holds(ReservationStatus status, StockFollowUp followUp)
+    {
+        In(status).FollowUp().Should().Be(followUp);
+    }
+
     [Fact]
     public void Only_an_open_reservation_past_its_expiry_has_expired()
     {

@@ -78,6 +78,21 @@ public sealed class StockLevelTests
     }
 
     [Fact]
+    public void Returning_a_reservation_the_sku_still_holds_releases_the_hold_instead_of_adding_units()
+    {
+        // The reservation was confirmed, but its confirmation had not reached this SKU when it was returned.
+        var now = DateTimeOffset.UnixEpoch;
+        var stock = new StockLevel(10);
+        stock.Hold("order-1", 4);
+
+        stock.Return("order-1", 4, now, TimeSpan.FromDays(7)).Should().BeTrue();
+        stock.Confirm("order-1").Should().BeFalse("a confirmation arriving after the return finds no hold to take");
+        stock.Return("order-1", 4, now, TimeSpan.FromDays(7)).Should().BeFalse();
+
+        (stock.OnHand, stock.Reserved, stock.Available).Should().Be((10, 0, 10));
+    }
+
+    [Fact]
     public void A_return_is_remembered_for_its_horizon_and_then_dropped_from_the_state()
     {
         var now = DateTimeOffset.UnixEpoch;

@@ -38,6 +38,19 @@ public enum Verdict
     Conflict,
 }
 
+/// <summary>What each SKU of a reservation does once the reservation has decided (<see cref="Reservation.FollowUp"/>).</summary>
+public enum StockFollowUp
+{
+    /// <summary>Open: the holds stay as they are.</summary>
+    None,
+    /// <summary>The held units leave on-hand.</summary>
+    Confirm,
+    /// <summary>The holds go back to available.</summary>
+    Release,
+    /// <summary>Sold units come back on hand (or a hold a confirmation never reached is released).</summary>
+    Return,
+}
+
 /// <summary>
 /// The reservation state machine:
 /// <code>
@@ -48,7 +61,7 @@ public enum Verdict
 /// Confirm is refused once released or expired (the stock may be sold to someone else). Release is idempotent and a
 /// no-op once released, expired or rejected; releasing a confirmed reservation is refused (409): the units have left
 /// the warehouse, and giving stock back after a sale is a return, not a release. A return (the saga's compensation
-/// once it has confirmed the stock alongside taking the payment) puts a confirmed reservation's units back on hand,
+/// when its last step, confirming the stock and recording the order, fails) puts a confirmed reservation's units back on hand,
 /// and releases a reservation that is still open. Releasing (or returning) an id never reserved leaves
 /// a Released tombstone, so a reserve that arrives late (a retry overtaken by the saga's compensation) is refused
 /// instead of holding stock nobody will confirm.
@@ -98,6 +111,19 @@ public static class Reservation
         ReservationStatus.Pending or ReservationStatus.Held => Verdict.Proceed,
         ReservationStatus.Confirmed => Verdict.Conflict,
         _ => Verdict.AlreadyDone,
+    };
+
+    /// <summary>
+    /// What the SKUs must do to follow a reservation's stored status. The reservation saves its decision first and the
+    /// SKUs follow it, so a call cut short between the two leaves SKUs behind, never ahead: repeating the call, or the
+    /// expiry reminder firing, applies the follow-up again (every SKU call is idempotent per reservation).
+    /// </summary>
+    public static StockFollowUp FollowUp(this ReservationState state) => state.Status switch
+    {
+        ReservationStatus.Confirmed => StockFollowUp.Confirm,
+        ReservationStatus.Released or ReservationStatus.Expired or ReservationStatus.Rejected => StockFollowUp.Release,
+        ReservationStatus.Returned => StockFollowUp.Return,
+        _ => StockFollowUp.None,
     };
 
     public static ReservationResult ToResult(this ReservationState state) =>

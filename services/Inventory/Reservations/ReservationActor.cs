@@ -59,10 +59,8 @@ public sealed class ReservationActor(ActorHost host, IOptions<InventoryOptions> 
             return new ReserveAnswer(state.ToResult(), null);
         }
 
-        // All or none: give back what was taken. Release is idempotent per SKU, so releasing every line is safe.
-        await ReleaseHoldsAsync(state);
-        state = state with { Status = ReservationStatus.Rejected, ShortProductIds = shorts };
-        await FinishAsync(state);
+        // All or none: what was taken goes back. Release is idempotent per SKU, so releasing every line is safe.
+        state = await FinishAsync(state with { Status = ReservationStatus.Rejected, ShortProductIds = shorts });
         return new ReserveAnswer(state.ToResult(), null);
     }
 
@@ -80,11 +78,11 @@ public sealed class ReservationActor(ActorHost host, IOptions<InventoryOptions> 
         switch (state.OnConfirm())
         {
             case Verdict.AlreadyDone:
+                await FollowUpAsync(state);
                 return new TransitionAnswer(true, null);
             case Verdict.Conflict:
                 return new TransitionAnswer(true, $"Reservation '{ReservationId}' is {state.Status.ToString().ToLowerInvariant()} and cannot be confirmed.");
         }
-        await Task.WhenAll(state.Lines.Select(l => Stock(l.ProductId).ConfirmAsync(ReservationId)));
         await FinishAsync(state with { Status = ReservationStatus.Confirmed });
         return new TransitionAnswer(true, null);
     }
@@ -102,11 +100,11 @@ public sealed class ReservationActor(ActorHost host, IOptions<InventoryOptions> 
         switch (state.OnRelease())
         {
             case Verdict.AlreadyDone:
+                await FollowUpAsync(state);
                 return new TransitionAnswer(true, null);
             case Verdict.Conflict:
                 return new TransitionAnswer(true, $"Reservation '{ReservationId}' is confirmed: its stock has been sold and cannot be released.");
         }
-        await ReleaseHoldsAsync(state);
         await FinishAsync(state with { Status = ReservationStatus.Released });
         return new TransitionAnswer(true, null);
     }
@@ -119,12 +117,8 @@ public sealed class ReservationActor(ActorHost host, IOptions<InventoryOptions> 
             // Nothing was sold: giving back is releasing (an open reservation's holds; a tombstone for an unknown id).
             return await ReleaseAsync(state);
         }
-        if (state.Status == ReservationStatus.Confirmed)
-        {
-            // Each SKU takes a reservation's return once, so a return interrupted half-way is simply repeated.
-            await Task.WhenAll(state.Lines.Select(l => Stock(l.ProductId).ReturnAsync(new(ReservationId, l.Quantity))));
-            await FinishAsync(state with { Status = ReservationStatus.Returned });
-        }
+        // Each SKU takes a reservation's return once, so a return interrupted half-way is simply repeated.
+        await (state.Status == ReservationStatus.Confirmed ? FinishAsync(state with { Status = ReservationStatus.Returned }) : FollowUpAsync(state));
         return new TransitionAnswer(true, null);
     }
 
@@ -142,40 +136,57 @@ public sealed class ReservationActor(ActorHost host, IOptions<InventoryOptions> 
             // A reserve that armed this reminder and never saved its reservation: the holds it may have taken go back.
             reservation = Reservation.Open(ReservationId, lines, clock.GetUtcNow());
         }
-        if (reservation is not null && reservation.IsOpen())
+        if (reservation is null)
+        {
+            await UnregisterReminderAsync(ExpiryReminder);
+        }
+        else if (reservation.IsOpen())
         {
             Logger.LogInformation("Reservation {ReservationId} expired unconfirmed at {ExpiresAt}: releasing its stock", ReservationId, reservation.ExpiresAt);
             await ExpireAsync(reservation);
         }
         else
         {
-            await UnregisterReminderAsync(ExpiryReminder);
+            // Finished, but the reminder is still armed: the call that finished it may have been cut short before every
+            // SKU followed. If following up fails now, the reminder fires again after ExpiryRetry.
+            await FollowUpAsync(reservation);
         }
     }
 
-    private async Task<ReservationState> ExpireAsync(ReservationState state)
-    {
-        await ReleaseHoldsAsync(state);
-        state = state with { Status = ReservationStatus.Expired };
-        await FinishAsync(state);
-        return state;
-    }
+    private Task<ReservationState> ExpireAsync(ReservationState state) => FinishAsync(state with { Status = ReservationStatus.Expired });
 
-    private Task ReleaseHoldsAsync(ReservationState state) =>
-        Task.WhenAll(state.Lines.Select(l => Stock(l.ProductId).ReleaseAsync(ReservationId)));
-
-    /// <summary>A finished reservation is kept a while for idempotent answers, then the store drops it (TTL).</summary>
-    private async Task FinishAsync(ReservationState state)
+    /// <summary>
+    /// Saves the reservation's decision, then has its SKUs follow it (<see cref="Reservation.FollowUp"/>), then disarms
+    /// the expiry reminder: a call cut short anywhere after the save leaves the reminder armed (and the decision
+    /// stored), so the reminder, or a repeat of the call, finishes the follow-up. Following up before saving would leave
+    /// the opposite gap, which nothing can close: a confirmed SKU behind a reservation still held, which a release then
+    /// finds no hold to give back for. A finished reservation is kept a while for idempotent answers, then the store
+    /// drops it (TTL).
+    /// </summary>
+    private async Task<ReservationState> FinishAsync(ReservationState state)
     {
         await StateManager.SetStateAsync(StateKey, state, options.Value.KeepFinishedReservations);
         await StateManager.SaveStateAsync();
+        await FollowUpAsync(state);
+        return state;
+    }
+
+    private async Task FollowUpAsync(ReservationState state)
+    {
+        await Task.WhenAll(state.Lines.Select(l => state.FollowUp() switch
+        {
+            StockFollowUp.Confirm => Stock(l.ProductId).ConfirmAsync(ReservationId),
+            StockFollowUp.Release => Stock(l.ProductId).ReleaseAsync(ReservationId),
+            StockFollowUp.Return => Stock(l.ProductId).ReturnAsync(new(ReservationId, l.Quantity)),
+            _ => Task.CompletedTask,
+        }));
         try
         {
             await UnregisterReminderAsync(ExpiryReminder);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            // A leftover reminder finds the reservation finished and removes itself.
+            // A leftover reminder finds the reservation finished, follows up again (a no-op) and removes itself.
             Logger.LogDebug(ex, "Could not remove the expiry reminder of {ReservationId}", ReservationId);
         }
     }

@@ -70,8 +70,10 @@ public sealed class StockLevel
 
     /// <summary>
     /// The units a confirmed reservation took come back on hand (its sale did not go through); false when this
-    /// reservation's return was already taken. Returns are remembered for <paramref name="rememberFor"/>, long enough
-    /// for any retry of the same return; older ones are forgotten as new ones arrive, so the state stays small.
+    /// reservation's return was already taken. A reservation this SKU still holds — confirmed, but cut short before its
+    /// confirmation reached this SKU — has its hold released instead: its units never left. Returns are remembered for
+    /// <paramref name="rememberFor"/>, long enough for any retry of the same return; older ones are forgotten as new
+    /// ones arrive, so the state stays small.
     /// </summary>
     public bool Return(string reservationId, int quantity, DateTimeOffset now, TimeSpan rememberFor)
     {
@@ -87,7 +89,10 @@ public sealed class StockLevel
                 _returned.Remove(id);
             }
         }
-        OnHand = checked(OnHand + quantity);
+        if (!_holds.Remove(reservationId))
+        {
+            OnHand = checked(OnHand + quantity);
+        }
         _returned[reservationId] = now;
         return true;
     }
