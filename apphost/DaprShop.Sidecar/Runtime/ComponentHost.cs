@@ -25,6 +25,7 @@ public sealed class ComponentHost(SidecarOptions options, LoadedResources resour
     private readonly List<LoadedComponent> _loaded = [];
     private readonly Dictionary<string, StateStoreInfo> _state = new(StringComparer.Ordinal);
     private readonly Dictionary<string, IPubSub> _pubsub = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, TopicScopes> _topicScopes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, IOutputBinding> _outputBindings = new(StringComparer.Ordinal);
     private readonly Dictionary<string, IInputBinding> _inputBindings = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ISecretStore> _secrets = new(StringComparer.Ordinal);
@@ -33,6 +34,9 @@ public sealed class ComponentHost(SidecarOptions options, LoadedResources resour
     public IReadOnlyList<LoadedComponent> Loaded => _loaded;
     public IReadOnlyDictionary<string, StateStoreInfo> StateStores => _state;
     public IReadOnlyDictionary<string, IPubSub> PubSubs => _pubsub;
+
+    /// <summary>This app's topic scoping on a loaded pub/sub (<see cref="TopicScopes.Open"/> when the component sets none).</summary>
+    public TopicScopes TopicScopesOf(string pubsubName) => _topicScopes.GetValueOrDefault(pubsubName, TopicScopes.Open);
     public IReadOnlyDictionary<string, IOutputBinding> OutputBindings => _outputBindings;
     public IReadOnlyDictionary<string, IInputBinding> InputBindings => _inputBindings;
     public IReadOnlyDictionary<string, ISecretStore> SecretStores => _secrets;
@@ -123,6 +127,7 @@ public sealed class ComponentHost(SidecarOptions options, LoadedResources resour
                 break;
             case IPubSub pubsub:
                 _pubsub[resource.Name] = pubsub;
+                _topicScopes[resource.Name] = TopicScopes.Read(context, options.AppId);
                 break;
             case ISecretStore secrets:
                 _secrets[resource.Name] = secrets;

@@ -59,6 +59,9 @@ public static class DaprErrors
     public static DaprApiException PubSubNotFound(string name) =>
         new(404, StatusCode.InvalidArgument, "ERR_PUBSUB_NOT_FOUND", $"pubsub {name} is not found");
 
+    public static DaprApiException PubSubForbidden(string topic, string appId) =>
+        new(403, StatusCode.PermissionDenied, "ERR_PUBSUB_FORBIDDEN", $"topic {topic} is not allowed for app id {appId}");
+
     public static DaprApiException PubSubNameEmpty() =>
         new(404, StatusCode.InvalidArgument, "ERR_PUBSUB_EMPTY", "pubsub name is empty");
 

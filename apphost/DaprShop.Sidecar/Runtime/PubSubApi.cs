@@ -32,9 +32,20 @@ public sealed class PubSubApi(ComponentHost components, SidecarOptions options, 
         return pubsub;
     }
 
-    public async Task PublishAsync(string pubsubName, string topic, byte[] data, string? contentType, IReadOnlyDictionary<string, string> metadata, CancellationToken ct)
+    /// <summary><see cref="Find"/> for the app's own publishes, which the component's topic scoping may forbid.</summary>
+    private IPubSub FindForApp(string pubsubName, string topic)
     {
         var pubsub = Find(pubsubName, topic);
+        if (!components.TopicScopesOf(pubsubName).CanPublish(topic))
+        {
+            throw DaprErrors.PubSubForbidden(topic, options.AppId);
+        }
+        return pubsub;
+    }
+
+    public async Task PublishAsync(string pubsubName, string topic, byte[] data, string? contentType, IReadOnlyDictionary<string, string> metadata, CancellationToken ct)
+    {
+        var pubsub = FindForApp(pubsubName, topic);
         var message = BuildMessage(pubsubName, topic, data, contentType, metadata);
         await SendAsync(pubsubName, pubsub, message, ct);
     }
@@ -42,7 +53,7 @@ public sealed class PubSubApi(ComponentHost components, SidecarOptions options, 
     /// <summary>Publishes each entry; the ones that failed come back with their errors (an empty list is full success).</summary>
     public async Task<IReadOnlyList<BulkPublishFailure>> BulkPublishAsync(string pubsubName, string topic, IReadOnlyList<BulkPublishEntry> entries, IReadOnlyDictionary<string, string> metadata, CancellationToken ct)
     {
-        var pubsub = Find(pubsubName, topic);
+        var pubsub = FindForApp(pubsubName, topic);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var entry in entries)
         {

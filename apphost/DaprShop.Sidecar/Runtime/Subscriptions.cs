@@ -61,6 +61,12 @@ public sealed class Subscriptions(
                 logger.LogWarning("Subscription to {Topic} names pubsub {PubSub}, which is not loaded; skipped", definition.Topic, definition.PubSubName);
                 continue;
             }
+            if (!components.TopicScopesOf(definition.PubSubName).CanSubscribe(definition.Topic))
+            {
+                logger.LogWarning("Subscription to topic {Topic} on pubsub {PubSub} is not allowed for this app by the component's topic scoping; skipped",
+                    definition.Topic, definition.PubSubName);
+                continue;
+            }
             var active = new ActiveSubscription(definition, definition.Rules.Select(r => (RuleMatcher.Compile(r.Match!), r.Path)).ToList());
             _handles.Add(await pubsub.SubscribeAsync(definition.Topic, definition.Metadata, (m, c) => HandleAsync(active, m, c), ct));
             _active.Add(active);

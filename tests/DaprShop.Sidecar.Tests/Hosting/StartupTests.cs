@@ -51,6 +51,25 @@ public sealed class StartupTests
     }
 
     [Fact]
+    public async Task A_topic_scope_entry_without_an_app_id_stops_the_sidecar_naming_the_field()
+    {
+        var (code, output) = await StartWithAsync("pubsub.yaml", """
+            apiVersion: dapr.io/v1alpha1
+            kind: Component
+            metadata:
+              name: pubsub
+            spec:
+              type: pubsub.in-memory
+              version: v1
+              metadata:
+              - name: publishingScopes
+                value: "orders,payments"
+            """);
+        code.Should().NotBe(0);
+        output.Should().Contain("pubsub.yaml").And.Contain("'pubsub'").And.Contain("publishingScopes").And.Contain("orders,payments");
+    }
+
+    [Fact]
     public async Task A_resiliency_policy_with_a_bad_duration_stops_the_sidecar()
     {
         var (code, output) = await StartWithAsync("resiliency.yaml", """

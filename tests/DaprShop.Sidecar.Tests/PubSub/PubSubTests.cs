@@ -342,6 +342,63 @@ public sealed class PubSubTests
     }
 
     [Fact]
+    public async Task Topic_scoping_refuses_what_the_component_does_not_allow_with_err_pubsub_forbidden_and_skips_forbidden_subscriptions()
+    {
+        using var mesh = new TestMesh();
+        using var resources = new ResourcesFolder().WithComponent("pubsub", "pubsub.in-memory",
+            ("publishingScopes", "scoped=orders;mute="),
+            ("subscriptionScopes", "scoped=orders,audit"),
+            ("allowedTopics", "orders,audit,payments,secrets"),
+            ("protectedTopics", "secrets"));
+        await using var app = await TestApp.StartAsync(a =>
+        {
+            a.MapGet("/dapr/subscribe", () => Results.Json(new[]
+            {
+                new { pubsubname = "pubsub", topic = "orders", route = "/orders" },
+                new { pubsubname = "pubsub", topic = "payments", route = "/payments" },
+            }));
+            a.MapPost("/orders", () => Results.Ok());
+            a.MapPost("/payments", () => Results.Ok());
+        });
+        await using var scoped = await SidecarProcess.StartAsync(new() { AppId = "scoped", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory, AppPort = app.Port });
+        await using var mute = await SidecarProcess.StartAsync(new() { AppId = "mute", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
+        await using var other = await SidecarProcess.StartAsync(new() { AppId = "other", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
+        using var http = scoped.CreateHttpClient();
+
+        async Task<HttpStatusCode> PublishAsync(SidecarProcess sidecar, string topic)
+        {
+            using var client = sidecar.CreateHttpClient();
+            using var response = await client.PostAsJsonAsync($"/v1.0/publish/pubsub/{topic}", new { a = 1 });
+            if (response.StatusCode == HttpStatusCode.Forbidden)
+            {
+                var error = await response.Content.ReadFromJsonAsync<JsonElement>();
+                error.GetProperty("errorCode").GetString().Should().Be("ERR_PUBSUB_FORBIDDEN");
+                error.GetProperty("message").GetString().Should().Be($"topic {topic} is not allowed for app id {sidecar.AppId}");
+            }
+            return response.StatusCode;
+        }
+
+        (await PublishAsync(scoped, "orders")).Should().Be(HttpStatusCode.NoContent);
+        (await PublishAsync(scoped, "payments")).Should().Be(HttpStatusCode.Forbidden, "a listed app publishes only the topics after its name");
+        (await PublishAsync(mute, "orders")).Should().Be(HttpStatusCode.Forbidden, "a blank list denies every topic");
+        (await PublishAsync(other, "payments")).Should().Be(HttpStatusCode.NoContent, "an app not listed may publish any allowed topic");
+        (await PublishAsync(other, "shipments")).Should().Be(HttpStatusCode.Forbidden, "allowedTopics is the only set of topics");
+        (await PublishAsync(other, "secrets")).Should().Be(HttpStatusCode.Forbidden, "a protected topic needs an explicit scope");
+
+        using var grpc = other.CreateClient();
+        var act = () => grpc.PublishEventAsync("pubsub", "shipments", new Order(1, "x"));
+        (await act.Should().ThrowAsync<DaprException>()).Which.InnerException.Should().BeOfType<global::Grpc.Core.RpcException>()
+            .Which.StatusCode.Should().Be(global::Grpc.Core.StatusCode.PermissionDenied);
+
+        await Eventually.HoldsAsync(() => app.RequestsTo("/orders").Any(), "the allowed subscription is delivered");
+        (await PublishAsync(other, "payments")).Should().Be(HttpStatusCode.NoContent);
+        await Task.Delay(500);
+        app.RequestsTo("/payments").Should().BeEmpty("the app may not subscribe to payments, so that subscription was skipped");
+        var metadata = await http.GetFromJsonAsync<JsonElement>("/v1.0/metadata");
+        metadata.GetProperty("subscriptions").EnumerateArray().Select(s => s.GetProperty("topic").GetString()).Should().Equal("orders");
+    }
+
+    [Fact]
     public async Task Publishing_to_an_unknown_pubsub_or_with_bad_metadata_is_refused_with_daprs_errors()
     {
         using var mesh = new TestMesh();
