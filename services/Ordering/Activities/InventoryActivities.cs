@@ -20,7 +20,8 @@ public sealed class ReserveStockActivity(IHttpClientFactory http) : WorkflowActi
 /// The saga's last step once the payment is taken: confirms the order's stock (the reservation's units are sold), then
 /// records the order as confirmed and publishes <c>OrderConfirmed</c> (<see cref="OrderRecords"/>). Both are
 /// idempotent, so a retry after either repeats nothing; one activity, not two, for the reason in
-/// <see cref="SubmitOrderActivity"/>.
+/// <see cref="SubmitOrderActivity"/>. A refused publish does not fail it (the order is confirmed): it answers false,
+/// and the saga publishes the event again.
 /// </summary>
 public sealed class ConfirmOrderActivity(IHttpClientFactory http, OrderRecords records) : WorkflowActivity<RecordOrderInput, bool>
 {
@@ -29,7 +30,7 @@ public sealed class ConfirmOrderActivity(IHttpClientFactory http, OrderRecords r
         var orderId = input.Order.OrderId;
         await ServiceCalls.InvokeAsync(http, HttpMethod.Post, AppIds.Inventory, $"internal/inventory/reservations/{Uri.EscapeDataString(orderId)}/confirm", null, orderId);
         await records.RecordAsync(input);
-        return true;
+        return await records.TryAnnounceAsync(input.Announce);
     }
 }
 

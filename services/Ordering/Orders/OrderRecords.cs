@@ -9,8 +9,8 @@ using Grpc.Core;
 namespace DaprShop.Ordering.Orders;
 
 /// <summary>
-/// Applies one saga step (and the steps passed since the last one) to the order's read model, then publishes the
-/// integration event the step announces, if any. Used by the activities that record: <see cref="RecordOrderActivity"/>
+/// Applies one saga step (and the steps passed since the last one) to the order's read model; the activity then
+/// publishes the integration event the step announces, if any (<see cref="TryAnnounceAsync"/>). Used by the activities that record: <see cref="RecordOrderActivity"/>
 /// alone, <see cref="SubmitOrderActivity"/> after pricing, <see cref="ConfirmOrderActivity"/> after confirming the stock.
 /// The first step creates the order and adds it to its shopper's
 /// history and to its day's index in one state transaction, so an order is never listed without existing or exists
@@ -44,10 +44,6 @@ public sealed class OrderRecords(DaprClient dapr, ILogger<OrderRecords> logger)
             }
             if (recorded is not null)
             {
-                if (input.Announce is { } announced)
-                {
-                    await PublishAsync(announced);
-                }
                 return recorded;
             }
             if (attempt == Attempts)
@@ -57,6 +53,30 @@ public sealed class OrderRecords(DaprClient dapr, ILogger<OrderRecords> logger)
         }
     }
 
+    /// <summary>
+    /// Publishes the event a recorded step announces (none: true). False when the broker refused it — the record stands
+    /// and the saga publishes the event again until it is taken (<see cref="PublishOrderEventActivity"/>): a step that
+    /// has been recorded must not be compensated because its announcement failed.
+    /// </summary>
+    public async Task<bool> TryAnnounceAsync(OrderEvent? e)
+    {
+        if (e is null)
+        {
+            return true;
+        }
+        try
+        {
+            await PublishAsync(e);
+            return true;
+        }
+        catch (DaprException ex)
+        {
+            logger.LogWarning("Order {OrderId} is recorded but its {Kind} event was refused ({Error}); the checkout publishes it again", e.Order.OrderId, e.Kind, ex.InnerException?.Message ?? ex.Message);
+            return false;
+        }
+    }
+
+    /// <summary>Publishes an order event under an id derived from the order and the kind, so a repeat is the same event.</summary>
     public Task PublishAsync(OrderEvent e)
     {
         var o = e.Order;

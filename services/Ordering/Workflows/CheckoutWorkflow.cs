@@ -36,6 +36,9 @@ public sealed class CheckoutWorkflow : Workflow<CheckoutInput, CheckoutOutcome>
     internal static readonly WorkflowTaskOptions Retry = new(new WorkflowRetryPolicy(
         maxNumberOfAttempts: 5, firstRetryInterval: TimeSpan.FromSeconds(1), backoffCoefficient: 2, maxRetryInterval: TimeSpan.FromSeconds(30)));
 
+    /// <summary>Between two rounds of <see cref="CompensationRetry"/> publishing an event the broker keeps refusing.</summary>
+    internal static readonly TimeSpan AnnounceRetryAfter = TimeSpan.FromMinutes(5);
+
     /// <summary>Compensations must end: they retry longer.</summary>
     internal static readonly WorkflowTaskOptions CompensationRetry = new(new WorkflowRetryPolicy(
         maxNumberOfAttempts: 10, firstRetryInterval: TimeSpan.FromSeconds(1), backoffCoefficient: 2, maxRetryInterval: TimeSpan.FromMinutes(1)));
@@ -201,15 +204,43 @@ public sealed class CheckoutWorkflow : Workflow<CheckoutInput, CheckoutOutcome>
             context.SetCustomStatus(new CheckoutProgress([.. _unrecorded]));
         }
 
-        /// <summary>Records through <paramref name="activity"/>: <see cref="RecordOrderActivity"/>, or a step that also records.</summary>
+        /// <summary>
+        /// Records through <paramref name="activity"/>: <see cref="RecordOrderActivity"/>, or a step that also records.
+        /// Once the record is written its event must be heard: if the broker refused it, it is published again.
+        /// </summary>
         public async Task RecordAsync(RecordOrderInput input, string activity = nameof(RecordOrderActivity), WorkflowTaskOptions? retry = null)
         {
             var steps = _unrecorded.ToList();
-            await context.CallActivityAsync(activity, input with { Steps = steps.Count > 0 ? steps : null }, retry ?? CompensationRetry);
+            var announced = await context.CallActivityAsync<bool>(activity, input with { Steps = steps.Count > 0 ? steps : null }, retry ?? CompensationRetry);
             _unrecorded.RemoveRange(0, steps.Count);
             if (steps.Count > 0)
             {
                 context.SetCustomStatus(_unrecorded.Count > 0 ? new CheckoutProgress([.. _unrecorded]) : null);
+            }
+            if (!announced && input.Announce is { } e)
+            {
+                await AnnounceAsync(e);
+            }
+        }
+
+        /// <summary>
+        /// Publishes a recorded step's event until the broker takes it: a round of retries, then a durable wait, and
+        /// again. The order stays as recorded meanwhile (a confirmed order is not compensated for a broker outage), and
+        /// the checkout ends only once its event is out, so no event is lost however long the outage.
+        /// </summary>
+        private async Task AnnounceAsync(OrderEvent e)
+        {
+            while (true)
+            {
+                try
+                {
+                    await context.CallActivityAsync<bool>(nameof(PublishOrderEventActivity), e, CompensationRetry);
+                    return;
+                }
+                catch (WorkflowTaskFailedException)
+                {
+                    await context.CreateTimer(AnnounceRetryAfter);
+                }
             }
         }
     }

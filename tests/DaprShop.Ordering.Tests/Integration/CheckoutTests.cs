@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using DaprShop.Contracts;
 using DaprShop.Ordering.Orders;
+using DaprShop.Ordering.Workflows;
 using DaprShop.Testing;
 using FluentAssertions;
 
@@ -175,6 +176,35 @@ public sealed class CheckoutTests
         var order = await shop.WaitForStatusAsync("order-restart", OrderStatus.Confirmed);
         order.Timeline.Select(e => e.Status).Should().EndWith([OrderStatus.Paid, OrderStatus.Confirmed]);
         shop.CallsTo(shop.Payment, "/internal/payments/authorize").Should().Be(1, "a step completed before the crash is not run again");
+    }
+
+    [Fact]
+    public async Task A_confirmed_order_whose_event_the_broker_refuses_stays_confirmed_unrefunded_and_its_event_goes_out_once_the_broker_takes_it()
+    {
+        await using var shop = await Shop.StartAsync();
+        // The broker refuses ordering's OrderConfirmed (topic scoping answers ERR_PUBSUB_FORBIDDEN), as a broker outage
+        // that starts after the submit would.
+        await shop.RestartOrderingAsync(("publishingScopes", $"{AppIds.Ordering}={Topics.OrderSubmitted},{Topics.OrderFailed},{Topics.OrderCancelled}"));
+        shop.AddToBasket("ivy", TwoLamps);
+        (await shop.CheckoutAsync("ivy", "order-unheard")).StatusCode.Should().Be(HttpStatusCode.Accepted);
+
+        await shop.WaitForStatusAsync("order-unheard", OrderStatus.Confirmed);
+        // Longer than a step's retries last: a saga that failed its last step for the refused event would have
+        // compensated by now.
+        var retry = CheckoutWorkflow.Retry.RetryPolicy!;
+        var retriesLast = Enumerable.Range(0, retry.MaxNumberOfAttempts - 1)
+            .Sum(i => Math.Min(retry.FirstRetryInterval.TotalSeconds * Math.Pow(retry.BackoffCoefficient, i), retry.MaxRetryInterval?.TotalSeconds ?? double.MaxValue));
+        await Task.Delay(TimeSpan.FromSeconds(retriesLast + 5));
+        shop.CallsTo(shop.Subscriber, "/events/" + Topics.OrderConfirmed).Should().Be(0, "the broker refuses the event");
+        shop.CallsTo(shop.Payment, "/internal/payments/order-unheard/refund").Should().Be(0, "a confirmed order is not refunded for a broker outage");
+
+        await shop.RestartOrderingAsync();
+
+        await Eventually.HoldsAsync(() => shop.CallsTo(shop.Subscriber, "/events/" + Topics.OrderConfirmed) > 0, TimeSpan.FromSeconds(90),
+            "the saga publishes the event again until the broker takes it");
+        shop.CallsTo(shop.Payment, "/internal/payments/order-unheard/refund").Should().Be(0, "a confirmed order is not refunded for a broker outage");
+        shop.CallsTo(shop.Inventory, "/internal/inventory/reservations/order-unheard/return").Should().Be(0);
+        (await shop.GetOrderAsync("order-unheard"))!.Status.Should().Be(OrderStatus.Confirmed);
     }
 
     [Fact]

@@ -68,20 +68,15 @@ public sealed class Shop : IAsyncDisposable
 
     private readonly ConcurrentDictionary<string, PaymentResult> _payments = new();
 
+    private IReadOnlyDictionary<string, string> _orderingSettings = new Dictionary<string, string>();
+
     public static async Task<Shop> StartAsync(IReadOnlyDictionary<string, string>? orderingSettings = null)
     {
-        var shop = new Shop();
+        var shop = new Shop { _orderingSettings = orderingSettings ?? new Dictionary<string, string>() };
         try
         {
             await shop.StartPeersAsync();
-            shop.Ordering = await ServiceProcess.StartAsync(new()
-            {
-                Project = "Ordering",
-                AppId = AppIds.Ordering,
-                ResourcesPaths = [shop._resources.Path],
-                MeshDirectory = shop._mesh.Directory,
-                Environment = orderingSettings ?? new Dictionary<string, string>(),
-            });
+            await shop.StartOrderingAsync();
         }
         catch
         {
@@ -89,6 +84,27 @@ public sealed class Shop : IAsyncDisposable
             throw;
         }
         return shop;
+    }
+
+    private async Task StartOrderingAsync() =>
+        Ordering = await ServiceProcess.StartAsync(new()
+        {
+            Project = "Ordering",
+            AppId = AppIds.Ordering,
+            ResourcesPaths = [_resources.Path],
+            MeshDirectory = _mesh.Directory,
+            Environment = _orderingSettings,
+        });
+
+    /// <summary>
+    /// Stops ordering and its sidecar and starts both again on the same store (workflows resume), with the pub/sub
+    /// component's extra metadata replaced by <paramref name="pubsubMetadata"/> (e.g. topic scoping).
+    /// </summary>
+    public async Task RestartOrderingAsync(params (string Name, string Value)[] pubsubMetadata)
+    {
+        await Ordering.DisposeAsync();
+        _resources.WithComponent(Components.PubSub, "pubsub.in-memory", [("redeliverInterval", "200ms"), .. pubsubMetadata]);
+        await StartOrderingAsync();
     }
 
     private async Task StartPeersAsync()

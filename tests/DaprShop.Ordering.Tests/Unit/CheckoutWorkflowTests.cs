@@ -106,6 +106,47 @@ public sealed class CheckoutWorkflowTests
     }
 
     [Fact]
+    public async Task A_confirmed_order_whose_event_the_broker_refuses_stays_confirmed_and_is_announced_until_the_broker_takes_it()
+    {
+        Answer(nameof(ConfirmOrderActivity), false);
+        var refusals = 2;
+        _context.Activities[nameof(PublishOrderEventActivity)] = _ => refusals-- > 0
+            ? throw new WorkflowTaskFailedException("failed after retries", new WorkflowTaskFailureDetails("DaprException", "pubsub unavailable", null))
+            : true;
+
+        var outcome = await RunAsync();
+
+        outcome.Should().Be(new CheckoutOutcome(OrderStatus.Confirmed, null));
+        Steps.Should().NotContain([nameof(RefundPaymentActivity), nameof(ReturnReservationActivity)], "the order is confirmed: a broker outage undoes nothing");
+        var published = _context.Calls.Where(c => c.Name == nameof(PublishOrderEventActivity)).Select(c => c.Input).Cast<OrderEvent>().ToList();
+        published.Should().HaveCount(3).And.OnlyContain(e => e.Kind == OrderEventKind.Confirmed && e.Order.OrderId == "order-1");
+        _context.Timers.Should().Equal(CheckoutWorkflow.AnnounceRetryAfter, CheckoutWorkflow.AnnounceRetryAfter);
+        Recorded.Should().NotContain(OrderStatus.Failed);
+    }
+
+    [Fact]
+    public async Task A_failed_orders_event_the_broker_refused_is_published_again_before_the_checkout_ends()
+    {
+        Answer(nameof(AuthorizePaymentActivity), new PaymentResult("order-1", PaymentStatus.Declined, "declined"));
+        Answer(nameof(RecordOrderActivity), false);
+
+        var outcome = await RunAsync();
+
+        outcome.Should().Be(new CheckoutOutcome(OrderStatus.Failed, CheckoutWorkflow.CardDeclined));
+        _context.CallNames.Should().EndWith([nameof(RecordOrderActivity), nameof(PublishOrderEventActivity)]);
+        _context.Calls.Last().Input.Should().BeOfType<OrderEvent>().Which.Kind.Should().Be(OrderEventKind.Failed);
+        _context.Timers.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task A_record_whose_event_was_published_publishes_nothing_more()
+    {
+        await RunAsync();
+
+        _context.CallNames.Should().NotContain(nameof(PublishOrderEventActivity));
+    }
+
+    [Fact]
     public async Task A_failed_authorization_voids_and_releases_and_the_failed_order_shows_its_reserved_step()
     {
         Fail(nameof(AuthorizePaymentActivity));

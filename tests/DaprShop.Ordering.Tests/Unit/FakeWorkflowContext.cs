@@ -131,7 +131,15 @@ public sealed class FakeWorkflowContext : WorkflowContext
         return (T)(await Event(eventName).Task)!;
     }
 
-    public override Task CreateTimer(TimeSpan delay, CancellationToken cancellationToken = default) => Task.CompletedTask;
+    /// <summary>Every durable timer the workflow waited on (they fire at once).</summary>
+    public List<TimeSpan> Timers { get; } = [];
+
+    public override Task CreateTimer(TimeSpan delay, CancellationToken cancellationToken = default)
+    {
+        Timers.Add(delay);
+        return Task.CompletedTask;
+    }
+
     public override Task CreateTimer(DateTime fireAt, CancellationToken cancellationToken) => Task.CompletedTask;
     public override void SendEvent(string instanceId, string eventName, object payload) => throw new NotSupportedException();
     public override void SetCustomStatus(object? customStatus) => CustomStatuses.Add(customStatus);
