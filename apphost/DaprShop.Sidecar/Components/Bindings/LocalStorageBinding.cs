@@ -112,16 +112,7 @@ public sealed class LocalStorageBinding : IOutputBinding
     /// </summary>
     private static byte[] Content(byte[] data)
     {
-        if (data.Length >= 2 && data[0] == '"' && data[^1] == '"')
-        {
-            try
-            {
-                data = Encoding.UTF8.GetBytes(JsonSerializer.Deserialize<string>(data)!);
-            }
-            catch (JsonException)
-            {
-            }
-        }
+        data = BindingData.Unquote(data);
         // Go's decoder skips only CR and LF; .NET's also skips spaces and tabs, so rule those out first.
         if (data.Length > 0 && !data.Contains((byte)' ') && !data.Contains((byte)'\t'))
         {
