@@ -15,8 +15,9 @@ public sealed class NotificationsOptions
 
     /// <summary>
     /// <see cref="OutboxPayload.Message"/>: the binding's data is the whole RFC 5322 message (bindings.localstorage
-    /// writes it as an .eml file). <see cref="OutboxPayload.Body"/>: the data is the text body only, for bindings.smtp,
-    /// which builds the message itself from the emailFrom, emailTo and subject metadata that every request carries.
+    /// writes it as an .eml file). <see cref="OutboxPayload.Body"/>: the data is the body only, as HTML, for
+    /// bindings.smtp, which builds the message itself (an HTML part) from the emailFrom, emailTo and subject metadata
+    /// that every request carries.
     /// </summary>
     public OutboxPayload Payload { get; set; } = OutboxPayload.Message;
 

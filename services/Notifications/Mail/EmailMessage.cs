@@ -29,6 +29,19 @@ public sealed record EmailMessage(MailAddress From, MailAddress To, string Subje
         return message.ToString();
     }
 
+    /// <summary>
+    /// The body as a small HTML document, for a binding that sends its data as an HTML part (bindings.smtp): the text,
+    /// escaped, in a <c>pre</c> block, so its lines and the columns of an order's lines stay as written.
+    /// </summary>
+    public string ToHtml() =>
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>" + Html(SingleLine(Subject)) + "</title></head>" +
+        "<body><pre style=\"white-space: pre-wrap\">" + Html(Body) + "</pre></body></html>";
+
+    // The document is UTF-8, so only the characters that are markup need escaping; the rest stays readable.
+    private static string Html(string text) => text
+        .Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal)
+        .Replace(">", "&gt;", StringComparison.Ordinal).Replace("\"", "&quot;", StringComparison.Ordinal);
+
     private static void Header(StringBuilder message, string name, string value) =>
         message.Append(name).Append(": ").Append(value).Append(Crlf);
 

@@ -58,7 +58,7 @@ public sealed class Notifier(DaprClient dapr, IOptions<NotificationsOptions> opt
             return TypedResults.Ok(Drop);
         }
 
-        var payload = options.Value.Payload == OutboxPayload.Message ? mail.ToRfc5322() : mail.Body;
+        var payload = options.Value.Payload == OutboxPayload.Message ? mail.ToRfc5322() : mail.ToHtml();
         var sent = await ProcessedEvents.OnceAsync(dapr, Components.StateStore, handler, eventId, () => dapr.InvokeBindingAsync(Components.Outbox, "create", payload, new Dictionary<string, string>
         {
             ["fileName"] = OrderMails.FileName(orderId, kind),

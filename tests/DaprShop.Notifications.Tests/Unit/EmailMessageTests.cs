@@ -113,4 +113,16 @@ public class EmailMessageTests
         cancelled.Body.Should().Contain("Reason: cancelled by the shopper");
         OrderMails.FileName("o-1", OrderMailKind.Cancelled).Should().Be("o-1-cancelled.eml");
     }
+
+    [Fact]
+    public void The_html_body_escapes_the_text_and_keeps_its_lines()
+    {
+        var mail = new EmailMessage(new MailAddress("orders@daprshop.test"), new MailAddress("ada@example.com"), "Order <1> & co",
+            DateTimeOffset.UnixEpoch, "order-1.confirmed@daprshop.test", "2 x <b>Lamp</b>\nTotal: EUR 1 & more");
+
+        var html = mail.ToHtml();
+
+        html.Should().Contain("<title>Order &lt;1&gt; &amp; co</title>");
+        html.Should().Contain("<pre style=\"white-space: pre-wrap\">2 x &lt;b&gt;Lamp&lt;/b&gt;\nTotal: EUR 1 &amp; more</pre>");
+    }
 }
