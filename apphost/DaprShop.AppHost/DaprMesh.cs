@@ -16,6 +16,7 @@ public sealed class DaprMesh
 {
     private readonly HashSet<int> _claimed = [];
     private readonly List<(IResourceBuilder<IResource> Server, string Variable, ReferenceExpression Address)> _servers = [];
+    private readonly List<(string AppId, string Variable, string Value)> _appSettings = [];
 
     internal DaprMesh(IDistributedApplicationBuilder builder, string repositoryRoot, string profile, string resourcesPath, string dataDirectory, string? daprd)
     {
@@ -74,6 +75,12 @@ public sealed class DaprMesh
 
     public void UseServer(IResourceBuilder<IResource> server, string variable, ReferenceExpression address) =>
         _servers.Add((server, variable, address));
+
+    /// <summary>A setting the profile asks of one app (an environment variable of the app, not of its sidecar).</summary>
+    public void UseAppSetting(string appId, string variable, string value) => _appSettings.Add((appId, variable, value));
+
+    public IEnumerable<(string Variable, string Value)> AppSettingsOf(string appId) =>
+        _appSettings.Where(s => s.AppId == appId).Select(s => (s.Variable, s.Value));
 
     /// <summary>A free loopback port, never the same twice in one run.</summary>
     public int FreePort()

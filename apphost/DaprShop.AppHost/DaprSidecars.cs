@@ -63,6 +63,10 @@ public static class DaprSidecars
                 .WithParentRelationship(app));
         }
 
+        foreach (var (variable, value) in mesh.AppSettingsOf(appId))
+        {
+            app.WithEnvironment(variable, value);
+        }
         return app
             .WithHttpEndpoint(port: port, name: "http", isProxied: false)
             .WithHttpHealthCheck("/health")

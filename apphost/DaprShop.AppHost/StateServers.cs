@@ -19,8 +19,28 @@ public static class StateServers
         if (mesh.Profile == "postgres")
         {
             mesh.AddPostgres();
+            mesh.AddMailSink();
         }
         return mesh;
+    }
+
+    public const string SmtpPortVariable = "DAPRSHOP_SMTP_PORT";
+
+    /// <summary>
+    /// The profile's mail server (its <c>outbox</c> is <c>bindings.smtp</c>): DaprShop's development mail sink, a .NET
+    /// project, so it runs the same with or without a container engine. Mail lands in <c>{data}/mail</c> and is listed
+    /// at the sink's <c>/messages</c>; the notifications service sends the body for the binding to wrap.
+    /// </summary>
+    private static void AddMailSink(this DaprMesh mesh)
+    {
+        var smtpPort = mesh.FreePort();
+        var sink = mesh.Builder.AddProject<Projects.DaprShop_MailSink>("mailsink", launchProfileName: null)
+            .WithHttpEndpoint(port: mesh.FreePort(), name: "http", isProxied: false)
+            .WithEnvironment("MailSink__SmtpPort", smtpPort.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .WithEnvironment("MailSink__Directory", Path.Combine(mesh.DataDirectory, "mail"))
+            .WithHttpHealthCheck("/health");
+        mesh.UseServer(sink, SmtpPortVariable, ReferenceExpression.Create($"{smtpPort.ToString(System.Globalization.CultureInfo.InvariantCulture)}"));
+        mesh.UseAppSetting(DaprShop.Contracts.AppIds.Notifications, "Notifications__Payload", "Body");
     }
 
     private static void AddPostgres(this DaprMesh mesh)

@@ -1,4 +1,6 @@
 using System.Net.Http.Json;
+using System.Text.Json;
+using DaprShop.Testing;
 using FluentAssertions;
 using Npgsql;
 
@@ -24,5 +26,30 @@ public sealed class PostgresProfileTests
         await using var query = new NpgsqlCommand("select count(*) from state where key like 'basket||%pg-shopper%'", connection);
         ((long)(await query.ExecuteScalarAsync())!).Should().BeGreaterThan(0, "the basket actor's state is a row of Dapr's state table");
         Directory.GetFiles(Path.Combine(shop.Folder, "data"), "*.db").Should().BeEmpty("no SQLite file in this profile");
+
+        // Checkout: the confirmation goes out through bindings.smtp to the mail sink the AppHost started.
+        using var checkout = new HttpRequestMessage(HttpMethod.Post, "/api/v1/orders")
+        {
+            Content = JsonContent.Create(new
+            {
+                shopperId = "pg-shopper",
+                email = "pg-shopper@example.com",
+                shippingAddress = new { name = "Ada Lovelace", line1 = "1 Main Street", city = "London", postalCode = "N1 1AA", country = "GB" },
+                card = new { number = "4242424242424242", holder = "Ada Lovelace", expiry = "12/30", cvc = "123" },
+            }),
+        };
+        checkout.Headers.Add("Idempotency-Key", "pg-order-1");
+        (await http.SendAsync(checkout)).EnsureSuccessStatusCode();
+        using var mailSink = shop.CreateDirectClient("mailsink");
+        JsonElement? mail = null;
+        await Eventually.HoldsAsync(async () =>
+            (mail = (await mailSink.GetFromJsonAsync<JsonElement[]>("/messages"))!.Where(m => m.GetProperty("subject").GetString()!.Contains("pg-order-1")).Cast<JsonElement?>().FirstOrDefault()) is not null,
+            TimeSpan.FromSeconds(90), "the confirmation reaches the SMTP server");
+        mail!.Value.GetProperty("to").EnumerateArray().Select(t => t.GetString()).Should().Equal("pg-shopper@example.com");
+        mail.Value.GetProperty("authenticatedUser").GetString().Should().Be("daprshop", "the binding logs in with the secret store's smtp-password");
+        File.Exists(mail.Value.GetProperty("file").GetString()).Should().BeTrue();
+        Path.GetDirectoryName(mail.Value.GetProperty("file").GetString()).Should().Be(Path.Combine(shop.Folder, "data", "mail"));
+        (Directory.Exists(shop.OutboxDirectory) && Directory.EnumerateFiles(shop.OutboxDirectory).Any())
+            .Should().BeFalse("no .eml is written to the localstorage outbox in this profile");
     }
 }

@@ -41,7 +41,9 @@ public static partial class Profiles
             }
             File.WriteAllText(Path.Combine(resourcesDirectory, Path.GetFileName(file)), yaml);
         }
-        var missing = relocated.Keys.Concat(profile == "default" ? [".data/*.db"] : []).Except(found).ToList();
+        // The embedded default keeps its databases and its mail in files; a server profile has only its secrets here.
+        var expected = profile == "default" ? [.. relocated.Keys, ".data/*.db"] : new[] { $"components/{profile}/secrets.json" };
+        var missing = expected.Except(found).ToList();
         if (missing.Count > 0)
         {
             throw new InvalidOperationException($"components/{profile} no longer names {string.Join(", ", missing)}: update Profiles' relocations");
