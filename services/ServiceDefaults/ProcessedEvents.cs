@@ -67,6 +67,24 @@ public static class ProcessedEvents
         return true;
     }
 
+    /// <summary>
+    /// For an effect that may be repeated but must never be lost (a mail the outbox writes again under the same file
+    /// name; a cache eviction): skips an id already processed, runs <paramref name="effect"/>, then marks the id. A
+    /// crash or a failure before the mark leaves the id unmarked, so the redelivery runs the effect again. False when
+    /// the id was already processed.
+    /// </summary>
+    public static async Task<bool> AtLeastOnceAsync(DaprClient dapr, string store, string handler, string eventId, Func<Task> effect, CancellationToken cancellationToken)
+    {
+        if (await AlreadyMarkedAsync(dapr, store, handler, eventId, cancellationToken))
+        {
+            return false;
+        }
+        await effect();
+        // False here means a concurrent delivery of the same event did it too: both ran, which this handler allows.
+        await TryMarkAsync(dapr, store, handler, eventId, cancellationToken);
+        return true;
+    }
+
     public static async Task<bool> AlreadyMarkedAsync(DaprClient dapr, string store, string handler, string eventId, CancellationToken cancellationToken) =>
         await dapr.GetStateAsync<bool>(store, Key(handler, eventId), cancellationToken: cancellationToken);
 }

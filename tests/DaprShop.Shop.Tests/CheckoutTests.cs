@@ -144,6 +144,9 @@ public sealed class CheckoutTests(WholeShop shop) : IDisposable
         await ShopTestKit.PublishCloudEventAsync(shop, Topics.OrderFailed, eventId,
             new OrderFailed(orderId, "shopper-dup", "shopper-dup@example.com", "First delivery.", DateTimeOffset.UtcNow));
         (await ShopTestKit.ReadMailAsync(path)).Should().Contain("Reason: First delivery.");
+        // The id is marked once the mail is out: a duplicate that arrives before that is mailed too (at least once).
+        await Eventually.HoldsAsync(() => shop.Notifications.Output.Contains($"Order {orderId}: Failed mail sent to the outbox", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(30), "the first delivery is processed");
         var written = File.GetLastWriteTimeUtc(path);
 
         // A redelivery carries the same id. Its reason differs only so that a second mail, had one been written, would show.

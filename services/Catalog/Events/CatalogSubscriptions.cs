@@ -72,16 +72,18 @@ public static class CatalogSubscriptions
     private static async Task<Ok> InvalidateAsync(
         string handler, string productId, HttpRequest request, DaprClient dapr, ProductCommands commands, CatalogLoader loader, CancellationToken cancellationToken)
     {
-        var eventId = ProcessedEvents.EventId(request);
-        if (eventId is not null && await ProcessedEvents.AlreadyMarkedAsync(dapr, Components.StateStore, handler, eventId, cancellationToken))
+        async Task EvictAsync()
         {
-            return TypedResults.Ok();
+            await commands.EvictAsync(productId, cancellationToken);
+            await loader.RefreshIfStaleAsync(cancellationToken);
         }
-        await commands.EvictAsync(productId, cancellationToken);
-        await loader.RefreshIfStaleAsync(cancellationToken);
-        if (eventId is not null)
+        if (ProcessedEvents.EventId(request) is { } eventId)
         {
-            await ProcessedEvents.TryMarkAsync(dapr, Components.StateStore, handler, eventId, cancellationToken);
+            await ProcessedEvents.AtLeastOnceAsync(dapr, Components.StateStore, handler, eventId, EvictAsync, cancellationToken);
+        }
+        else
+        {
+            await EvictAsync();
         }
         return TypedResults.Ok();
     }

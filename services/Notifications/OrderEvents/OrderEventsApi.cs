@@ -10,9 +10,10 @@ using Microsoft.Extensions.Options;
 namespace DaprShop.Notifications.OrderEvents;
 
 /// <summary>
-/// The order events a shopper hears about. Each subscription has a dead-letter topic; each handler sends its mail at
-/// most once per CloudEvent id (<see cref="ProcessedEvents.OnceAsync"/>: marked first, unmarked again if the mail
-/// could not be handed to the outbox, so the redelivery tries again).
+/// The order events a shopper hears about. Each subscription has a dead-letter topic; each handler sends its mail
+/// once per CloudEvent id, and never loses one (<see cref="ProcessedEvents.AtLeastOnceAsync"/>: the id is marked only
+/// once the mail is handed to the outbox, so a failure or a crash before that is redelivered and mailed; a crash
+/// between the two mails again — the same file under the localstorage outbox, a second mail over SMTP).
 /// </summary>
 public static class OrderEventsApi
 {
@@ -59,7 +60,7 @@ public sealed class Notifier(DaprClient dapr, IOptions<NotificationsOptions> opt
         }
 
         var payload = options.Value.Payload == OutboxPayload.Message ? mail.ToRfc5322() : mail.ToHtml();
-        var sent = await ProcessedEvents.OnceAsync(dapr, Components.StateStore, handler, eventId, () => dapr.InvokeBindingAsync(Components.Outbox, "create", payload, new Dictionary<string, string>
+        var sent = await ProcessedEvents.AtLeastOnceAsync(dapr, Components.StateStore, handler, eventId, () => dapr.InvokeBindingAsync(Components.Outbox, "create", payload, new Dictionary<string, string>
         {
             ["fileName"] = OrderMails.FileName(orderId, kind),
             ["emailFrom"] = mail.From.Address,
