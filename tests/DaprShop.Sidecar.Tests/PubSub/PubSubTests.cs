@@ -14,12 +14,17 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace DaprShop.Sidecar.Tests.PubSub;
 
-public sealed class PubSubTests
+/// <summary>
+/// Pub/sub semantics every broker must give, run against each broker component (<see cref="InMemoryPubSubTests"/>,
+/// <see cref="RedisPubSubTests"/>): at-least-once delivery, the envelope, statuses, dead letters, routing, consumer
+/// groups, bulk publish, scoping and errors.
+/// </summary>
+public abstract class PubSubTests
 {
-    private sealed record Order(int Number, string Kind);
+    protected sealed record Order(int Number, string Kind);
 
-    private static ResourcesFolder InMemoryBroker(string redeliverInterval = "100ms") =>
-        new ResourcesFolder().WithComponent("pubsub", "pubsub.in-memory", ("redeliverInterval", redeliverInterval));
+    /// <summary>A resources folder with a fresh, empty broker named <c>pubsub</c> that redelivers a failed message quickly.</summary>
+    protected abstract ResourcesFolder Broker();
 
     private static string Resiliency(int maxRetries, string interval = "50ms") => $"""
         apiVersion: dapr.io/v1alpha1
@@ -44,7 +49,7 @@ public sealed class PubSubTests
     public async Task Every_message_arrives_even_when_the_handler_fails_on_purpose()
     {
         using var mesh = new TestMesh();
-        using var resources = InMemoryBroker();
+        using var resources = Broker();
         var attempts = 0;
         var delivered = new ConcurrentDictionary<int, int>();
         await using var app = await TestApp.StartAsync(a =>
@@ -79,7 +84,7 @@ public sealed class PubSubTests
     public async Task The_envelope_carries_daprs_cloud_event_fields()
     {
         using var mesh = new TestMesh();
-        using var resources = InMemoryBroker();
+        using var resources = Broker();
         await using var app = await TestApp.StartAsync(a =>
         {
             a.MapGet("/dapr/subscribe", () => Results.Json(new[] { new { pubsubname = "pubsub", topic = "orders", route = "/orders" } }));
@@ -118,7 +123,7 @@ public sealed class PubSubTests
     public async Task App_made_cloud_events_keep_their_fields_and_raw_payloads_arrive_unwrapped_in_data_base64()
     {
         using var mesh = new TestMesh();
-        using var resources = InMemoryBroker();
+        using var resources = Broker();
         await using var app = await TestApp.StartAsync(a =>
         {
             a.MapGet("/dapr/subscribe", () => Results.Json(new object[]
@@ -153,7 +158,7 @@ public sealed class PubSubTests
     public async Task Retry_is_redelivered_drop_is_not_and_goes_to_the_dead_letter_topic_with_404()
     {
         using var mesh = new TestMesh();
-        using var resources = InMemoryBroker();
+        using var resources = Broker();
         var retryCalls = 0;
         var dropCalls = 0;
         var missingCalls = 0;
@@ -192,7 +197,7 @@ public sealed class PubSubTests
     public async Task A_message_that_keeps_failing_goes_to_the_dead_letter_topic_once_retries_are_exhausted()
     {
         using var mesh = new TestMesh();
-        using var resources = InMemoryBroker().With("resiliency.yaml", Resiliency(maxRetries: 2));
+        using var resources = Broker().With("resiliency.yaml", Resiliency(maxRetries: 2));
         var calls = 0;
         await using var app = await TestApp.StartAsync(a =>
         {
@@ -220,7 +225,7 @@ public sealed class PubSubTests
     public async Task Routing_rules_pick_the_first_matching_path_then_the_default()
     {
         using var mesh = new TestMesh();
-        using var resources = InMemoryBroker();
+        using var resources = Broker();
         await using var app = await TestApp.StartAsync(a =>
         {
             a.MapGet("/dapr/subscribe", () => Results.Json(new[]
@@ -260,7 +265,7 @@ public sealed class PubSubTests
     public async Task Declarative_subscriptions_deliver_and_are_listed_in_the_metadata()
     {
         using var mesh = new TestMesh();
-        using var resources = InMemoryBroker().With("subscription.yaml", """
+        using var resources = Broker().With("subscription.yaml", """
             apiVersion: dapr.io/v2alpha1
             kind: Subscription
             metadata:
@@ -293,7 +298,7 @@ public sealed class PubSubTests
     public async Task Each_subscribing_app_gets_one_copy_delivered_to_one_of_its_replicas()
     {
         using var mesh = new TestMesh();
-        using var resources = InMemoryBroker();
+        using var resources = Broker();
         static Action<WebApplication> Subscriber() => a =>
         {
             a.MapGet("/dapr/subscribe", () => Results.Json(new[] { new { pubsubname = "pubsub", topic = "orders", route = "/orders" } }));
@@ -324,7 +329,7 @@ public sealed class PubSubTests
     public async Task Bulk_publish_delivers_every_entry()
     {
         using var mesh = new TestMesh();
-        using var resources = InMemoryBroker();
+        using var resources = Broker();
         await using var app = await TestApp.StartAsync(a =>
         {
             a.MapGet("/dapr/subscribe", () => Results.Json(new[] { new { pubsubname = "pubsub", topic = "bulk", route = "/bulk" } }));
@@ -402,7 +407,7 @@ public sealed class PubSubTests
     public async Task Publishing_to_an_unknown_pubsub_or_with_bad_metadata_is_refused_with_daprs_errors()
     {
         using var mesh = new TestMesh();
-        using var resources = InMemoryBroker();
+        using var resources = Broker();
         await using var sidecar = await SidecarProcess.StartAsync(new() { AppId = "errors", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
         using var http = sidecar.CreateHttpClient();
 

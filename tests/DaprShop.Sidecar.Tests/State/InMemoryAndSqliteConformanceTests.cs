@@ -14,7 +14,7 @@ public sealed class InMemoryStateConformanceTests(ConformanceSidecar shared) : S
     public Task The_in_memory_store_does_not_answer_queries() => AssertQueryIsNotSupportedAsync();
 }
 
-public sealed class SqliteStateConformanceTests(ConformanceSidecar shared) : SqlStateConformanceTests(shared)
+public sealed class SqliteStateConformanceTests(ConformanceSidecar shared) : PersistentStateConformanceTests(shared)
 {
     protected override Task<StoreSpec> NewStoreAsync() =>
         Task.FromResult(new StoreSpec("state.sqlite", ("connectionString", NewFile())));

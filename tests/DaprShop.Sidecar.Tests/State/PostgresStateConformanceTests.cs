@@ -10,7 +10,7 @@ using Npgsql;
 namespace DaprShop.Sidecar.Tests.State;
 
 [Collection(PostgresCollection.Name)]
-public sealed class PostgresStateConformanceTests(ConformanceSidecar shared, PostgresServer postgres) : SqlStateConformanceTests(shared)
+public sealed class PostgresStateConformanceTests(ConformanceSidecar shared, PostgresServer postgres) : PersistentStateConformanceTests(shared)
 {
     protected override async Task<StoreSpec> NewStoreAsync() =>
         new("state.postgresql", ("connectionString", postgres.DaprConnectionString(await postgres.CreateDatabaseAsync())));

@@ -5,8 +5,8 @@ using FluentAssertions;
 
 namespace DaprShop.Sidecar.Tests.State;
 
-/// <summary>The checks only a persistent, shareable store can pass: durability, key prefixes on the stored rows, sharing.</summary>
-public abstract class SqlStateConformanceTests(ConformanceSidecar shared) : StateConformanceTests(shared), IDisposable
+/// <summary>The checks only a persistent, shareable store (SQLite, PostgreSQL, Redis) can pass: durability, key prefixes on the stored keys, sharing.</summary>
+public abstract class PersistentStateConformanceTests(ConformanceSidecar shared) : StateConformanceTests(shared), IDisposable
 {
     private readonly List<IDisposable> _owned = [];
 
