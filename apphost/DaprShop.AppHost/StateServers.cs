@@ -19,12 +19,45 @@ public static class StateServers
         if (mesh.Profile == "postgres")
         {
             mesh.AddPostgres();
+            mesh.AddRedis();
             mesh.AddMailSink();
         }
         return mesh;
     }
 
     public const string SmtpPortVariable = "DAPRSHOP_SMTP_PORT";
+    public const string RedisHostVariable = "DAPRSHOP_REDIS_HOST";
+    public const string RedisPasswordVariable = "DAPRSHOP_REDIS_PASSWORD";
+
+    /// <summary>
+    /// The profile's broker and shared cache (<c>pubsub.redis</c>, <c>state.redis</c>): Aspire's Redis container where a
+    /// container engine runs, the local <c>redis-server</c> otherwise, with a password generated for the run either way.
+    /// </summary>
+    private static void AddRedis(this DaprMesh mesh)
+    {
+        var builder = mesh.Builder;
+        if (ContainerEngineRuns())
+        {
+            // Not exercised on machines without a container engine (this project's CI): Aspire's own integration.
+            var server = builder.AddRedis("redis").WithDataVolume("daprshop-redis").WithPersistence();
+            var endpoint = server.GetEndpoint("tcp");
+            mesh.UseServer(server, RedisHostVariable, ReferenceExpression.Create($"{endpoint.Property(EndpointProperty.Host)}:{endpoint.Property(EndpointProperty.Port)}"));
+            mesh.UseServer(server, RedisPasswordVariable, ReferenceExpression.Create($"{server.Resource.PasswordParameter!}"));
+            return;
+        }
+
+        var port = mesh.FreePort();
+        var password = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
+        var healthCheck = "redis-answers-ping";
+        builder.Services.AddHealthChecks().AddAsyncCheck(healthCheck, async cancellationToken =>
+            await RedisPing.AnswersAsync(port, password, cancellationToken) ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("no PONG yet"));
+        var local = builder.AddExecutable("redis", "bash", mesh.RepositoryRoot,
+                Path.Combine(mesh.RepositoryRoot, "apphost", "scripts", "run-redis.sh"), Path.Combine(mesh.DataDirectory, "redis"), port.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .WithEnvironment(RedisPasswordVariable, password)
+            .WithHealthCheck(healthCheck);
+        mesh.UseServer(local, RedisHostVariable, ReferenceExpression.Create($"127.0.0.1:{port.ToString(System.Globalization.CultureInfo.InvariantCulture)}"));
+        mesh.UseServer(local, RedisPasswordVariable, ReferenceExpression.Create($"{password}"));
+    }
 
     /// <summary>
     /// The profile's mail server (its <c>outbox</c> is <c>bindings.smtp</c>): DaprShop's development mail sink, a .NET

@@ -6,7 +6,10 @@ using Npgsql;
 
 namespace DaprShop.AppHost.Tests;
 
-/// <summary>The postgres profile: the AppHost starts PostgreSQL from the local binaries (no container engine here) first.</summary>
+/// <summary>
+/// The postgres profile: the AppHost starts PostgreSQL, Redis and the mail sink from local binaries and projects (no
+/// container engine here) before the sidecars; state lives in PostgreSQL, events and the catalog's cache in Redis.
+/// </summary>
 public sealed class PostgresProfileTests
 {
     [Fact]
@@ -51,5 +54,12 @@ public sealed class PostgresProfileTests
         Path.GetDirectoryName(mail.Value.GetProperty("file").GetString()).Should().Be(Path.Combine(shop.Folder, "data", "mail"));
         (Directory.Exists(shop.OutboxDirectory) && Directory.EnumerateFiles(shop.OutboxDirectory).Any())
             .Should().BeFalse("no .eml is written to the localstorage outbox in this profile");
+
+        // The events went through Redis Streams and the catalog cached in Redis: both are in its append-only file.
+        var redisData = Path.Combine(shop.Folder, "data", "redis");
+        var aof = string.Concat(Directory.GetFiles(redisData, "*.aof*", SearchOption.AllDirectories).Select(File.ReadAllText));
+        aof.Should().Contain("XADD").And.Contain("ordering.order-confirmed").And.Contain("pg-order-1", "the confirmation event was added to its topic's stream");
+        aof.Should().Contain("catalog||", "the catalog's cache entries are Redis hashes");
+        File.ReadAllText(Path.Combine(redisData, "redis.conf")).Should().StartWith("requirepass", "the server takes the password the AppHost generated");
     }
 }
