@@ -221,8 +221,8 @@ public static class ResourceLoader
         var bulk = y.Map(spec, "bulkSubscribe", "spec");
         var definition = new SubscriptionDefinition(
             pubsub, topic, rules, defaultRoute, y.Str(spec, "deadLetterTopic", "spec"), metadata,
-            bulk is not null && y.Bool(bulk, "enabled", "spec.bulkSubscribe"),
-            bulk is null ? 100 : y.Int(bulk, "maxMessagesCount", "spec.bulkSubscribe") ?? 100,
+            bulk is null ? null : BulkSubscribeOptions.From(y.Bool(bulk, "enabled", "spec.bulkSubscribe"),
+                y.Int(bulk, "maxMessagesCount", "spec.bulkSubscribe"), y.Int(bulk, "maxAwaitDurationMs", "spec.bulkSubscribe")),
             "DECLARATIVE", name);
         return new DeclarativeSubscription(new ResourceOrigin(file, "Subscription", name), definition, y.StrList(doc, "scopes", ""));
     }

@@ -39,12 +39,28 @@ public sealed record SubscriptionDefinition(
     string? DefaultRoute,
     string? DeadLetterTopic,
     IReadOnlyDictionary<string, string> Metadata,
-    bool BulkEnabled,
-    int BulkMaxMessages,
+    BulkSubscribeOptions? Bulk,
     string Type,
     string? Name = null)
 {
     public bool RawPayload => Metadata.TryGetValue("rawPayload", out var raw) && bool.TryParse(raw, out var b) && b;
+}
+
+/// <summary>
+/// A subscription's <c>bulkSubscribe</c>: messages are handed to the app in batches of at most
+/// <see cref="MaxMessagesCount"/>, sent once that many are waiting or <see cref="MaxAwaitDuration"/> after the first.
+/// </summary>
+public sealed record BulkSubscribeOptions(int MaxMessagesCount, TimeSpan MaxAwaitDuration)
+{
+    // daprd's defaults when a bulk subscription names no limits (or a non-positive one).
+    public const int DefaultMaxMessagesCount = 100;
+    public const int DefaultMaxAwaitDurationMs = 1000;
+
+    public static BulkSubscribeOptions? From(bool enabled, int? maxMessagesCount, int? maxAwaitDurationMs) =>
+        enabled
+            ? new(maxMessagesCount is > 0 and var n ? n : DefaultMaxMessagesCount,
+                TimeSpan.FromMilliseconds(maxAwaitDurationMs is > 0 and var ms ? ms : DefaultMaxAwaitDurationMs))
+            : null;
 }
 
 public sealed record DeclarativeSubscription(ResourceOrigin Origin, SubscriptionDefinition Definition, IReadOnlyList<string> Scopes);

@@ -17,9 +17,10 @@ public sealed record ActiveSubscription(SubscriptionDefinition Definition, IRead
 /// <summary>
 /// The subscribing half of pub/sub: collects declarative subscriptions and the app's programmatic ones
 /// (<c>GET /dapr/subscribe</c>), subscribes to the brokers, and delivers each message to the app with Dapr's
-/// semantics: routing rules, SUCCESS/RETRY/DROP, 404 = drop, resiliency retries, then the dead-letter topic.
+/// semantics: routing rules, SUCCESS/RETRY/DROP, 404 = drop, resiliency retries, then the dead-letter topic; a
+/// bulk subscription's messages in batches (<see cref="BulkBatcher"/>, Subscriptions.Bulk.cs).
 /// </summary>
-public sealed class Subscriptions(
+public sealed partial class Subscriptions(
     ComponentHost components,
     LoadedResources resources,
     AppChannel app,
@@ -68,7 +69,14 @@ public sealed class Subscriptions(
                 continue;
             }
             var active = new ActiveSubscription(definition, definition.Rules.Select(r => (RuleMatcher.Compile(r.Match!), r.Path)).ToList());
-            _handles.Add(await pubsub.SubscribeAsync(definition.Topic, definition.Metadata, (m, c) => HandleAsync(active, m, c), ct));
+            MessageHandler handler = (m, c) => HandleAsync(active, m, c);
+            if (definition.Bulk is { } bulk)
+            {
+                var batcher = new BulkBatcher(bulk, (batch, c) => HandleBulkAsync(active, batch, c));
+                handler = batcher.HandleAsync;
+                _handles.Add(batcher);
+            }
+            _handles.Add(await pubsub.SubscribeAsync(definition.Topic, definition.Metadata, handler, ct));
             _active.Add(active);
             logger.LogInformation("Subscribed to topic {Topic} on {PubSub}", definition.Topic, definition.PubSubName);
         }
@@ -120,7 +128,8 @@ public sealed class Subscriptions(
                 }
             }
             result.Add(new SubscriptionDefinition(s.PubSubName, s.Topic, rules, s.Routes?.Default ?? s.Route, NullIfEmpty(s.DeadLetterTopic),
-                s.Metadata ?? new Dictionary<string, string>(), s.BulkSubscribe?.Enabled ?? false, s.BulkSubscribe?.MaxMessagesCount ?? 100, "PROGRAMMATIC"));
+                s.Metadata ?? new Dictionary<string, string>(),
+                BulkSubscribeOptions.From(s.BulkSubscribe?.Enabled ?? false, s.BulkSubscribe?.MaxMessagesCount, s.BulkSubscribe?.MaxAwaitDurationMs), "PROGRAMMATIC"));
         }
         return result;
     }
@@ -268,7 +277,8 @@ public sealed class Subscriptions(
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var handle in _handles)
+        // Brokers first (they were added after their batchers), so nothing is handed to a stopped batcher.
+        foreach (var handle in Enumerable.Reverse(_handles))
         {
             await handle.DisposeAsync();
         }

@@ -28,7 +28,7 @@ public sealed class RedisPubSubTests(RedisServer redis) : PubSubTests
     private ResourcesFolder Broker(int database) =>
         new ResourcesFolder().WithComponent("pubsub", "pubsub.redis",
             ("redisHost", redis.Host), ("redisDB", database.ToString(CultureInfo.InvariantCulture)),
-            ("redeliverInterval", "100ms"), ("processingTimeout", "200ms"));
+            ("redeliverInterval", "100ms"), ("processingTimeout", "500ms"));
 
     private static Action<WebApplication> Subscriber(Func<IResult>? answer = null) => a =>
     {

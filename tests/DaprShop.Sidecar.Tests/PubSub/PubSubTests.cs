@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Dapr;
+using Dapr.AspNetCore;
 using Dapr.Client;
 using DaprShop.Sidecar.Tests.Infrastructure;
 using FluentAssertions;
@@ -344,6 +345,92 @@ public abstract class PubSubTests
         await Eventually.HoldsAsync(() => app.RequestsTo("/bulk").Count() == 5, "every bulk entry is delivered");
         var numbers = app.RequestsTo("/bulk").Select(r => JsonNode.Parse(r.Body)!["data"]!["number"]!.GetValue<int>()).Order();
         numbers.Should().Equal(0, 1, 2, 3, 4);
+    }
+
+    [Fact]
+    public async Task A_bulk_subscription_gets_batches_in_daprs_envelope_and_each_entry_ends_by_its_own_status()
+    {
+        using var mesh = new TestMesh();
+        using var resources = Broker();
+        var seen = new ConcurrentDictionary<int, int>();
+        var batchSizes = new ConcurrentQueue<int>();
+        await using var app = await TestApp.StartAsync(a =>
+        {
+            a.MapGet("/dapr/subscribe", () => Results.Json(new[]
+            {
+                new { pubsubname = "pubsub", topic = "orders", routes = new { @default = "/orders-bulk" }, bulkSubscribe = new { enabled = true, maxMessagesCount = 10, maxAwaitDurationMs = 300 } },
+            }));
+            a.MapPost("/orders-bulk", (JsonElement bulk) =>
+            {
+                var entries = bulk.GetProperty("entries").EnumerateArray().ToList();
+                batchSizes.Enqueue(entries.Count);
+                var statuses = entries.Select(e =>
+                {
+                    var number = e.GetProperty("event").GetProperty("data").GetProperty("number").GetInt32();
+                    var times = seen.AddOrUpdate(number, 1, (_, n) => n + 1);
+                    // Multiples of five are refused once, seven is dropped, the rest succeed.
+                    var status = number == 7 ? "DROP" : number % 5 == 0 && times == 1 ? "RETRY" : "SUCCESS";
+                    return new { entryId = e.GetProperty("entryId").GetString(), status };
+                });
+                return Results.Json(new { statuses });
+            });
+        });
+        await using var sidecar = await SidecarProcess.StartAsync(new() { AppId = "bulk-reader", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory, AppPort = app.Port });
+        using var client = sidecar.CreateClient();
+
+        (await client.BulkPublishEventAsync("pubsub", "orders", Enumerable.Range(0, 20).Select(i => new Order(i, "bulk")).ToList())).FailedEntries.Should().BeEmpty();
+
+        await Eventually.HoldsAsync(() => seen.Count == 20 && new[] { 0, 5, 10, 15 }.All(n => seen.GetValueOrDefault(n) == 2), "every entry arrives, and a RETRY entry once more");
+        await Task.Delay(800);
+        seen.Where(s => s.Key % 5 != 0).Should().OnlyContain(s => s.Value == 1, "SUCCESS and DROP end an entry; the other entries of its batch are not sent again");
+        batchSizes.Should().OnlyContain(n => n >= 1 && n <= 10, "maxMessagesCount bounds a batch").And.Contain(n => n > 1, "messages that wait together go together");
+        var first = JsonNode.Parse(app.RequestsTo("/orders-bulk").First().Body)!;
+        first["type"]!.GetValue<string>().Should().Be("com.dapr.event.sent.bulk");
+        first["topic"]!.GetValue<string>().Should().Be("orders");
+        first["pubsubname"]!.GetValue<string>().Should().Be("pubsub");
+        first["id"]!.GetValue<string>().Should().NotBeNullOrEmpty();
+        var entry = first["entries"]![0]!;
+        entry["entryId"]!.GetValue<string>().Should().NotBeNullOrEmpty();
+        entry["contentType"]!.GetValue<string>().Should().Be("application/cloudevents+json");
+        entry["event"]!["specversion"]!.GetValue<string>().Should().Be("1.0");
+        entry["event"]!["source"]!.GetValue<string>().Should().Be("bulk-reader");
+    }
+
+    [Fact]
+    public async Task The_sdks_bulk_subscribe_handler_reads_its_batches_and_its_answers_are_understood()
+    {
+        using var mesh = new TestMesh();
+        using var resources = Broker();
+        var seen = new ConcurrentDictionary<int, int>();
+        await using var app = await TestApp.StartAsync(a =>
+        {
+            a.UseCloudEvents();
+            a.MapSubscribeHandler();
+            a.MapPost("/payments", (BulkSubscribeMessage<JsonElement> bulk) =>
+            {
+                var statuses = bulk.Entries.Select(e =>
+                {
+                    var number = e.Event.GetProperty("data").GetProperty("number").GetInt32();
+                    seen.AddOrUpdate(number, 1, (_, n) => n + 1);
+                    return new BulkSubscribeAppResponseEntry(e.EntryId, number == 3 ? BulkSubscribeAppResponseStatus.DROP : BulkSubscribeAppResponseStatus.SUCCESS);
+                }).ToList();
+                return Results.Ok(new BulkSubscribeAppResponse(statuses));
+            }).WithTopic("pubsub", "payments").WithBulkSubscribe(new BulkSubscribeTopicOptions { TopicName = "payments", MaxMessagesCount = 5, MaxAwaitDurationMs = 200 });
+        }, s => s.AddDaprClient());
+        await using var sidecar = await SidecarProcess.StartAsync(new() { AppId = "sdk-bulk", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory, AppPort = app.Port });
+        using var client = sidecar.CreateClient();
+
+        foreach (var i in Enumerable.Range(0, 8))
+        {
+            await client.PublishEventAsync("pubsub", "payments", new Order(i, "sdk"));
+        }
+
+        await Eventually.HoldsAsync(() => seen.Count == 8, "the SDK's handler gets every message");
+        await Task.Delay(800);
+        seen.Values.Should().OnlyContain(n => n == 1, "the SDK's SUCCESS and DROP answers settle each entry once");
+        using var http = new HttpClient();
+        var subscribe = await http.GetStringAsync($"http://127.0.0.1:{app.Port}/dapr/subscribe");
+        JsonNode.Parse(subscribe)![0]!["bulkSubscribe"]!["enabled"]!.GetValue<bool>().Should().BeTrue("the SDK declared a bulk subscription");
     }
 
     [Fact]

@@ -110,14 +110,18 @@ public sealed class RedisStreamsPubSub : IPubSub
         private readonly CancellationTokenSource _stop = new();
         private readonly SemaphoreSlim _slots = new(owner._concurrency);
         private readonly ConcurrentDictionary<string, bool> _inFlight = new(StringComparer.Ordinal);
+        // Entries acknowledged lately: a claim that raced with their XACK must not hand them to the app again.
+        private readonly ConcurrentDictionary<string, DateTime> _acknowledged = new(StringComparer.Ordinal);
         private Task _read = Task.CompletedTask;
         private Task _reclaim = Task.CompletedTask;
+        private bool _reclaims;
 
         public void Start()
         {
             _read = Task.Run(ReadNewAsync);
             if (owner._redeliverInterval > TimeSpan.Zero && owner._processingTimeout > TimeSpan.Zero)
             {
+                _reclaims = true;
                 _reclaim = Task.Run(ReclaimAsync);
             }
         }
@@ -166,6 +170,14 @@ public sealed class RedisStreamsPubSub : IPubSub
             while (!_stop.IsCancellationRequested)
             {
                 await PauseAsync(owner._redeliverInterval);
+                var forget = DateTime.UtcNow - owner._processingTimeout;
+                foreach (var (id, at) in _acknowledged)
+                {
+                    if (at < forget)
+                    {
+                        _acknowledged.TryRemove(id, out _);
+                    }
+                }
                 try
                 {
                     var start = "0-0";
@@ -199,9 +211,9 @@ public sealed class RedisStreamsPubSub : IPubSub
         {
             var parts = (RedisResult[])entry!;
             var id = (string)parts[0]!;
-            if (!_inFlight.TryAdd(id, true))
+            if (_acknowledged.ContainsKey(id) || !_inFlight.TryAdd(id, true))
             {
-                return; // still being handled here: a slow handler, not a lost message
+                return; // still being handled here (a slow handler, not a lost message), or just acknowledged
             }
             await _slots.WaitAsync(_stop.Token);
             _ = Task.Run(async () =>
@@ -250,11 +262,16 @@ public sealed class RedisStreamsPubSub : IPubSub
             }
             try
             {
+                if (_reclaims)
+                {
+                    _acknowledged[id] = DateTime.UtcNow; // forgotten by the claim loop after a processing timeout
+                }
                 await owner.Db.StreamAcknowledgeAsync(topic, owner._consumerId, id);
             }
             catch (RedisException ex)
             {
                 // Not acknowledged: delivered again later; subscribers are idempotent by CloudEvent id.
+                _acknowledged.TryRemove(id, out _);
                 owner._context.Logger.LogWarning("Acknowledging message {Id} on {Topic} failed: {Error}", id, topic, ex.Message);
             }
         }
