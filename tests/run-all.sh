@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every DaprShop test on a fresh Debian machine: installs what the tests need when it is missing
-# (the .NET SDK is expected; PostgreSQL and Redis server binaries and Chromium for the browser tests come from Debian),
+# (the .NET SDK is expected; the PostgreSQL, Redis and RabbitMQ servers and Chromium for the browser tests come from
+# Debian; the tests start their own instances, never the system services),
 # builds, tests, prints a summary. Screenshots and the AppHost's resource logs land in artifacts/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +12,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 need_apt=()
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then need_apt+=(postgresql); fi
 if [ ! -x /usr/bin/redis-server ]; then need_apt+=(redis-server); fi
+if [ ! -x /usr/lib/rabbitmq/bin/rabbitmq-server ]; then need_apt+=(rabbitmq-server); fi
 # Playwright drives Debian's Chromium; its own browser download is never used (no internet on CI machines).
 if [ ! -x /usr/bin/chromium ]; then need_apt+=(chromium fonts-dejavu-core); fi
 if [ ${#need_apt[@]} -gt 0 ]; then

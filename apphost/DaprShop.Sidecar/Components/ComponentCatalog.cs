@@ -22,6 +22,7 @@ public static class ComponentCatalog
         ["state.redis"] = (["v1"], (c, _) => new RedisStateStore(c)),
         ["pubsub.in-memory"] = (["v1"], (c, s) => new InMemoryPubSub(c, s.GetRequiredService<MeshBroker>())),
         ["pubsub.redis"] = (["v1"], (c, _) => new RedisStreamsPubSub(c)),
+        ["pubsub.rabbitmq"] = (["v1"], (c, _) => new RabbitMqPubSub(c)),
         ["bindings.cron"] = (["v1"], (c, _) => new CronBinding(c)),
         ["bindings.http"] = (["v1"], (c, s) => new HttpOutputBinding(c, s.GetRequiredService<IHttpClientFactory>())),
         ["bindings.localstorage"] = (["v1"], (c, _) => new LocalStorageBinding(c)),

@@ -16,27 +16,18 @@ public sealed class InMemoryPubSubTests : PubSubTests
 }
 
 /// <summary>
-/// The same suite on <c>pubsub.redis</c> (Redis Streams on a real server), plus what only a broker outside the
-/// sidecar can give: messages wait for a subscriber whose sidecar is down, and a delivery cut short by a killed
-/// sidecar is claimed again.
+/// What only a broker outside the sidecar can give, on top of the common suite: messages wait for a subscriber whose
+/// sidecar is down, and a delivery cut short by a killed sidecar is delivered again.
 /// </summary>
-[Collection(RedisCollection.Name)]
-public sealed class RedisPubSubTests(RedisServer redis) : PubSubTests
+public abstract class DurableBrokerPubSubTests : PubSubTests
 {
-    protected override ResourcesFolder Broker() => Broker(redis.NewDatabase());
-
-    private ResourcesFolder Broker(int database) =>
-        new ResourcesFolder().WithComponent("pubsub", "pubsub.redis",
-            ("redisHost", redis.Host), ("redisDB", database.ToString(CultureInfo.InvariantCulture)),
-            ("redeliverInterval", "100ms"), ("processingTimeout", "500ms"));
-
-    private static Action<WebApplication> Subscriber(Func<IResult>? answer = null) => a =>
+    protected static Action<WebApplication> Subscriber(Func<IResult>? answer = null) => a =>
     {
         a.MapGet("/dapr/subscribe", () => Results.Json(new[] { new { pubsubname = "pubsub", topic = "orders", route = "/orders" } }));
         a.MapPost("/orders", () => answer?.Invoke() ?? Results.Ok());
     };
 
-    private static List<int> Numbers(TestApp app) =>
+    protected static List<int> Numbers(TestApp app) =>
         app.RequestsTo("/orders").Select(r => JsonNode.Parse(r.Body)!["data"]!["number"]!.GetValue<int>()).Distinct().Order().ToList();
 
     [Fact]
@@ -65,7 +56,7 @@ public sealed class RedisPubSubTests(RedisServer redis) : PubSubTests
     }
 
     [Fact]
-    public async Task A_delivery_cut_short_by_a_killed_sidecar_is_claimed_again_by_the_next_one()
+    public async Task A_delivery_cut_short_by_a_killed_sidecar_is_delivered_again_by_the_next_one()
     {
         using var mesh = new TestMesh();
         using var resources = Broker();
@@ -98,6 +89,21 @@ public sealed class RedisPubSubTests(RedisServer redis) : PubSubTests
         await Eventually.HoldsAsync(() => calls >= 2, "the unacknowledged message is delivered again");
         app.RequestsTo("/orders").Select(r => JsonNode.Parse(r.Body)!["data"]!["number"]!.GetValue<int>()).Should().AllBeEquivalentTo(7);
     }
+}
+
+/// <summary>
+/// The suite on <c>pubsub.redis</c> (Redis Streams on a real server), with the durable brokers' checks and the
+/// stream layout daprd uses.
+/// </summary>
+[Collection(RedisCollection.Name)]
+public sealed class RedisPubSubTests(RedisServer redis) : DurableBrokerPubSubTests
+{
+    protected override ResourcesFolder Broker() => Broker(redis.NewDatabase());
+
+    private ResourcesFolder Broker(int database) =>
+        new ResourcesFolder().WithComponent("pubsub", "pubsub.redis",
+            ("redisHost", redis.Host), ("redisDB", database.ToString(CultureInfo.InvariantCulture)),
+            ("redeliverInterval", "100ms"), ("processingTimeout", "500ms"));
 
     [Fact]
     public async Task A_topic_is_a_stream_whose_entries_carry_the_cloud_event_in_data_and_are_acknowledged_once_delivered()
@@ -139,5 +145,62 @@ public sealed class RedisPubSubTests(RedisServer redis) : PubSubTests
         a.Output.Should().Contain("'pubsub'").And.Contain("redisHost").And.Contain("required");
         b.ExitCode.Should().NotBe(0);
         b.Output.Should().Contain("'cache'").And.Contain("redisType");
+    }
+}
+
+/// <summary>
+/// The suite on <c>pubsub.rabbitmq</c> (a real RabbitMQ node) configured as a deployment that must not lose messages
+/// would be — durable exchange and queue kept while no one consumes, persistent messages, publisher confirms, failed
+/// messages requeued — plus daprd's topology and its dead-letter exchange.
+/// </summary>
+[Collection(RabbitMqCollection.Name)]
+public sealed class RabbitMqPubSubTests(RabbitMqServer rabbit) : DurableBrokerPubSubTests
+{
+    protected override ResourcesFolder Broker() => Broker(rabbit.NewVirtualHost(),
+        ("durable", "true"), ("deletedWhenUnused", "false"), ("deliveryMode", "2"), ("publisherConfirm", "true"), ("requeueInFailure", "true"));
+
+    private static ResourcesFolder Broker(string connectionString, params (string, string)[] metadata) =>
+        new ResourcesFolder().WithComponent("pubsub", "pubsub.rabbitmq", [("connectionString", connectionString), .. metadata]);
+
+    [Fact]
+    public async Task A_topic_is_an_exchange_and_each_app_id_reads_its_own_queue_named_after_it()
+    {
+        var vhost = rabbit.NewVirtualHost();
+        using var mesh = new TestMesh();
+        using var resources = Broker(vhost, ("deletedWhenUnused", "false"));
+        await using var billing = await SidecarProcessAndApp.StartAsync("billing", resources, mesh, Subscriber());
+        await using var shipping = await SidecarProcessAndApp.StartAsync("shipping", resources, mesh, Subscriber());
+        using var client = billing.Sidecar.CreateClient();
+
+        await client.PublishEventAsync("pubsub", "orders", new Order(1, "fan-out"));
+
+        await Eventually.HoldsAsync(() => Numbers(billing.App).Count == 1 && Numbers(shipping.App).Count == 1, "each app id gets its own copy");
+        var factory = new RabbitMQ.Client.ConnectionFactory { Uri = new Uri(vhost) };
+        await using var connection = await factory.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        await channel.ExchangeDeclarePassiveAsync("orders"); // throws when it is not there
+        (await channel.QueueDeclarePassiveAsync("billing-orders")).ConsumerCount.Should().Be(1);
+        (await channel.QueueDeclarePassiveAsync("shipping-orders")).ConsumerCount.Should().Be(1);
+    }
+
+    [Fact]
+    public async Task With_dead_lettering_on_a_message_the_app_keeps_failing_is_rejected_into_the_dead_letter_queue()
+    {
+        var vhost = rabbit.NewVirtualHost();
+        using var mesh = new TestMesh();
+        using var resources = Broker(vhost, ("enableDeadLetter", "true"), ("deletedWhenUnused", "false"));
+        await using var failing = await SidecarProcessAndApp.StartAsync("billing", resources, mesh, Subscriber(() => Results.StatusCode(500)));
+        using var client = failing.Sidecar.CreateClient();
+
+        await client.PublishEventAsync("pubsub", "orders", new Order(13, "poison"));
+
+        var factory = new RabbitMQ.Client.ConnectionFactory { Uri = new Uri(vhost) };
+        await using var connection = await factory.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        await Eventually.HoldsAsync(async () => (await channel.QueueDeclarePassiveAsync("dlq-billing-orders")).MessageCount == 1,
+            TimeSpan.FromSeconds(20), "the broker moved the rejected message to dlq-{queue}");
+        var dead = await channel.BasicGetAsync("dlq-billing-orders", autoAck: true);
+        JsonNode.Parse(dead!.Body.ToArray())!["data"]!["number"]!.GetValue<int>().Should().Be(13);
+        Numbers(failing.App).Should().Equal([13], "requeueInFailure is off: the message was handed over once");
     }
 }
