@@ -203,4 +203,16 @@ public sealed class RabbitMqPubSubTests(RabbitMqServer rabbit) : DurableBrokerPu
         JsonNode.Parse(dead!.Body.ToArray())!["data"]!["number"]!.GetValue<int>().Should().Be(13);
         Numbers(failing.App).Should().Equal([13], "requeueInFailure is off: the message was handed over once");
     }
+
+    [Fact]
+    public async Task An_option_this_sidecar_does_not_implement_stops_the_start_instead_of_being_ignored()
+    {
+        using var mesh = new TestMesh();
+        using var resources = Broker(rabbit.NewVirtualHost(), ("queueType", "quorum"));
+
+        var (code, output) = await SidecarProcess.RunToExitAsync(new() { AppId = "bad", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
+
+        code.Should().NotBe(0);
+        output.Should().Contain("'pubsub'").And.Contain("queueType").And.Contain("not supported");
+    }
 }

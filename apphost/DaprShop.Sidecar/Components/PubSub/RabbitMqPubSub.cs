@@ -76,6 +76,14 @@ public sealed class RabbitMqPubSub : IPubSub
         {
             throw context.Error("saslExternal", "is not supported by this sidecar (docs/sidecar.md)");
         }
+        // daprd options this sidecar does not implement stop the start rather than being ignored.
+        foreach (var unsupported in new[] { "caCert", "clientCert", "clientKey", "maxPriority", "queueType", "singleActiveConsumer", "exchangeDeclareMode" })
+        {
+            if (context.Get(unsupported) is not null)
+            {
+                throw context.Error(unsupported, "is not supported by this sidecar (docs/sidecar.md)");
+            }
+        }
         _consumerId = context.String("consumerID", context.Options.AppId);
         _durable = context.Bool("durable", true);
         _deleteWhenUnused = context.Bool("deletedWhenUnused", true);
