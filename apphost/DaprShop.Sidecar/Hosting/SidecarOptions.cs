@@ -39,6 +39,9 @@ public sealed class SidecarOptions
     public string MeshDirectory { get; set; } = Environment.GetEnvironmentVariable("DAPRSHOP_MESH_DIR")
         ?? Path.Combine(Path.GetTempPath(), "daprshop-mesh");
 
+    /// <summary>The app serves Dapr's AppCallback gRPC service rather than the HTTP callbacks.</summary>
+    public bool IsGrpcApp => AppProtocol == "grpc";
+
     public Uri? AppBaseAddress => AppPort is { } port ? new Uri($"http://{AppChannelAddress}:{port}") : null;
 
     // daprd uses Go's flag package: one or two dashes, "--x v" or "--x=v", booleans bare or "=true".
@@ -99,9 +102,10 @@ public sealed class SidecarOptions
         {
             throw new SidecarStartupException($"invalid app id '{options.AppId}': it may not contain '||' or '.'");
         }
-        if (!string.Equals(options.AppProtocol, "http", StringComparison.OrdinalIgnoreCase))
+        options.AppProtocol = options.AppProtocol.ToLowerInvariant();
+        if (options.AppProtocol is not ("http" or "grpc"))
         {
-            throw new SidecarStartupException($"--app-protocol {options.AppProtocol} is not supported by DaprShop's sidecar: use http (see docs/sidecar.md)");
+            throw new SidecarStartupException($"--app-protocol {options.AppProtocol} is not supported by DaprShop's sidecar: use http or grpc (see docs/sidecar.md)");
         }
         if (options.ResourcesPaths.Count == 0)
         {

@@ -3,13 +3,18 @@ using DaprShop.Sidecar.Hosting;
 namespace DaprShop.Sidecar.Runtime;
 
 /// <summary>
-/// The sidecar's connection to its own app over HTTP: every callback (invocation, pub/sub delivery, bindings,
-/// actors) goes through here, so <c>APP_API_TOKEN</c>, <c>--app-max-concurrency</c> and readiness apply to all.
+/// The sidecar's connection to its own app: every callback (invocation, pub/sub delivery, bindings, actors) goes
+/// through here, so <c>APP_API_TOKEN</c>, <c>--app-max-concurrency</c> and readiness apply to all. Callbacks are built as
+/// HTTP requests (tagged with <see cref="AppCalls.Kind"/>); with <c>--app-protocol grpc</c> the
+/// <see cref="GrpcAppChannel"/> carries them over Dapr's AppCallback service instead.
 /// </summary>
-public sealed class AppChannel(SidecarOptions options, IHttpClientFactory httpClients)
+public sealed class AppChannel(SidecarOptions options, IHttpClientFactory httpClients) : IDisposable
 {
     public const string ClientName = "app";
     private readonly SemaphoreSlim? _concurrency = options.AppMaxConcurrency > 0 ? new SemaphoreSlim(options.AppMaxConcurrency) : null;
+    private readonly GrpcAppChannel? _grpc = options.IsGrpcApp && options.AppBaseAddress is { } address ? new GrpcAppChannel(address) : null;
+
+    public bool IsGrpc => _grpc is not null;
 
     public bool HasApp => options.AppPort is not null;
 
@@ -42,11 +47,15 @@ public sealed class AppChannel(SidecarOptions options, IHttpClientFactory httpCl
         }
         try
         {
-            return await httpClients.CreateClient(ClientName).SendAsync(request, completion, cancellationToken);
+            return _grpc is not null
+                ? await _grpc.SendAsync(request, cancellationToken)
+                : await httpClients.CreateClient(ClientName).SendAsync(request, completion, cancellationToken);
         }
         finally
         {
             _concurrency?.Release();
         }
     }
+
+    public void Dispose() => _grpc?.Dispose();
 }

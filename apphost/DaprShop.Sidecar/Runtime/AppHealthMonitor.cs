@@ -47,7 +47,7 @@ public sealed class AppHealthMonitor(SidecarOptions options, AppChannel app, ILo
         {
             // A probe every few seconds is not a trace anyone wants to read (daprd does not trace its probes either).
             using var untraced = OpenTelemetry.SuppressInstrumentationScope.Begin();
-            using var request = new HttpRequestMessage(HttpMethod.Get, options.AppHealthCheckPath);
+            using var request = new HttpRequestMessage(HttpMethod.Get, options.AppHealthCheckPath).As(AppCallKind.Health);
             using var response = await app.SendAsync(request, cts.Token, HttpCompletionOption.ResponseHeadersRead);
             return response.IsSuccessStatusCode;
         }

@@ -48,7 +48,8 @@ public sealed class BindingsApi(ComponentHost components, AppChannel app, Resili
         {
             var loaded = components.Loaded.First(c => c.Resource.Name == name);
             var route = "/" + (loaded.Metadata.TryGetValue("route", out var r) && r.Length > 0 ? r : name).TrimStart('/');
-            using var probe = new HttpRequestMessage(HttpMethod.Options, route);
+            using var probe = new HttpRequestMessage(HttpMethod.Options, route).As(AppCallKind.ListInputBindings);
+            probe.Options.Set(AppCalls.Binding, name);
             try
             {
                 using var answer = await app.SendAsync(probe, stopping, HttpCompletionOption.ResponseContentRead);
@@ -78,8 +79,9 @@ public sealed class BindingsApi(ComponentHost components, AppChannel app, Resili
         }
         await resiliency.ForComponentInbound(name).ExecuteAsync(async c =>
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, route) { Content = new ByteArrayContent(e.Data) };
-            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            using var request = new HttpRequestMessage(HttpMethod.Post, route) { Content = new ByteArrayContent(e.Data) }.As(AppCallKind.BindingEvent);
+            request.Options.Set(AppCalls.Binding, name);
+            request.Content!.Headers.ContentType = new MediaTypeHeaderValue("application/json");
             foreach (var (key, value) in e.Metadata)
             {
                 request.Headers.TryAddWithoutValidation(key, value);

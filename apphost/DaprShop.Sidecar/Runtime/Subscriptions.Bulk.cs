@@ -120,8 +120,8 @@ public sealed partial class Subscriptions
         using var request = new HttpRequestMessage(HttpMethod.Post, "/" + path.TrimStart('/'))
         {
             Content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(envelope)),
-        };
-        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        }.As(AppCallKind.BulkTopicEvent);
+        request.Content!.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         request.Headers.TryAddWithoutValidation("pubsubname", definition.PubSubName);
         using var response = await app.SendAsync(request, ct, HttpCompletionOption.ResponseContentRead);
         if (response.StatusCode == HttpStatusCode.NotFound)

@@ -85,7 +85,7 @@ public sealed partial class Subscriptions(
 
     private async Task<List<SubscriptionDefinition>> ReadProgrammaticAsync(CancellationToken ct)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/dapr/subscribe");
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/dapr/subscribe").As(AppCallKind.ListSubscriptions);
         using var response = await app.SendAsync(request, ct, HttpCompletionOption.ResponseContentRead);
         if (response.StatusCode == HttpStatusCode.NotFound || !response.IsSuccessStatusCode)
         {
@@ -208,8 +208,8 @@ public sealed partial class Subscriptions(
         using var request = new HttpRequestMessage(HttpMethod.Post, "/" + path.TrimStart('/'))
         {
             Content = new ByteArrayContent(body),
-        };
-        request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(CloudEvents.ContentType);
+        }.As(AppCallKind.TopicEvent);
+        request.Content!.Headers.ContentType = MediaTypeHeaderValue.Parse(CloudEvents.ContentType);
         request.Headers.TryAddWithoutValidation("pubsubname", definition.PubSubName);
         foreach (var (key, value) in metadata)
         {

@@ -92,7 +92,7 @@ public sealed class ActorRuntime(
         {
             try
             {
-                using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/dapr/config", UriKind.Relative));
+                using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/dapr/config", UriKind.Relative)).As(AppCallKind.ActorConfig);
                 using var response = await app.SendAsync(request, ct, HttpCompletionOption.ResponseContentRead);
                 if (!response.IsSuccessStatusCode)
                 {
@@ -282,7 +282,7 @@ public sealed class ActorRuntime(
     /// <summary>Calls the app on the actor protocol and buffers its answer.</summary>
     public async Task<ActorResponse> CallAppAsync(HttpMethod verb, string path, IReadOnlyList<KeyValuePair<string, string[]>> headers, byte[]? body, string? contentType, CancellationToken ct)
     {
-        using var request = new HttpRequestMessage(verb, new Uri(path, UriKind.Relative));
+        using var request = new HttpRequestMessage(verb, new Uri(path, UriKind.Relative)).As(AppCallKind.Actor);
         foreach (var (name, values) in headers)
         {
             if (!Dropped.Contains(name) && !InvocationApi.IsHopByHop(name) || string.Equals(name, ActorHeaders.ReentrancyId, StringComparison.OrdinalIgnoreCase))
