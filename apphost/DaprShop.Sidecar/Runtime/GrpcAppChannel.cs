@@ -31,7 +31,7 @@ public static class AppCalls
 /// <summary>
 /// The app channel of <c>--app-protocol grpc</c>: the runtime builds every callback as the HTTP request it would send an
 /// HTTP app, and this translates it into Dapr's <c>AppCallback</c> gRPC service and the answer back — OnInvoke,
-/// ListTopicSubscriptions / OnTopicEvent (and OnBulkTopicEventAlpha1), ListInputBindings / OnBindingEvent, and
+/// ListTopicSubscriptions / OnTopicEvent (and OnBulkTopicEvent, or its Alpha1 form), ListInputBindings / OnBindingEvent, and
 /// <c>AppCallbackHealthCheck</c> — so the semantics above the channel stay the same for both protocols. Actors have
 /// no gRPC callback in Dapr's protocol: a gRPC app hosts none.
 /// </summary>
@@ -44,7 +44,8 @@ public sealed class GrpcAppChannel : IDisposable
     private static readonly Method<TopicEventRequest, TopicEventResponse> OnTopicEvent = Unary(AppCallback.Descriptor, "OnTopicEvent", TopicEventRequest.Parser, TopicEventResponse.Parser);
     private static readonly Method<Empty, ListInputBindingsResponse> ListInputBindings = Unary(AppCallback.Descriptor, "ListInputBindings", Empty.Parser, ListInputBindingsResponse.Parser);
     private static readonly Method<BindingEventRequest, BindingEventResponse> OnBindingEvent = Unary(AppCallback.Descriptor, "OnBindingEvent", BindingEventRequest.Parser, BindingEventResponse.Parser);
-    private static readonly Method<TopicEventBulkRequest, TopicEventBulkResponse> OnBulkTopicEvent = Unary(AppCallbackAlpha.Descriptor, "OnBulkTopicEventAlpha1", TopicEventBulkRequest.Parser, TopicEventBulkResponse.Parser);
+    private static readonly Method<TopicEventBulkRequest, TopicEventBulkResponse> OnBulkTopicEvent = Unary(AppCallback.Descriptor, "OnBulkTopicEvent", TopicEventBulkRequest.Parser, TopicEventBulkResponse.Parser);
+    private static readonly Method<TopicEventBulkRequest, TopicEventBulkResponse> OnBulkTopicEventAlpha1 = Unary(AppCallbackAlpha.Descriptor, "OnBulkTopicEventAlpha1", TopicEventBulkRequest.Parser, TopicEventBulkResponse.Parser);
     private static readonly Method<Empty, HealthCheckResponse> HealthCheck = Unary(AppCallbackHealthCheck.Descriptor, "HealthCheck", Empty.Parser, HealthCheckResponse.Parser);
 
     private readonly GrpcChannel _channel;
@@ -204,7 +205,15 @@ public sealed class GrpcAppChannel : IDisposable
             }
             message.Entries.Add(item);
         }
-        var answer = await Call(OnBulkTopicEvent, message, headers, ct);
+        TopicEventBulkResponse answer;
+        try
+        {
+            answer = await Call(OnBulkTopicEvent, message, headers, ct);
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.Unimplemented)
+        {
+            answer = await Call(OnBulkTopicEventAlpha1, message, headers, ct); // an app built before the method was stable
+        }
         var statuses = answer.Statuses.Select(s => new { entryId = s.EntryId, status = s.Status.ToString() });
         return Answer(HttpStatusCode.OK, "application/json", JsonSerializer.SerializeToUtf8Bytes(new { statuses }));
     }

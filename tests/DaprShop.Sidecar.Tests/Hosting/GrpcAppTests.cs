@@ -30,6 +30,7 @@ public sealed class GrpcAppTests
         public ConcurrentQueue<InvokeRequest> Invocations { get; } = new();
         public ConcurrentQueue<TopicEventRequest> Events { get; } = new();
         public ConcurrentQueue<BindingEventRequest> Bindings { get; } = new();
+        public ConcurrentQueue<TopicEventBulkRequest> Batches { get; } = new();
         public ConcurrentQueue<string> Tokens { get; } = new();
         public int HealthChecks;
         public int Refusals;
@@ -59,6 +60,11 @@ public sealed class GrpcAppTests
                     Routes = new TopicRoutes { Rules = { new TopicRule { Match = "event.data.kind == \"refund\"", Path = "refunds" } }, Default = "orders" },
                 },
                 new TopicSubscription { PubsubName = "pubsub", Topic = "orders-dead" },
+                new TopicSubscription
+                {
+                    PubsubName = "pubsub", Topic = "metrics",
+                    BulkSubscribe = new BulkSubscribeConfig { Enabled = true, MaxMessagesCount = 10, MaxAwaitDurationMs = 200 },
+                },
             },
         });
 
@@ -71,6 +77,14 @@ public sealed class GrpcAppTests
                 : kind == "flaky" && Interlocked.Increment(ref seen.Refusals) == 1 ? TopicEventResponse.Types.TopicEventResponseStatus.Retry
                 : TopicEventResponse.Types.TopicEventResponseStatus.Success;
             return Task.FromResult(new TopicEventResponse { Status = status });
+        }
+
+        public override Task<TopicEventBulkResponse> OnBulkTopicEvent(TopicEventBulkRequest request, ServerCallContext context)
+        {
+            seen.Batches.Enqueue(request);
+            var response = new TopicEventBulkResponse();
+            response.Statuses.AddRange(request.Entries.Select(e => new TopicEventBulkResponseEntry { EntryId = e.EntryId, Status = TopicEventResponse.Types.TopicEventResponseStatus.Success }));
+            return Task.FromResult(response);
         }
 
         public override Task<ListInputBindingsResponse> ListInputBindings(Empty request, ServerCallContext context) =>
@@ -176,6 +190,15 @@ public sealed class GrpcAppTests
         book.Id.Should().NotBeNullOrEmpty();
         book.Extensions.Fields.Should().ContainKey("traceparent");
         seen.Events.Where(e => e.Topic == "orders-dead").Should().OnlyContain(e => e.Path == "", "a subscription without routes is delivered with an empty path");
+
+        (await client.BulkPublishEventAsync("pubsub", "metrics", Enumerable.Range(0, 6).Select(i => new Order(i, "metric")).ToList())).FailedEntries.Should().BeEmpty();
+        await Eventually.HoldsAsync(() => seen.Batches.Sum(b => b.Entries.Count) == 6, "a bulk subscription's batches go to OnBulkTopicEvent");
+        await Task.Delay(500);
+        seen.Batches.Sum(b => b.Entries.Count).Should().Be(6, "every entry was answered SUCCESS once");
+        var entry = seen.Batches.First().Entries[0];
+        entry.CloudEvent.Type.Should().Be("com.dapr.event.sent");
+        JsonDocument.Parse(entry.CloudEvent.Data.ToByteArray()).RootElement.GetProperty("kind").GetString().Should().Be("metric");
+        seen.Batches.First().Topic.Should().Be("metrics");
 
         await Eventually.HoldsAsync(() => seen.Bindings.Any(b => b.Name == "tick"), "the cron binding the app listed fires into OnBindingEvent");
         await Eventually.HoldsAsync(() => Volatile.Read(ref seen.HealthChecks) >= 2, "the app's health is checked over AppCallbackHealthCheck");
