@@ -20,6 +20,7 @@ public static class ComponentCatalog
         ["state.sqlite"] = (["v1"], (c, _) => new SqliteStateStore(c)),
         ["state.postgresql"] = (["v1"], (c, _) => new PostgresStateStore(c)),
         ["state.redis"] = (["v1"], (c, _) => new RedisStateStore(c)),
+        ["state.mongodb"] = (["v1"], (c, _) => new MongoStateStore(c)), // written against MongoDB.Driver, not run here (docs/sidecar.md)
         ["pubsub.in-memory"] = (["v1"], (c, s) => new InMemoryPubSub(c, s.GetRequiredService<MeshBroker>())),
         ["pubsub.redis"] = (["v1"], (c, _) => new RedisStreamsPubSub(c)),
         ["pubsub.rabbitmq"] = (["v1"], (c, _) => new RabbitMqPubSub(c)),
