@@ -28,6 +28,7 @@ public static class ComponentCatalog
         ["bindings.http"] = (["v1"], (c, s) => new HttpOutputBinding(c, s.GetRequiredService<IHttpClientFactory>())),
         ["bindings.localstorage"] = (["v1"], (c, _) => new LocalStorageBinding(c)),
         ["bindings.smtp"] = (["v1"], (c, _) => new SmtpBinding(c)),
+        ["configuration.redis"] = (["v1"], (c, _) => new Configuration.RedisConfigurationStore(c)),
         ["secretstores.local.file"] = (["v1"], (c, _) => new LocalFileSecretStore(c)),
         ["secretstores.local.env"] = (["v1"], (c, _) => new LocalEnvSecretStore(c)),
     };

@@ -16,7 +16,7 @@ namespace DaprShop.Sidecar.Grpc;
 /// </summary>
 [BindServiceMethod(typeof(DaprGrpcService), nameof(BindService))]
 public class DaprGrpcService(StateApi state, PubSubApi pubsub, BindingsApi bindings, SecretsApi secrets, MetadataApi metadata, InvocationApi invocation, SidecarState sidecar,
-    Runtime.Actors.ActorRuntime actors, Runtime.Actors.ActorStateApi actorState, Runtime.Actors.ActorReminders reminders)
+    Runtime.Actors.ActorRuntime actors, Runtime.Actors.ActorStateApi actorState, Runtime.Actors.ActorReminders reminders, ConfigurationApi configuration)
 {
     public const string ServiceName = "dapr.proto.runtime.v1.Dapr";
 
@@ -36,6 +36,12 @@ public class DaprGrpcService(StateApi state, PubSubApi pubsub, BindingsApi bindi
         Add<InvokeBindingRequest, InvokeBindingResponse>(binder, nameof(InvokeBinding), InvokeBindingRequest.Parser, service is null ? null : service.InvokeBinding);
         Add<GetSecretRequest, GetSecretResponse>(binder, nameof(GetSecret), GetSecretRequest.Parser, service is null ? null : service.GetSecret);
         Add<GetBulkSecretRequest, GetBulkSecretResponse>(binder, nameof(GetBulkSecret), GetBulkSecretRequest.Parser, service is null ? null : service.GetBulkSecret);
+        Add<GetConfigurationRequest, GetConfigurationResponse>(binder, nameof(GetConfiguration), GetConfigurationRequest.Parser, service is null ? null : service.GetConfiguration);
+        Add<GetConfigurationRequest, GetConfigurationResponse>(binder, nameof(GetConfigurationAlpha1), GetConfigurationRequest.Parser, service is null ? null : service.GetConfigurationAlpha1);
+        AddStream<SubscribeConfigurationRequest, SubscribeConfigurationResponse>(binder, nameof(SubscribeConfiguration), SubscribeConfigurationRequest.Parser, service is null ? null : service.SubscribeConfiguration);
+        AddStream<SubscribeConfigurationRequest, SubscribeConfigurationResponse>(binder, nameof(SubscribeConfigurationAlpha1), SubscribeConfigurationRequest.Parser, service is null ? null : service.SubscribeConfigurationAlpha1);
+        Add<UnsubscribeConfigurationRequest, UnsubscribeConfigurationResponse>(binder, nameof(UnsubscribeConfiguration), UnsubscribeConfigurationRequest.Parser, service is null ? null : service.UnsubscribeConfiguration);
+        Add<UnsubscribeConfigurationRequest, UnsubscribeConfigurationResponse>(binder, nameof(UnsubscribeConfigurationAlpha1), UnsubscribeConfigurationRequest.Parser, service is null ? null : service.UnsubscribeConfigurationAlpha1);
         Add<GetMetadataRequest, GetMetadataResponse>(binder, nameof(GetMetadata), GetMetadataRequest.Parser, service is null ? null : service.GetMetadata);
         Add<SetMetadataRequest, Empty>(binder, nameof(SetMetadata), SetMetadataRequest.Parser, service is null ? null : service.SetMetadata);
         Add<ShutdownRequest, Empty>(binder, nameof(Shutdown), ShutdownRequest.Parser, service is null ? null : service.Shutdown);
@@ -60,6 +66,93 @@ public class DaprGrpcService(StateApi state, PubSubApi pubsub, BindingsApi bindi
             Marshallers.Create(m => m.ToByteArray(), parser.ParseFrom),
             Marshallers.Create(m => m.ToByteArray(), b => (TResponse)responseParser.ParseFrom(b)));
         binder.AddMethod(method, handler);
+    }
+
+    private static void AddStream<TRequest, TResponse>(ServiceBinderBase binder, string name, MessageParser<TRequest> parser, ServerStreamingServerMethod<TRequest, TResponse>? handler)
+        where TRequest : class, IMessage<TRequest>
+        where TResponse : class, IMessage<TResponse>
+    {
+        var responseParser = (MessageParser)typeof(TResponse).GetProperty("Parser")!.GetValue(null)!;
+        var method = new Method<TRequest, TResponse>(
+            MethodType.ServerStreaming, ServiceName, name,
+            Marshallers.Create(m => m.ToByteArray(), parser.ParseFrom),
+            Marshallers.Create(m => m.ToByteArray(), b => (TResponse)responseParser.ParseFrom(b)));
+        binder.AddMethod(method, handler);
+    }
+
+    public virtual Task<GetConfigurationResponse> GetConfiguration(GetConfigurationRequest request, ServerCallContext context) => Run(async () =>
+    {
+        var items = await configuration.GetAsync(request.StoreName, [.. request.Keys], request.Metadata, context.CancellationToken);
+        var response = new GetConfigurationResponse();
+        foreach (var (key, item) in items)
+        {
+            response.Items[key] = ToProto(item);
+        }
+        return response;
+    });
+
+    /// <summary>The first message carries the subscription's id; each change follows; the stream ends with an unsubscribe or the caller.</summary>
+    public virtual async Task SubscribeConfiguration(SubscribeConfigurationRequest request, IServerStreamWriter<SubscribeConfigurationResponse> stream, ServerCallContext context)
+    {
+        using var writes = new SemaphoreSlim(1, 1);
+        var id = await Run(() => configuration.SubscribeAsync(request.StoreName, [.. request.Keys], request.Metadata, async (subscription, items, ct) =>
+        {
+            var update = new SubscribeConfigurationResponse { Id = subscription };
+            foreach (var (key, item) in items)
+            {
+                update.Items[key] = ToProto(item);
+            }
+            await writes.WaitAsync(ct);
+            try
+            {
+                await stream.WriteAsync(update, ct);
+            }
+            finally
+            {
+                writes.Release();
+            }
+        }, context.CancellationToken));
+        await writes.WaitAsync(context.CancellationToken);
+        try
+        {
+            await stream.WriteAsync(new SubscribeConfigurationResponse { Id = id });
+        }
+        finally
+        {
+            writes.Release();
+        }
+        try
+        {
+            await configuration.EndedAsync(id).WaitAsync(context.CancellationToken); // an unsubscribe by id ends the stream, as in daprd
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        finally
+        {
+            await configuration.EndAsync(id);
+        }
+    }
+
+    public virtual Task<UnsubscribeConfigurationResponse> UnsubscribeConfiguration(UnsubscribeConfigurationRequest request, ServerCallContext context) => Run(async () =>
+    {
+        await configuration.UnsubscribeAsync(request.StoreName, request.Id);
+        return new UnsubscribeConfigurationResponse { Ok = true };
+    });
+
+    // The alpha names of the same calls, which older SDKs use.
+    public virtual Task<GetConfigurationResponse> GetConfigurationAlpha1(GetConfigurationRequest request, ServerCallContext context) => GetConfiguration(request, context);
+
+    public virtual Task SubscribeConfigurationAlpha1(SubscribeConfigurationRequest request, IServerStreamWriter<SubscribeConfigurationResponse> stream, ServerCallContext context) =>
+        SubscribeConfiguration(request, stream, context);
+
+    public virtual Task<UnsubscribeConfigurationResponse> UnsubscribeConfigurationAlpha1(UnsubscribeConfigurationRequest request, ServerCallContext context) => UnsubscribeConfiguration(request, context);
+
+    private static ConfigurationItem ToProto(Components.Configuration.ConfigurationItem item)
+    {
+        var proto = new ConfigurationItem { Value = item.Value, Version = item.Version };
+        proto.Metadata.Add(Map(item.Metadata));
+        return proto;
     }
 
     public virtual Task<GetStateResponse> GetState(GetStateRequest request, ServerCallContext context) => Run(async () =>

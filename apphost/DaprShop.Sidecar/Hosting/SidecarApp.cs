@@ -44,6 +44,7 @@ public static partial class SidecarApp
         services.AddSingleton<InvocationApi>();
         services.AddSingleton<BindingsApi>();
         services.AddSingleton<SecretsApi>();
+        services.AddSingleton<ConfigurationApi>();
         services.AddSingleton<MetadataApi>();
         services.AddSingleton<WorkItemDispatcher>();
         services.AddSingleton<WorkflowEngine>();

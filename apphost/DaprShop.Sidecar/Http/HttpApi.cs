@@ -36,7 +36,25 @@ public static class HttpApi
         MapState(v1, app.MapGroup("/v1.0-alpha1"));
         MapPubSub(v1, app.MapGroup("/v1.0-alpha1"));
         MapBindingsAndSecrets(v1);
+        MapConfiguration(v1);
+        MapConfiguration(app.MapGroup("/v1.0-alpha1"));
         MapInvocation(app, v1);
+    }
+
+    private static void MapConfiguration(RouteGroupBuilder group)
+    {
+        static IReadOnlyList<string> Keys(HttpRequest request) => [.. request.Query["key"].Where(k => !string.IsNullOrEmpty(k)).Select(k => k!)];
+        static object Json(Components.Configuration.ConfigurationItem i) => new { value = i.Value, version = i.Version, metadata = i.Metadata };
+
+        group.MapGet("/configuration/{store}", async (string store, HttpRequest request, ConfigurationApi configuration, CancellationToken ct) =>
+            Results.Json((await configuration.GetAsync(store, Keys(request), QueryMetadata(request), ct)).ToDictionary(i => i.Key, i => Json(i.Value))));
+        group.MapGet("/configuration/{store}/subscribe", async (string store, HttpRequest request, ConfigurationApi configuration, CancellationToken ct) =>
+            Results.Json(new { id = await configuration.SubscribeForAppAsync(store, Keys(request), QueryMetadata(request), ct) }));
+        group.MapGet("/configuration/{store}/{id}/unsubscribe", async (string store, string id, ConfigurationApi configuration) =>
+        {
+            await configuration.UnsubscribeAsync(store, id);
+            return Results.Json(new { ok = true, message = "" });
+        });
     }
 
     private static void MapState(RouteGroupBuilder v1, RouteGroupBuilder alpha)

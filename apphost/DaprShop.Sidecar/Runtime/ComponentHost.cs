@@ -29,6 +29,7 @@ public sealed class ComponentHost(SidecarOptions options, LoadedResources resour
     private readonly Dictionary<string, IOutputBinding> _outputBindings = new(StringComparer.Ordinal);
     private readonly Dictionary<string, IInputBinding> _inputBindings = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ISecretStore> _secrets = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Components.Configuration.IConfigurationStore> _configuration = new(StringComparer.Ordinal);
     private readonly List<(ComponentContext Context, OutboxSettings Settings)> _outboxes = [];
 
     public IReadOnlyList<LoadedComponent> Loaded => _loaded;
@@ -40,6 +41,7 @@ public sealed class ComponentHost(SidecarOptions options, LoadedResources resour
     public IReadOnlyDictionary<string, IOutputBinding> OutputBindings => _outputBindings;
     public IReadOnlyDictionary<string, IInputBinding> InputBindings => _inputBindings;
     public IReadOnlyDictionary<string, ISecretStore> SecretStores => _secrets;
+    public IReadOnlyDictionary<string, Components.Configuration.IConfigurationStore> ConfigurationStores => _configuration;
     public StateStoreInfo? ActorStateStore { get; private set; }
     public bool Initialized { get; private set; }
 
@@ -131,6 +133,9 @@ public sealed class ComponentHost(SidecarOptions options, LoadedResources resour
                 break;
             case ISecretStore secrets:
                 _secrets[resource.Name] = secrets;
+                break;
+            case Components.Configuration.IConfigurationStore configuration:
+                _configuration[resource.Name] = configuration;
                 break;
         }
         // A binding can be both input and output.

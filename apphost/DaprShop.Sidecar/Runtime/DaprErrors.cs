@@ -86,6 +86,21 @@ public static class DaprErrors
     public static DaprApiException SecretStoresNotConfigured() =>
         new(500, StatusCode.FailedPrecondition, "ERR_SECRET_STORES_NOT_CONFIGURED", "secret store is not configured");
 
+    public static DaprApiException ConfigurationStoresNotConfigured() =>
+        new(500, StatusCode.FailedPrecondition, "ERR_CONFIGURATION_STORE_NOT_CONFIGURED", "configuration stores not configured");
+
+    public static DaprApiException ConfigurationStoreNotFound(string name) =>
+        new(400, StatusCode.InvalidArgument, "ERR_CONFIGURATION_STORE_NOT_FOUND", $"configuration store {name} not found");
+
+    public static DaprApiException ConfigurationGet(string store, IReadOnlyList<string> keys, string message) =>
+        new(500, StatusCode.Internal, "ERR_CONFIGURATION_GET", $"failed to get {string.Join(",", keys)} from Configuration store {store}: {message}");
+
+    public static DaprApiException ConfigurationSubscribe(string store, IReadOnlyList<string> keys, string message) =>
+        new(500, StatusCode.Internal, "ERR_CONFIGURATION_SUBSCRIBE", $"failed to subscribe {string.Join(",", keys)} from Configuration store {store}: {message}");
+
+    public static DaprApiException ConfigurationUnsubscribe(string id, string message) =>
+        new(500, StatusCode.Internal, "ERR_CONFIGURATION_UNSUBSCRIBE", $"failed to unsubscribe subscription {id}: {message}");
+
     public static DaprApiException SecretStoreNotFound(string name) =>
         new(401, StatusCode.InvalidArgument, "ERR_SECRET_STORE_NOT_FOUND", $"failed finding secret store with key {name}");
 
