@@ -29,6 +29,7 @@ public static class ComponentCatalog
         ["bindings.localstorage"] = (["v1"], (c, _) => new LocalStorageBinding(c)),
         ["bindings.smtp"] = (["v1"], (c, _) => new SmtpBinding(c)),
         ["configuration.redis"] = (["v1"], (c, _) => new Configuration.RedisConfigurationStore(c)),
+        ["lock.redis"] = (["v1"], (c, _) => new Locks.RedisLockStore(c)),
         ["secretstores.local.file"] = (["v1"], (c, _) => new LocalFileSecretStore(c)),
         ["secretstores.local.env"] = (["v1"], (c, _) => new LocalEnvSecretStore(c)),
     };

@@ -16,7 +16,7 @@ namespace DaprShop.Sidecar.Grpc;
 /// </summary>
 [BindServiceMethod(typeof(DaprGrpcService), nameof(BindService))]
 public class DaprGrpcService(StateApi state, PubSubApi pubsub, BindingsApi bindings, SecretsApi secrets, MetadataApi metadata, InvocationApi invocation, SidecarState sidecar,
-    Runtime.Actors.ActorRuntime actors, Runtime.Actors.ActorStateApi actorState, Runtime.Actors.ActorReminders reminders, ConfigurationApi configuration)
+    Runtime.Actors.ActorRuntime actors, Runtime.Actors.ActorStateApi actorState, Runtime.Actors.ActorReminders reminders, ConfigurationApi configuration, LockApi locks)
 {
     public const string ServiceName = "dapr.proto.runtime.v1.Dapr";
 
@@ -42,6 +42,8 @@ public class DaprGrpcService(StateApi state, PubSubApi pubsub, BindingsApi bindi
         AddStream<SubscribeConfigurationRequest, SubscribeConfigurationResponse>(binder, nameof(SubscribeConfigurationAlpha1), SubscribeConfigurationRequest.Parser, service is null ? null : service.SubscribeConfigurationAlpha1);
         Add<UnsubscribeConfigurationRequest, UnsubscribeConfigurationResponse>(binder, nameof(UnsubscribeConfiguration), UnsubscribeConfigurationRequest.Parser, service is null ? null : service.UnsubscribeConfiguration);
         Add<UnsubscribeConfigurationRequest, UnsubscribeConfigurationResponse>(binder, nameof(UnsubscribeConfigurationAlpha1), UnsubscribeConfigurationRequest.Parser, service is null ? null : service.UnsubscribeConfigurationAlpha1);
+        Add<TryLockRequest, TryLockResponse>(binder, nameof(TryLockAlpha1), TryLockRequest.Parser, service is null ? null : service.TryLockAlpha1);
+        Add<UnlockRequest, UnlockResponse>(binder, nameof(UnlockAlpha1), UnlockRequest.Parser, service is null ? null : service.UnlockAlpha1);
         Add<GetMetadataRequest, GetMetadataResponse>(binder, nameof(GetMetadata), GetMetadataRequest.Parser, service is null ? null : service.GetMetadata);
         Add<SetMetadataRequest, Empty>(binder, nameof(SetMetadata), SetMetadataRequest.Parser, service is null ? null : service.SetMetadata);
         Add<ShutdownRequest, Empty>(binder, nameof(Shutdown), ShutdownRequest.Parser, service is null ? null : service.Shutdown);
@@ -147,6 +149,12 @@ public class DaprGrpcService(StateApi state, PubSubApi pubsub, BindingsApi bindi
         SubscribeConfiguration(request, stream, context);
 
     public virtual Task<UnsubscribeConfigurationResponse> UnsubscribeConfigurationAlpha1(UnsubscribeConfigurationRequest request, ServerCallContext context) => UnsubscribeConfiguration(request, context);
+
+    public virtual Task<TryLockResponse> TryLockAlpha1(TryLockRequest request, ServerCallContext context) => Run(async () =>
+        new TryLockResponse { Success = await locks.TryLockAsync(request.StoreName, request.ResourceId, request.LockOwner, request.ExpiryInSeconds, context.CancellationToken) });
+
+    public virtual Task<UnlockResponse> UnlockAlpha1(UnlockRequest request, ServerCallContext context) => Run(async () =>
+        new UnlockResponse { Status = (UnlockResponse.Types.Status)(int)await locks.UnlockAsync(request.StoreName, request.ResourceId, request.LockOwner, context.CancellationToken) });
 
     private static ConfigurationItem ToProto(Components.Configuration.ConfigurationItem item)
     {

@@ -45,6 +45,7 @@ public static partial class SidecarApp
         services.AddSingleton<BindingsApi>();
         services.AddSingleton<SecretsApi>();
         services.AddSingleton<ConfigurationApi>();
+        services.AddSingleton<LockApi>();
         services.AddSingleton<MetadataApi>();
         services.AddSingleton<WorkItemDispatcher>();
         services.AddSingleton<WorkflowEngine>();

@@ -38,7 +38,27 @@ public static class HttpApi
         MapBindingsAndSecrets(v1);
         MapConfiguration(v1);
         MapConfiguration(app.MapGroup("/v1.0-alpha1"));
+        MapLocks(app.MapGroup("/v1.0-alpha1"));
         MapInvocation(app, v1);
+    }
+
+    private static void MapLocks(RouteGroupBuilder alpha)
+    {
+        static string Text(JsonElement root, string name) =>
+            root.ValueKind == JsonValueKind.Object && root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : "";
+
+        alpha.MapPost("/lock/{store}", async (string store, HttpRequest request, LockApi locks, CancellationToken ct) =>
+        {
+            using var doc = await ParseBodyAsync(request, ct);
+            var root = doc.RootElement;
+            var expiry = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("expiryInSeconds", out var e) && e.TryGetInt32(out var n) ? n : 0;
+            return Results.Json(new { success = await locks.TryLockAsync(store, Text(root, "resourceId"), Text(root, "lockOwner"), expiry, ct) });
+        });
+        alpha.MapPost("/unlock/{store}", async (string store, HttpRequest request, LockApi locks, CancellationToken ct) =>
+        {
+            using var doc = await ParseBodyAsync(request, ct);
+            return Results.Json(new { status = (int)await locks.UnlockAsync(store, Text(doc.RootElement, "resourceId"), Text(doc.RootElement, "lockOwner"), ct) });
+        });
     }
 
     private static void MapConfiguration(RouteGroupBuilder group)

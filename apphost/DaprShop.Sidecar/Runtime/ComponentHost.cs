@@ -30,6 +30,7 @@ public sealed class ComponentHost(SidecarOptions options, LoadedResources resour
     private readonly Dictionary<string, IInputBinding> _inputBindings = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ISecretStore> _secrets = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Components.Configuration.IConfigurationStore> _configuration = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Components.Locks.ILockStore> _locks = new(StringComparer.Ordinal);
     private readonly List<(ComponentContext Context, OutboxSettings Settings)> _outboxes = [];
 
     public IReadOnlyList<LoadedComponent> Loaded => _loaded;
@@ -42,6 +43,7 @@ public sealed class ComponentHost(SidecarOptions options, LoadedResources resour
     public IReadOnlyDictionary<string, IInputBinding> InputBindings => _inputBindings;
     public IReadOnlyDictionary<string, ISecretStore> SecretStores => _secrets;
     public IReadOnlyDictionary<string, Components.Configuration.IConfigurationStore> ConfigurationStores => _configuration;
+    public IReadOnlyDictionary<string, Components.Locks.ILockStore> LockStores => _locks;
     public StateStoreInfo? ActorStateStore { get; private set; }
     public bool Initialized { get; private set; }
 
@@ -136,6 +138,9 @@ public sealed class ComponentHost(SidecarOptions options, LoadedResources resour
                 break;
             case Components.Configuration.IConfigurationStore configuration:
                 _configuration[resource.Name] = configuration;
+                break;
+            case Components.Locks.ILockStore lockStore:
+                _locks[resource.Name] = lockStore;
                 break;
         }
         // A binding can be both input and output.

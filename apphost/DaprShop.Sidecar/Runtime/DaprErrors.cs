@@ -86,6 +86,18 @@ public static class DaprErrors
     public static DaprApiException SecretStoresNotConfigured() =>
         new(500, StatusCode.FailedPrecondition, "ERR_SECRET_STORES_NOT_CONFIGURED", "secret store is not configured");
 
+    public static DaprApiException LockStoresNotConfigured() =>
+        new(500, StatusCode.FailedPrecondition, "ERR_LOCK_STORE_NOT_CONFIGURED", "lock store is not configured");
+
+    public static DaprApiException LockStoreNotFound(string name) =>
+        new(400, StatusCode.InvalidArgument, "ERR_LOCK_STORE_NOT_FOUND", $"lock store {name} not found");
+
+    public static DaprApiException TryLock(string store, string resourceId, string message) =>
+        new(500, StatusCode.Internal, "ERR_TRY_LOCK", $"failed to try acquiring lock {resourceId} in lock store {store}: {message}");
+
+    public static DaprApiException Unlock(string store, string resourceId, string message) =>
+        new(500, StatusCode.Internal, "ERR_UNLOCK", $"failed to release lock {resourceId} in lock store {store}: {message}");
+
     public static DaprApiException ConfigurationStoresNotConfigured() =>
         new(500, StatusCode.FailedPrecondition, "ERR_CONFIGURATION_STORE_NOT_CONFIGURED", "configuration stores not configured");
 
