@@ -60,26 +60,23 @@ public class DaprGrpcService(StateApi state, PubSubApi pubsub, BindingsApi bindi
 
     private static void Add<TRequest, TResponse>(ServiceBinderBase binder, string name, MessageParser<TRequest> parser, UnaryServerMethod<TRequest, TResponse>? handler)
         where TRequest : class, IMessage<TRequest>
-        where TResponse : class, IMessage<TResponse>
-    {
-        var responseParser = (MessageParser)typeof(TResponse).GetProperty("Parser")!.GetValue(null)!;
-        var method = new Method<TRequest, TResponse>(
-            MethodType.Unary, ServiceName, name,
-            Marshallers.Create(m => m.ToByteArray(), parser.ParseFrom),
-            Marshallers.Create(m => m.ToByteArray(), b => (TResponse)responseParser.ParseFrom(b)));
-        binder.AddMethod(method, handler);
-    }
+        where TResponse : class, IMessage<TResponse> =>
+        binder.AddMethod(MethodOf<TRequest, TResponse>(MethodType.Unary, name, parser), handler);
 
     private static void AddStream<TRequest, TResponse>(ServiceBinderBase binder, string name, MessageParser<TRequest> parser, ServerStreamingServerMethod<TRequest, TResponse>? handler)
+        where TRequest : class, IMessage<TRequest>
+        where TResponse : class, IMessage<TResponse> =>
+        binder.AddMethod(MethodOf<TRequest, TResponse>(MethodType.ServerStreaming, name, parser), handler);
+
+    private static Method<TRequest, TResponse> MethodOf<TRequest, TResponse>(MethodType type, string name, MessageParser<TRequest> parser)
         where TRequest : class, IMessage<TRequest>
         where TResponse : class, IMessage<TResponse>
     {
         var responseParser = (MessageParser)typeof(TResponse).GetProperty("Parser")!.GetValue(null)!;
-        var method = new Method<TRequest, TResponse>(
-            MethodType.ServerStreaming, ServiceName, name,
+        return new Method<TRequest, TResponse>(
+            type, ServiceName, name,
             Marshallers.Create(m => m.ToByteArray(), parser.ParseFrom),
             Marshallers.Create(m => m.ToByteArray(), b => (TResponse)responseParser.ParseFrom(b)));
-        binder.AddMethod(method, handler);
     }
 
     public virtual Task<GetConfigurationResponse> GetConfiguration(GetConfigurationRequest request, ServerCallContext context) => Run(async () =>

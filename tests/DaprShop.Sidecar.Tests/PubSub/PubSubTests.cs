@@ -313,15 +313,22 @@ public abstract class PubSubTests
         await using var publisher = await SidecarProcess.StartAsync(new() { AppId = "checkout", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
         using var client = publisher.CreateClient();
 
-        for (var i = 0; i < 10; i++)
+        // One order at a time, each delivered before the next: how a broker spreads a burst over a group's replicas
+        // is its own business (a stream hands a whole burst to whichever reader asks first), so the test asks only
+        // that both replicas take part before long and that the group never gets an order twice.
+        int Billed() => billing1.RequestsTo("/orders").Count() + billing2.RequestsTo("/orders").Count();
+        var published = 0;
+        while (published < 10 || (published < 60 && (!billing1.RequestsTo("/orders").Any() || !billing2.RequestsTo("/orders").Any())))
         {
-            await client.PublishEventAsync("pubsub", "orders", new Order(i, "cross-app"));
+            await client.PublishEventAsync("pubsub", "orders", new Order(published, "cross-app"));
+            published++;
+            await Eventually.HoldsAsync(() => Billed() == published, "billing gets each order");
         }
 
-        await Eventually.HoldsAsync(() => shipping.App.RequestsTo("/orders").Count() == 10, "shipping gets every order");
-        await Eventually.HoldsAsync(() => billing1.RequestsTo("/orders").Count() + billing2.RequestsTo("/orders").Count() == 10, "billing gets every order once");
+        await Eventually.HoldsAsync(() => shipping.App.RequestsTo("/orders").Count() == published, "shipping gets every order");
         await Task.Delay(300);
-        (billing1.RequestsTo("/orders").Count() + billing2.RequestsTo("/orders").Count()).Should().Be(10, "a consumer group gets one copy");
+        Billed().Should().Be(published, "a consumer group gets one copy");
+        shipping.App.RequestsTo("/orders").Should().HaveCount(published);
         billing1.RequestsTo("/orders").Should().NotBeEmpty("the replicas share the work");
         billing2.RequestsTo("/orders").Should().NotBeEmpty("the replicas share the work");
     }

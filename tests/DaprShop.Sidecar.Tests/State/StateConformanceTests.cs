@@ -321,6 +321,27 @@ public abstract partial class StateConformanceTests(ConformanceSidecar shared) :
         await ((Func<Task>)(() => client.QueryStateAsync<Widget>(Store, """{"filter":{"EQ":{"a":1}}}"""))).Should().ThrowAsync<DaprException>();
     }
 
+    /// <summary>
+    /// For a store whose ETags have a format (numbers): an ETag out of it is "invalid" (400 / InvalidArgument), not a
+    /// mismatch, on saves over HTTP and gRPC and on deletes, and the value is left as it was.
+    /// </summary>
+    protected async Task AssertAnEtagOutOfFormatIsInvalidAsync()
+    {
+        var sidecar = await SidecarAsync();
+        using var http = sidecar.CreateHttpClient();
+        using var client = sidecar.CreateClient();
+        var key = NewKey();
+        await client.SaveStateAsync(Store, key, "v");
+
+        using var response = await PostJsonAsync(http, $"/v1.0/state/{Store}", $$$"""[{"key":"{{{key}}}","value":"w","etag":"not-a-number"}]""");
+
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await ErrorAsync(response)).Code.Should().Be("ERR_STATE_SAVE");
+        (await GrpcStatusOf(() => client.TrySaveStateAsync(Store, key, "w", "not-a-number"))).Should().Be(StatusCode.InvalidArgument);
+        (await GrpcStatusOf(() => client.TryDeleteStateAsync(Store, key, "-1"))).Should().Be(StatusCode.InvalidArgument);
+        (await client.GetStateAsync<string>(Store, key)).Should().Be("v");
+    }
+
     protected static async Task<StatusCode> GrpcStatusOf(Func<Task> act)
     {
         var thrown = await act.Should().ThrowAsync<DaprException>();
