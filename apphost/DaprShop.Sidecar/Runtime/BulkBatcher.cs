@@ -53,6 +53,7 @@ public sealed class BulkBatcher : IAsyncDisposable
                     continue;
                 }
                 batch.Add(first);
+                var closed = false;
                 using (var window = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token))
                 {
                     window.CancelAfter(_options.MaxAwaitDuration);
@@ -65,13 +66,21 @@ public sealed class BulkBatcher : IAsyncDisposable
                                 batch.Add(next);
                                 continue;
                             }
-                            await reader.WaitToReadAsync(window.Token);
+                            if (!await reader.WaitToReadAsync(window.Token))
+                            {
+                                closed = true;
+                                break;
+                            }
                         }
                     }
                     catch (OperationCanceledException) when (!_stop.IsCancellationRequested)
                     {
                         // the batch's time is up: send what came
                     }
+                }
+                if (closed)
+                {
+                    break; // the subscription is stopping: the batch goes back to its broker (below), not to an app being left
                 }
                 await FlushAsync(batch);
                 batch = new List<BulkEntry>(_options.MaxMessagesCount);
