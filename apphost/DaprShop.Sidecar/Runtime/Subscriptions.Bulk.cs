@@ -28,11 +28,10 @@ public sealed partial class Subscriptions
         {
             var message = entry.Message;
             var ce = CloudEvents.ForDelivery(message.Data, message.ContentType, definition.PubSubName, definition.Topic, definition.RawPayload);
-            string? why = CloudEvents.Expiration(ce) is { } expiration && expiration <= time.GetUtcNow() ? "the message expired" : null;
-            var path = why is null ? Route(subscription, ce) : null;
+            var (path, unroutable) = PathFor(subscription, ce);
             if (path is null)
             {
-                await SettleAsync(definition, entry, ce, Outcome.Drop, why ?? "no routing rule matched", ct);
+                await SettleAsync(definition, entry, ce, Outcome.Drop, unroutable!, ct);
                 continue;
             }
             // daprd hands a raw payload over as base64 text of type application/octet-stream, a CloudEvent as its JSON.

@@ -144,15 +144,10 @@ public sealed partial class Subscriptions(
         var definition = subscription.Definition;
         var ce = CloudEvents.ForDelivery(message.Data, message.ContentType, definition.PubSubName, definition.Topic, definition.RawPayload);
 
-        if (CloudEvents.Expiration(ce) is { } expiration && expiration <= time.GetUtcNow())
-        {
-            await DeadLetterOrDropAsync(definition, ce, "the message expired", ct);
-            return;
-        }
-        var path = Route(subscription, ce);
+        var (path, unroutable) = PathFor(subscription, ce);
         if (path is null)
         {
-            await DeadLetterOrDropAsync(definition, ce, "no routing rule matched", ct);
+            await DeadLetterOrDropAsync(definition, ce, unroutable!, ct);
             return;
         }
 
@@ -186,6 +181,16 @@ public sealed partial class Subscriptions(
                 }
                 throw new InvalidOperationException($"delivery of message {ce["id"]} on topic {definition.Topic} failed");
         }
+    }
+
+    /// <summary>The app path a message goes to, or why it goes nowhere (expired, or no rule matched).</summary>
+    private (string? Path, string? Unroutable) PathFor(ActiveSubscription subscription, JsonObject ce)
+    {
+        if (CloudEvents.Expiration(ce) is { } expiration && expiration <= time.GetUtcNow())
+        {
+            return (null, "the message expired");
+        }
+        return Route(subscription, ce) is { } path ? (path, null) : (null, "no routing rule matched");
     }
 
     private static string? Route(ActiveSubscription subscription, JsonObject ce)
