@@ -21,6 +21,9 @@ public static class AppCalls
     public static readonly HttpRequestOptionsKey<AppCallKind> Kind = new("daprshop.app-call");
     public static readonly HttpRequestOptionsKey<string> Binding = new("daprshop.app-call.binding");
 
+    /// <summary>The topic a message was delivered from (a dead letter's CloudEvent still names its first topic).</summary>
+    public static readonly HttpRequestOptionsKey<string> Topic = new("daprshop.app-call.topic");
+
     public static HttpRequestMessage As(this HttpRequestMessage request, AppCallKind kind)
     {
         request.Options.Set(Kind, kind);
@@ -158,6 +161,9 @@ public sealed class GrpcAppChannel : IDisposable
     {
         var ce = JsonNode.Parse(await request.Content!.ReadAsByteArrayAsync(ct))!.AsObject();
         var message = ToTopicEvent(ce, PathOf(request));
+        // As daprd: the topic and pubsub the message came from, not what its CloudEvent says.
+        message.Topic = request.Options.TryGetValue(AppCalls.Topic, out var topic) ? topic : message.Topic;
+        message.PubsubName = request.Headers.TryGetValues("pubsubname", out var names) ? names.First() : message.PubsubName;
         try
         {
             var answer = await Call(OnTopicEvent, message, headers, ct);

@@ -79,7 +79,7 @@ public sealed partial class Subscriptions
             }
             if (outcome == Outcome.Drop || definition.DeadLetterTopic is not null)
             {
-                await DeadLetterOrDropAsync(definition, ce, outcome == Outcome.Drop ? why : "delivery failed after retries", ct);
+                await DeadLetterOrDropAsync(definition, entry.Message, ce, outcome == Outcome.Drop ? why : "delivery failed after retries", ct);
                 entry.Done.TrySetResult();
                 return;
             }

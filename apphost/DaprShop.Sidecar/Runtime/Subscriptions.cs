@@ -147,7 +147,7 @@ public sealed partial class Subscriptions(
         var (path, unroutable) = PathFor(subscription, ce);
         if (path is null)
         {
-            await DeadLetterOrDropAsync(definition, ce, unroutable!, ct);
+            await DeadLetterOrDropAsync(definition, message, ce, unroutable!, ct);
             return;
         }
 
@@ -171,12 +171,12 @@ public sealed partial class Subscriptions(
             case Outcome.Success:
                 return;
             case Outcome.Drop:
-                await DeadLetterOrDropAsync(definition, ce, "the app dropped it", ct);
+                await DeadLetterOrDropAsync(definition, message, ce, "the app dropped it", ct);
                 return;
             default:
                 if (definition.DeadLetterTopic is not null)
                 {
-                    await DeadLetterOrDropAsync(definition, ce, "delivery failed after retries", ct);
+                    await DeadLetterOrDropAsync(definition, message, ce, "delivery failed after retries", ct);
                     return;
                 }
                 throw new InvalidOperationException($"delivery of message {ce["id"]} on topic {definition.Topic} failed");
@@ -214,6 +214,7 @@ public sealed partial class Subscriptions(
         {
             Content = new ByteArrayContent(body),
         }.As(AppCallKind.TopicEvent);
+        request.Options.Set(AppCalls.Topic, definition.Topic);
         request.Content!.Headers.ContentType = MediaTypeHeaderValue.Parse(CloudEvents.ContentType);
         request.Headers.TryAddWithoutValidation("pubsubname", definition.PubSubName);
         foreach (var (key, value) in metadata)
@@ -259,7 +260,12 @@ public sealed partial class Subscriptions(
         }
     }
 
-    private async Task DeadLetterOrDropAsync(SubscriptionDefinition definition, JsonObject ce, string why, CancellationToken ct)
+    /// <summary>
+    /// Forwards the message to the subscription's dead-letter topic as it came from the broker, as daprd does: the
+    /// same bytes, so its CloudEvent keeps the original <c>topic</c> and any <c>expiration</c> (a subscription to the
+    /// dead-letter topic drops an expired message again unless it reads raw payloads).
+    /// </summary>
+    private async Task DeadLetterOrDropAsync(SubscriptionDefinition definition, PubSubMessage message, JsonObject ce, string why, CancellationToken ct)
     {
         if (definition.DeadLetterTopic is not { } deadLetter)
         {
@@ -268,11 +274,8 @@ public sealed partial class Subscriptions(
         }
         logger.LogWarning("Message {Id} on {Topic} goes to dead-letter topic {DeadLetter}: {Why}", ce["id"], definition.Topic, deadLetter, why);
         var pubsub = publisher.Find(definition.PubSubName, deadLetter);
-        var copy = ce.DeepClone().AsObject();
-        copy["topic"] = deadLetter;
-        var data = JsonSerializer.SerializeToUtf8Bytes(copy);
         // Throwing here makes the broker redeliver, so the message is never lost between topics.
-        await publisher.SendAsync(definition.PubSubName, pubsub, new PubSubMessage(deadLetter, data, CloudEvents.ContentType, new Dictionary<string, string>()), ct);
+        await publisher.SendAsync(definition.PubSubName, pubsub, message with { Topic = deadLetter, Metadata = new Dictionary<string, string>() }, ct);
     }
 
     private static bool IsHeaderSafe(string key, string value) =>

@@ -27,6 +27,12 @@ public abstract class DurableBrokerPubSubTests : PubSubTests
         a.MapPost("/orders", () => answer?.Invoke() ?? Results.Ok());
     };
 
+    /// <summary>
+    /// Whether the broker expires a message with <c>ttlInSeconds</c> itself (daprd's RabbitMQ component sets the AMQP
+    /// expiration), so that the sidecar never sees it, rather than the sidecar finding it expired on delivery.
+    /// </summary>
+    protected virtual bool ExpiresNatively => false;
+
     protected static List<int> Numbers(TestApp app) =>
         app.RequestsTo("/orders").Select(r => JsonNode.Parse(r.Body)!["data"]!["number"]!.GetValue<int>()).Distinct().Order().ToList();
 
@@ -53,6 +59,49 @@ public abstract class DurableBrokerPubSubTests : PubSubTests
 
         await Eventually.HoldsAsync(() => Numbers(app).Count == 6, "the orders published meanwhile waited in the stream");
         Numbers(app).Should().Equal(0, 1, 2, 3, 4, 5);
+    }
+
+    [Fact]
+    public async Task A_message_whose_ttl_ran_out_while_the_subscribers_sidecar_was_down_goes_to_the_dead_letter_topic()
+    {
+        using var mesh = new TestMesh();
+        using var resources = Broker();
+        await using var app = await TestApp.StartAsync(a =>
+        {
+            a.MapGet("/dapr/subscribe", () => Results.Json(new object[]
+            {
+                new { pubsubname = "pubsub", topic = "orders", route = "/orders", deadLetterTopic = "orders-expired" },
+                new { pubsubname = "pubsub", topic = "orders-expired", route = "/expired", metadata = new { rawPayload = "true" } },
+            }));
+            a.MapPost("/orders", () => Results.Ok());
+            a.MapPost("/expired", () => Results.Ok());
+        });
+        await using var publisher = await SidecarProcess.StartAsync(new() { AppId = "checkout", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
+        using var client = publisher.CreateClient();
+        // Started once so that the broker knows the subscriber (its queue or consumer group), then killed.
+        var first = await SidecarProcess.StartAsync(new() { AppId = "billing", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory, AppPort = app.Port });
+        first.Kill();
+
+        await client.PublishEventAsync("pubsub", "orders", new Order(1, "short-lived"), new Dictionary<string, string> { ["ttlInSeconds"] = "1" });
+        await client.PublishEventAsync("pubsub", "orders", new Order(2, "lasting"), new Dictionary<string, string> { ["ttlInSeconds"] = "3600" });
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        await using var second = await SidecarProcess.StartAsync(new() { AppId = "billing", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory, AppPort = app.Port });
+
+        if (ExpiresNatively)
+        {
+            await Eventually.HoldsAsync(() => Numbers(app).Count == 1, "the live order is delivered");
+            await Task.Delay(500);
+            Numbers(app).Should().Equal([2], "the expired order never reaches the handler");
+            app.RequestsTo("/expired").Should().BeEmpty("the broker itself discarded the message when its TTL ran out");
+            return;
+        }
+        await Eventually.HoldsAsync(() => Numbers(app).Count == 1 && app.RequestsTo("/expired").Any(), "the live order is delivered and the expired one dead-lettered");
+        await Task.Delay(300);
+        Numbers(app).Should().Equal([2], "the expired order never reaches the handler");
+        var dead = DeadLetter(app.RequestsTo("/expired").Single().Body);
+        dead["data"]!["number"]!.GetValue<int>().Should().Be(1);
+        dead["topic"]!.GetValue<string>().Should().Be("orders");
+        dead["expiration"]!.GetValue<string>().Should().NotBeNullOrEmpty("ttlInSeconds becomes the CloudEvent's expiration");
     }
 
     [Fact]
@@ -156,6 +205,8 @@ public sealed class RedisPubSubTests(RedisServer redis) : DurableBrokerPubSubTes
 [Collection(RabbitMqCollection.Name)]
 public sealed class RabbitMqPubSubTests(RabbitMqServer rabbit) : DurableBrokerPubSubTests
 {
+    protected override bool ExpiresNatively => true;
+
     protected override ResourcesFolder Broker() => Broker(rabbit.NewVirtualHost(),
         ("durable", "true"), ("deletedWhenUnused", "false"), ("deliveryMode", "2"), ("publisherConfirm", "true"), ("requeueInFailure", "true"));
 

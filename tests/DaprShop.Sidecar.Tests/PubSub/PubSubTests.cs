@@ -219,8 +219,66 @@ public abstract class PubSubTests
         calls.Should().Be(3, "one delivery and two retries, as the resiliency policy says");
         var dead = JsonNode.Parse(app.RequestsTo("/dead").Single().Body)!;
         dead["data"]!["number"]!.GetValue<int>().Should().Be(9);
-        dead["topic"]!.GetValue<string>().Should().Be("payments-dead");
+        dead["topic"]!.GetValue<string>().Should().Be("payments", "daprd forwards the message as it came, so it names the topic it failed on");
     }
+
+    [Fact]
+    public async Task An_expired_message_goes_to_the_dead_letter_topic_unchanged_instead_of_to_the_handler_in_single_and_bulk_delivery()
+    {
+        using var mesh = new TestMesh();
+        using var resources = Broker();
+        await using var app = await TestApp.StartAsync(a =>
+        {
+            a.MapGet("/dapr/subscribe", () => Results.Json(new object[]
+            {
+                new { pubsubname = "pubsub", topic = "single", route = "/single", deadLetterTopic = "expired" },
+                new { pubsubname = "pubsub", topic = "bulk", routes = new { @default = "/bulk" }, deadLetterTopic = "expired", bulkSubscribe = new { enabled = true, maxMessagesCount = 10, maxAwaitDurationMs = 100 } },
+                // The dead letters keep their expiration, so (as with daprd) only a raw reader of that topic gets them.
+                new { pubsubname = "pubsub", topic = "expired", route = "/expired", metadata = new { rawPayload = "true" } },
+            }));
+            a.MapPost("/single", () => Results.Ok());
+            a.MapPost("/bulk", (JsonElement bulk) => Results.Json(new
+            {
+                statuses = bulk.GetProperty("entries").EnumerateArray().Select(e => new { entryId = e.GetProperty("entryId").GetString(), status = "SUCCESS" }),
+            }));
+            a.MapPost("/expired", () => Results.Ok());
+        });
+        await using var sidecar = await SidecarProcess.StartAsync(new() { AppId = "expiry", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory, AppPort = app.Port });
+        using var http = sidecar.CreateHttpClient();
+
+        // Dapr checks a CloudEvent's `expiration` when it delivers, whoever set it (ttlInSeconds or the publishing app).
+        var past = DateTimeOffset.UtcNow.AddMinutes(-1).ToString("O");
+        var future = DateTimeOffset.UtcNow.AddHours(1).ToString("O");
+        foreach (var topic in new[] { "single", "bulk" })
+        {
+            foreach (var (id, expiration) in new[] { ($"{topic}-stale", past), ($"{topic}-fresh", future) })
+            {
+                var ce = new StringContent(new JsonObject
+                {
+                    ["specversion"] = "1.0", ["id"] = id, ["source"] = "maker", ["type"] = "t", ["expiration"] = expiration,
+                    ["datacontenttype"] = "application/json", ["data"] = new JsonObject { ["x"] = 1 },
+                }.ToJsonString(), Encoding.UTF8);
+                ce.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/cloudevents+json");
+                (await http.PostAsync($"/v1.0/publish/pubsub/{topic}", ce)).StatusCode.Should().Be(HttpStatusCode.NoContent);
+            }
+        }
+
+        static string Id(JsonNode e) => e["id"]!.GetValue<string>();
+        List<JsonNode> DeadLetters() => [.. app.RequestsTo("/expired").Select(r => DeadLetter(r.Body)).OrderBy(Id)];
+        List<string> Delivered() => [.. app.RequestsTo("/single").Select(r => Id(JsonNode.Parse(r.Body)!))
+            .Concat(app.RequestsTo("/bulk").SelectMany(r => JsonNode.Parse(r.Body)!["entries"]!.AsArray().Select(e => Id(e!["event"]!)))).Order()];
+        await Eventually.HoldsAsync(() => DeadLetters().Count == 2 && Delivered().Count == 2, "each message ends at its handler or at the dead-letter topic");
+        await Task.Delay(300);
+        Delivered().Should().Equal(["bulk-fresh", "single-fresh"], "an expired message never reaches the subscription's handler");
+        var dead = DeadLetters();
+        dead.Select(Id).Should().Equal("bulk-stale", "single-stale");
+        dead.Select(d => d["topic"]!.GetValue<string>()).Should().Equal(["bulk", "single"], "the dead letter is the message as it was on its own topic");
+        dead.Should().OnlyContain(d => d["expiration"]!.GetValue<string>() == past);
+    }
+
+    /// <summary>The CloudEvent a raw-payload subscription received, unwrapped from its <c>data_base64</c>.</summary>
+    protected static JsonNode DeadLetter(byte[] rawDelivery) =>
+        JsonNode.Parse(Convert.FromBase64String(JsonNode.Parse(rawDelivery)!["data_base64"]!.GetValue<string>()))!;
 
     [Fact]
     public async Task Routing_rules_pick_the_first_matching_path_then_the_default()
