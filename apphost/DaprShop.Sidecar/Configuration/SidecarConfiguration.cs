@@ -16,6 +16,12 @@ public sealed record SidecarConfiguration(
     /// <summary><c>spec.workflow.stateRetentionPolicy</c>: how long a finished workflow instance is kept before it is purged.</summary>
     public WorkflowRetentionPolicy? WorkflowRetention { get; init; }
 
+    /// <summary><c>spec.secrets.scopes</c> by store name: which secrets the app may read through the secrets API.</summary>
+    public IReadOnlyDictionary<string, SecretScope> SecretScopes { get; init; } = new Dictionary<string, SecretScope>();
+
+    /// <summary>Whether the app may read <paramref name="key"/> from <paramref name="store"/> (a store without a scope allows every key).</summary>
+    public bool IsSecretAllowed(string store, string key) => !SecretScopes.TryGetValue(store, out var scope) || scope.Allows(key);
+
     /// <summary>daprd's <c>api.allowed</c>/<c>api.denied</c>: with an allow list only those APIs answer; a deny list removes some.</summary>
     public bool IsApiAllowed(string name, string version, string protocol)
     {
@@ -30,6 +36,16 @@ public sealed record SidecarConfiguration(
         }
         return !DeniedApis.Any(r => Matches(r, name, version, protocol));
     }
+}
+
+/// <summary>
+/// One store's secret scope, with daprd's precedence: a non-empty <c>allowedSecrets</c> list alone decides; otherwise a
+/// key in <c>deniedSecrets</c> is refused, and any other key follows <c>defaultAccess</c> (allow unless "deny").
+/// </summary>
+public sealed record SecretScope(bool DefaultAllow, IReadOnlySet<string> AllowedSecrets, IReadOnlySet<string> DeniedSecrets)
+{
+    public bool Allows(string key) =>
+        AllowedSecrets.Count > 0 ? AllowedSecrets.Contains(key) : !DeniedSecrets.Contains(key) && DefaultAllow;
 }
 
 public sealed record ApiRule(string Name, string? Version, string? Protocol);

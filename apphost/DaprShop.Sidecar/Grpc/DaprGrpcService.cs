@@ -231,7 +231,7 @@ public class DaprGrpcService(StateApi state, PubSubApi pubsub, BindingsApi bindi
 
     public virtual Task<BulkPublishResponse> BulkPublishEvent(BulkPublishRequest request, ServerCallContext context) => Run(async () =>
     {
-        var entries = request.Entries.Select(e => new BulkPublishEntry(e.EntryId, e.Event.ToByteArray(), e.ContentType, e.Metadata)).ToList();
+        var entries = request.Entries.Select(e => new BulkPublishEntry(e.EntryId, e.Event.ToByteArray(), e.ContentType, e.Metadata.Count > 0 ? e.Metadata : null)).ToList();
         var failures = await pubsub.BulkPublishAsync(request.PubsubName, request.Topic, entries, request.Metadata, context.CancellationToken);
         var response = new BulkPublishResponse();
         response.FailedEntries.AddRange(failures.Select(f => new BulkPublishResponseFailedEntry { EntryId = f.EntryId, Error = f.Error }));
@@ -342,7 +342,7 @@ public class DaprGrpcService(StateApi state, PubSubApi pubsub, BindingsApi bindi
         var message = request.Message ?? new InvokeRequest();
         var verb = message.HttpExtension?.Verb is { } v && v != HTTPExtension.Types.Verb.None ? v.ToString().ToUpperInvariant() : "POST";
         var query = message.HttpExtension?.Querystring is { Length: > 0 } q ? "?" + q : "";
-        using var http = new HttpRequestMessage(new HttpMethod(verb), new Uri("/" + message.Method.TrimStart('/') + query, UriKind.Relative));
+        using var http = new HttpRequestMessage(new HttpMethod(verb), new Uri("/" + InvocationApi.NormalizeMethod(request.Id, message.Method) + query, UriKind.Relative));
         if (message.Data is { Value.Length: > 0 } data)
         {
             http.Content = new ByteArrayContent(data.Value.ToByteArray());

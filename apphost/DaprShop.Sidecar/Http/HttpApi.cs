@@ -91,11 +91,13 @@ public static class HttpApi
             {
                 request.HttpContext.Response.Headers[$"metadata.{k}"] = v;
             }
-            return Results.Bytes(result.Value, JsonValues.IsJson(result.Value) ? "application/json" : "application/octet-stream");
+            return Results.Bytes(result.Value, "application/json"); // daprd's content type for any value
         });
 
+        // Each handler finds the store before it reads the body, as daprd does, so an unknown store is reported as such.
         v1.MapMethods("/state/{store}", ["POST", "PUT"], async (string store, HttpRequest request, StateApi state, CancellationToken ct) =>
         {
+            state.Store(store);
             using var doc = await ParseBodyAsync(request, ct);
             if (doc.RootElement.ValueKind != JsonValueKind.Array)
             {
@@ -110,26 +112,29 @@ public static class HttpApi
         v1.MapDelete("/state/{store}/{key}", async (string store, string key, HttpRequest request, StateApi state, CancellationToken ct) =>
         {
             var etag = request.Headers.IfMatch.ToString();
-            await state.DeleteAsync(store, key, etag.Length == 0 ? null : etag, request.Query["concurrency"], QueryMetadata(request), ct);
+            await state.DeleteAsync(store, key, etag.Length == 0 ? null : etag, request.Query["concurrency"], QueryMetadata(request), ct, request.Query["consistency"]);
             return Results.NoContent();
         });
 
         v1.MapMethods("/state/{store}/bulk", ["POST", "PUT"], async (string store, HttpRequest request, StateApi state, CancellationToken ct) =>
         {
+            state.Store(store);
             using var doc = await ParseBodyAsync(request, ct);
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("keys", out var keysElement) || keysElement.ValueKind != JsonValueKind.Array)
             {
                 throw DaprErrors.MalformedRequest("failed deserializing HTTP body: expected {\"keys\": [...]}");
             }
-            var keys = keysElement.EnumerateArray().Select(k => k.GetString() ?? "").ToList();
-            var parallelism = root.TryGetProperty("parallelism", out var p) && p.TryGetInt32(out var n) ? n : 0;
+            var keys = keysElement.EnumerateArray().Select(k => k.ValueKind == JsonValueKind.String ? k.GetString()! : throw Malformed("keys", "a string")).ToList();
+            var parallelism = !root.TryGetProperty("parallelism", out var p) || p.ValueKind == JsonValueKind.Null ? 0
+                : p.ValueKind == JsonValueKind.Number && p.TryGetInt32(out var n) ? n : throw Malformed("parallelism", "a number");
             var items = await state.GetBulkAsync(store, keys, parallelism, QueryMetadata(request), ct);
             return Results.Text(JsonValues.BulkStateJson(items), "application/json", Encoding.UTF8);
         });
 
         v1.MapMethods("/state/{store}/transaction", ["POST", "PUT"], async (string store, HttpRequest request, StateApi state, CancellationToken ct) =>
         {
+            state.TransactionalStore(store);
             using var doc = await ParseBodyAsync(request, ct);
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
@@ -142,7 +147,11 @@ public static class HttpApi
             {
                 foreach (var op in operations.EnumerateArray())
                 {
-                    var kind = op.TryGetProperty("operation", out var o) ? o.GetString() ?? "" : "";
+                    if (op.ValueKind != JsonValueKind.Object)
+                    {
+                        throw Malformed("operations", "an array of objects");
+                    }
+                    var kind = OptionalString(op, "operation") ?? "";
                     if (!op.TryGetProperty("request", out var r) || r.ValueKind != JsonValueKind.Object)
                     {
                         throw DaprErrors.MalformedRequest("failed deserializing HTTP body: each operation needs a 'request'");
@@ -172,19 +181,42 @@ public static class HttpApi
 
         async Task<IResult> BulkPublish(string pubsub, string? topic, HttpRequest request, PubSubApi api, CancellationToken ct)
         {
-            using var doc = await ParseBodyAsync(request, ct);
+            api.Find(pubsub, topic ?? ""); // the component and topic are checked before the body, as daprd does
+            JsonDocument doc;
+            try
+            {
+                doc = await JsonDocument.ParseAsync(request.Body, cancellationToken: ct);
+            }
+            catch (JsonException ex)
+            {
+                throw DaprErrors.BulkPublishEntries(topic ?? "", pubsub, ex.Message);
+            }
+            using var _ = doc;
             if (doc.RootElement.ValueKind != JsonValueKind.Array)
             {
-                throw DaprErrors.BulkPublishEntries("failed deserializing bulk publish entries: expected a JSON array");
+                throw DaprErrors.BulkPublishEntries(topic ?? "", pubsub, "the body must be a JSON array of entries");
             }
-            var entries = doc.RootElement.EnumerateArray().Select(e =>
+            var entries = new List<BulkPublishEntry>();
+            foreach (var e in doc.RootElement.EnumerateArray())
             {
-                var contentType = e.TryGetProperty("contentType", out var c) ? c.GetString() : null;
-                var data = e.TryGetProperty("event", out var ev) ? JsonValues.EventBytes(ev, contentType) : [];
-                return new BulkPublishEntry(
-                    e.TryGetProperty("entryId", out var id) ? id.GetString() ?? "" : "", data, contentType,
-                    e.TryGetProperty("metadata", out var md) ? StringMap(md) : Empty);
-            }).ToList();
+                if (e.ValueKind != JsonValueKind.Object)
+                {
+                    throw DaprErrors.BulkPublishEntries(topic ?? "", pubsub, "each entry must be a JSON object");
+                }
+                var contentType = e.TryGetProperty("contentType", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString() : null;
+                byte[] data;
+                try
+                {
+                    data = e.TryGetProperty("event", out var ev) ? JsonValues.EventBytes(ev, contentType) : throw new FormatException("error: mismatch between contentType and event");
+                }
+                catch (FormatException ex)
+                {
+                    throw DaprErrors.BulkPublishEntries(topic ?? "", pubsub, ex.Message);
+                }
+                entries.Add(new BulkPublishEntry(
+                    e.TryGetProperty("entryId", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString() ?? "" : "", data, contentType,
+                    e.TryGetProperty("metadata", out var md) && md.ValueKind == JsonValueKind.Object ? StringMap(md) : null));
+            }
             var failures = await api.BulkPublishAsync(pubsub, topic ?? "", entries, QueryMetadata(request), ct);
             if (failures.Count == 0)
             {
@@ -197,7 +229,7 @@ public static class HttpApi
             }, statusCode: 500);
         }
 
-        alpha.MapPost("/publish/bulk/{pubsub}/{**topic}", BulkPublish);
+        alpha.MapMethods("/publish/bulk/{pubsub}/{**topic}", ["POST", "PUT"], BulkPublish);
         v1.MapPost("/publish/bulk/{pubsub}/{**topic}", BulkPublish);
     }
 
@@ -231,8 +263,14 @@ public static class HttpApi
 
     private static void MapInvocation(IEndpointRouteBuilder app, RouteGroupBuilder v1)
     {
-        v1.Map("/invoke/{appId}/method/{**method}", (string appId, string? method, HttpContext context, InvocationApi invocation) =>
-            Invoke.ProxyAsync(context, invocation, appId, method ?? ""));
+        // daprd: an app id in the dapr-app-id header (or Basic credentials) wins over the path, which then is the method.
+        v1.Map("/invoke/{appId}/method/{**method}", async (string appId, string? method, HttpContext context, InvocationApi invocation) =>
+        {
+            if (!await Invoke.TryHeaderFormAsync(context, invocation))
+            {
+                await Invoke.ProxyAsync(context, invocation, appId, method ?? "");
+            }
+        });
 
         // Internal hop from another sidecar of the local mesh, authenticated by this sidecar's own mesh token.
         app.Map(InvocationApi.MeshInvokePrefix + "{**method}", async (string? method, HttpContext context, InvocationApi invocation, MeshRegistry mesh) =>
@@ -265,7 +303,7 @@ public static class HttpApi
         {
             throw DaprErrors.MalformedRequest("failed deserializing HTTP body: each state item must be an object");
         }
-        var key = e.TryGetProperty("key", out var k) && k.ValueKind == JsonValueKind.String ? k.GetString()! : "";
+        var key = OptionalString(e, "key") ?? "";
         var value = e.TryGetProperty("value", out var v) ? Encoding.UTF8.GetBytes(v.GetRawText()) : "null"u8.ToArray();
         string? etag = null;
         if (e.TryGetProperty("etag", out var t) && t.ValueKind != JsonValueKind.Null)
@@ -273,9 +311,15 @@ public static class HttpApi
             etag = t.ValueKind == JsonValueKind.String ? t.GetString() : t.GetRawText();
         }
         string? concurrency = null;
-        if (e.TryGetProperty("options", out var o) && o.ValueKind == JsonValueKind.Object && o.TryGetProperty("concurrency", out var c))
+        string? consistency = null;
+        if (e.TryGetProperty("options", out var o) && o.ValueKind != JsonValueKind.Null)
         {
-            concurrency = c.GetString();
+            if (o.ValueKind != JsonValueKind.Object)
+            {
+                throw Malformed("options", "an object");
+            }
+            concurrency = OptionalString(o, "concurrency");
+            consistency = OptionalString(o, "consistency");
         }
         var metadata = new Dictionary<string, string>(extraMetadata, StringComparer.Ordinal);
         if (e.TryGetProperty("metadata", out var m))
@@ -285,8 +329,16 @@ public static class HttpApi
                 metadata[mk] = mv;
             }
         }
-        return new StateItemInput(key, value, etag, concurrency, metadata);
+        return new StateItemInput(key, value, etag, concurrency, metadata, consistency);
     }
+
+    /// <summary>A field of the wrong JSON kind: daprd's decoder refuses the body.</summary>
+    private static DaprApiException Malformed(string field, string kind) =>
+        DaprErrors.MalformedRequest($"failed deserializing HTTP body: '{field}' must be {kind}");
+
+    private static string? OptionalString(JsonElement e, string name) =>
+        !e.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null ? null
+        : v.ValueKind == JsonValueKind.String ? v.GetString() : throw Malformed(name, "a string");
 
     /// <summary>Dapr passes request metadata as <c>metadata.{name}</c> query parameters.</summary>
     public static IReadOnlyDictionary<string, string> QueryMetadata(HttpRequest request)
@@ -294,9 +346,10 @@ public static class HttpApi
         Dictionary<string, string>? result = null;
         foreach (var (key, value) in request.Query)
         {
-            if (key.StartsWith("metadata.", StringComparison.OrdinalIgnoreCase) && key.Length > 9)
+            // As daprd: the prefix exactly as written, and the first value of a repeated key.
+            if (key.StartsWith("metadata.", StringComparison.Ordinal) && key.Length > 9)
             {
-                (result ??= new Dictionary<string, string>(StringComparer.Ordinal))[key[9..]] = value.ToString();
+                (result ??= new Dictionary<string, string>(StringComparer.Ordinal))[key[9..]] = value.Count > 0 ? value[0] ?? "" : "";
             }
         }
         return result ?? Empty;

@@ -9,7 +9,7 @@ internal static class Invoke
 
     public static async Task ProxyAsync(HttpContext context, InvocationApi invocation, string appId, string method)
     {
-        using var request = ToRequest(context, method);
+        using var request = ToRequest(context, appId, method);
         using var response = await invocation.InvokeAsync(appId, request, context.RequestAborted);
         await CopyResponseAsync(context, response);
     }
@@ -17,18 +17,46 @@ internal static class Invoke
     public static async Task ServeFromMeshAsync(HttpContext context, InvocationApi invocation, string method)
     {
         var caller = context.Request.Headers[InvocationApi.CallerHeader].ToString();
-        using var request = ToRequest(context, method);
+        using var request = ToRequest(context, context.Request.Headers[InvocationApi.CalleeHeader].ToString(), method);
         request.Headers.TryAddWithoutValidation(InvocationApi.CallerHeader, caller);
         request.Headers.TryAddWithoutValidation(InvocationApi.CalleeHeader, context.Request.Headers[InvocationApi.CalleeHeader].ToString());
         using var response = await invocation.CallOwnAppAsync(caller, request, context.RequestAborted);
         await CopyResponseAsync(context, response);
     }
 
-    /// <summary>The <c>dapr-app-id</c> header form: any path on the HTTP port, sent to that app as the method.</summary>
+    /// <summary>
+    /// The app id given outside the path, as daprd reads it: the <c>dapr-app-id</c> header, else HTTP Basic
+    /// credentials whose user is <c>dapr-app-id</c> and whose password is the app id.
+    /// </summary>
+    public static string? AppIdOutsidePath(HttpRequest request)
+    {
+        if (request.Headers[AppIdHeader].ToString() is { Length: > 0 } header)
+        {
+            return header;
+        }
+        var auth = request.Headers.Authorization.ToString();
+        if (auth.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
+        {
+            try
+            {
+                var credentials = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(auth[6..].Trim()));
+                if (credentials.StartsWith(AppIdHeader + ":", StringComparison.Ordinal) && credentials.Length > AppIdHeader.Length + 1)
+                {
+                    return credentials[(AppIdHeader.Length + 1)..];
+                }
+            }
+            catch (FormatException)
+            {
+                // not Dapr's form: no app id here
+            }
+        }
+        return null;
+    }
+
+    /// <summary>The <c>dapr-app-id</c> header (or Basic) form: the whole path is the method, even under <c>/v1.0/invoke/</c>.</summary>
     public static async Task<bool> TryHeaderFormAsync(HttpContext context, InvocationApi invocation)
     {
-        var appId = context.Request.Headers[AppIdHeader].ToString();
-        if (appId.Length == 0)
+        if (AppIdOutsidePath(context.Request) is not { } appId)
         {
             return false;
         }
@@ -36,15 +64,17 @@ internal static class Invoke
         return true;
     }
 
-    private static HttpRequestMessage ToRequest(HttpContext context, string method)
+    private static HttpRequestMessage ToRequest(HttpContext context, string appId, string method)
     {
         var http = context.Request;
-        var target = "/" + method.TrimStart('/') + http.QueryString.ToUriComponent();
+        var target = "/" + InvocationApi.NormalizeMethod(appId, method) + http.QueryString.ToUriComponent();
         var request = new HttpRequestMessage(new HttpMethod(http.Method), new Uri(target, UriKind.Relative));
         var hasBody = http.ContentLength > 0 || http.Headers.TransferEncoding.Count > 0;
         if (hasBody)
         {
+            // The length goes on with the body, so the app does not get it chunked.
             request.Content = new StreamContent(http.Body);
+            request.Content.Headers.ContentLength = http.ContentLength;
         }
         foreach (var (name, values) in http.Headers)
         {
@@ -62,27 +92,21 @@ internal static class Invoke
             }
             request.Headers.TryAddWithoutValidation(name, (IEnumerable<string>)values!);
         }
-        var remote = context.Connection.RemoteIpAddress?.ToString();
-        if (remote is not null)
-        {
-            request.Headers.TryAddWithoutValidation("X-Forwarded-For", remote);
-            request.Headers.TryAddWithoutValidation("Forwarded", $"for={remote};by={context.Connection.LocalIpAddress};host={http.Host}");
-        }
-        request.Headers.TryAddWithoutValidation("X-Forwarded-Host", http.Host.ToString());
         return request;
     }
 
     private static async Task CopyResponseAsync(HttpContext context, HttpResponseMessage response)
     {
         context.Response.StatusCode = (int)response.StatusCode;
-        foreach (var (name, values) in response.Headers)
+        // The values as the app wrote them (parsed headers such as Server would come back split into tokens).
+        foreach (var (name, values) in response.Headers.NonValidated)
         {
             if (!InvocationApi.IsHopByHop(name))
             {
                 context.Response.Headers[name] = values.ToArray();
             }
         }
-        foreach (var (name, values) in response.Content.Headers)
+        foreach (var (name, values) in response.Content.Headers.NonValidated)
         {
             context.Response.Headers[name] = values.ToArray();
         }

@@ -117,8 +117,38 @@ internal static class JsonValues
         _ => Encoding.UTF8.GetBytes(data.GetRawText()),
     };
 
-    public static byte[] EventBytes(JsonElement e, string? contentType) =>
-        e.ValueKind == JsonValueKind.String && !CloudEvents.IsJson(contentType) && !CloudEvents.IsCloudEventContentType(contentType)
-            ? Encoding.UTF8.GetBytes(e.GetString()!)
-            : Encoding.UTF8.GetBytes(e.GetRawText());
+    /// <summary>
+    /// A bulk publish entry's event as daprd's HTTP API converts it: <c>application/octet-stream</c> from base64 text,
+    /// text types (<c>text/*</c>, <c>application/xml</c>) from a JSON string, JSON and CloudEvents as their JSON; any
+    /// other content type, or an event of the wrong JSON kind, is a <see cref="FormatException"/>.
+    /// </summary>
+    public static byte[] EventBytes(JsonElement e, string? contentType)
+    {
+        const string mismatch = "error: mismatch between contentType and event";
+        var media = (contentType ?? "").Split(';', 2)[0].Trim().ToLowerInvariant();
+        if (media == "application/octet-stream")
+        {
+            if (e.ValueKind != JsonValueKind.String)
+            {
+                throw new FormatException(mismatch);
+            }
+            try
+            {
+                return Convert.FromBase64String(e.GetString()!);
+            }
+            catch (FormatException ex)
+            {
+                throw new FormatException($"error: unable to decode base64 application/octect-stream data: {ex.Message}");
+            }
+        }
+        if (media.StartsWith("text/", StringComparison.Ordinal) || media == "application/xml")
+        {
+            return e.ValueKind == JsonValueKind.String ? Encoding.UTF8.GetBytes(e.GetString()!) : throw new FormatException(mismatch);
+        }
+        if (media == "application/json" || CloudEvents.IsCloudEventContentType(media))
+        {
+            return Encoding.UTF8.GetBytes(e.GetRawText());
+        }
+        throw new FormatException(mismatch);
+    }
 }

@@ -450,7 +450,38 @@ public static class ResourceLoader
             ReadApiRules(y, api, "denied", denied);
         }
 
-        return new SidecarConfiguration(sampling, otel, acl, features, allowed, denied) { WorkflowRetention = ReadWorkflowRetention(y, spec) };
+        return new SidecarConfiguration(sampling, otel, acl, features, allowed, denied)
+        {
+            WorkflowRetention = ReadWorkflowRetention(y, spec),
+            SecretScopes = ReadSecretScopes(y, spec),
+        };
+    }
+
+    private static Dictionary<string, SecretScope> ReadSecretScopes(YamlNodes y, YamlMappingNode spec)
+    {
+        var scopes = new Dictionary<string, SecretScope>(StringComparer.Ordinal);
+        var secrets = y.Map(spec, "secrets", "spec");
+        var i = 0;
+        foreach (var node in (secrets is null ? null : y.Seq(secrets, "scopes", "spec.secrets"))?.Children ?? [])
+        {
+            var path = $"spec.secrets.scopes[{i++}]";
+            var scope = node as YamlMappingNode ?? throw y.Error(path, "must be a mapping");
+            var store = y.Str(scope, "storeName", path, required: true)!;
+            var access = y.Str(scope, "defaultAccess", path) ?? "";
+            if (access.Length > 0 && !access.Equals("allow", StringComparison.OrdinalIgnoreCase) && !access.Equals("deny", StringComparison.OrdinalIgnoreCase))
+            {
+                throw y.Error($"{path}.defaultAccess", $"must be allow or deny, not '{access}'");
+            }
+            var read = new SecretScope(
+                !access.Equals("deny", StringComparison.OrdinalIgnoreCase),
+                y.StrList(scope, "allowedSecrets", path).ToHashSet(StringComparer.Ordinal),
+                y.StrList(scope, "deniedSecrets", path).ToHashSet(StringComparer.Ordinal));
+            if (!scopes.TryAdd(store, read))
+            {
+                throw y.Error($"{path}.storeName", $"store '{store}' has more than one scope");
+            }
+        }
+        return scopes;
     }
 
     private static WorkflowRetentionPolicy? ReadWorkflowRetention(YamlNodes y, YamlMappingNode spec)

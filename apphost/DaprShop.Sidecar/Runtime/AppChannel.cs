@@ -36,9 +36,11 @@ public sealed class AppChannel(SidecarOptions options, IHttpClientFactory httpCl
         {
             request.RequestUri = new Uri(BaseAddress, relative);
         }
-        request.Headers.Remove("dapr-api-token");
+        // As daprd: APP_API_TOKEN replaces the header; without it a caller's own dapr-api-token header passes (the
+        // calling sidecar has already removed the token it checked, if it checks one).
         if (options.AppApiToken is { } token)
         {
+            request.Headers.Remove("dapr-api-token");
             request.Headers.TryAddWithoutValidation("dapr-api-token", token);
         }
         if (_concurrency is not null)

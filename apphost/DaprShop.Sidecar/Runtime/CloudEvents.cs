@@ -15,19 +15,25 @@ public static class CloudEvents
     public static bool IsCloudEventContentType(string? contentType) =>
         contentType is not null && contentType.StartsWith(ContentType, StringComparison.OrdinalIgnoreCase);
 
-    public static bool IsJson(string? contentType)
-    {
-        if (string.IsNullOrEmpty(contentType))
-        {
-            return false;
-        }
-        var media = contentType.Split(';', 2)[0].Trim().ToLowerInvariant();
-        return media == "application/json" || media == "text/json" || media.EndsWith("+json", StringComparison.Ordinal);
-    }
+    /// <summary>The CloudEvent source daprd gives an app-made event that has none.</summary>
+    public const string DefaultSource = "Dapr";
 
-    /// <summary>Wraps a published payload, or completes an app-made CloudEvent, as daprd does.</summary>
-    public static byte[] Envelope(string appId, string pubsub, string topic, byte[] data, string? contentType, IReadOnlyDictionary<string, string> metadata, DateTimeOffset now)
+    /// <summary>The envelope fields a publisher may set with <c>cloudevent.*</c> metadata (daprd ignores the others).</summary>
+    private static readonly string[] Overridable = ["id", "source", "type", "traceid", "traceparent", "tracestate"];
+
+    /// <summary>
+    /// Wraps a published payload, or completes an app-made CloudEvent, as daprd does. An app-made event keeps its own
+    /// fields but gets this publish's <c>topic</c>, <c>pubsubname</c> and trace context, and defaults for a missing
+    /// <c>source</c>, <c>type</c>, <c>specversion</c> and <c>time</c>; <c>cloudevent.*</c> overrides apply only to
+    /// an envelope the sidecar makes. With <paramref name="brokerExpires"/> the broker enforces <c>ttlInSeconds</c>
+    /// itself, so no <c>expiration</c> is written.
+    /// </summary>
+    public static byte[] Envelope(string appId, string pubsub, string topic, byte[] data, string? contentType, IReadOnlyDictionary<string, string> metadata, DateTimeOffset now, bool brokerExpires = false)
     {
+        var ttl = TtlOf(metadata);
+        var activity = Activity.Current;
+        var traceparent = activity?.Id is { } id && activity.IdFormat == ActivityIdFormat.W3C ? id : null;
+        var tracestate = activity?.TraceStateString ?? "";
         JsonObject ce;
         if (IsCloudEventContentType(contentType))
         {
@@ -39,74 +45,80 @@ public static class CloudEvents
             {
                 throw DaprErrors.CloudEventsSerialization(topic, pubsub, ex.Message);
             }
-            ce.TryAdd("id", Guid.NewGuid().ToString());
-            ce.TryAdd("source", appId);
+            ce.TryAdd("time", Rfc3339(now));
+            ce.TryAdd("source", DefaultSource);
             ce.TryAdd("type", DefaultType);
             ce.TryAdd("specversion", "1.0");
-            if (!ce.ContainsKey("datacontenttype") && (ce.ContainsKey("data") || ce.ContainsKey("data_base64")))
-            {
-                ce["datacontenttype"] = ce["data"] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? "text/plain" : "application/json";
-            }
         }
         else
         {
+            var overrides = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var (key, value) in metadata)
+            {
+                // Case-insensitive and empty-means-default, as daprd's weak decoding of the overrides.
+                if (key.StartsWith("cloudevent.", StringComparison.OrdinalIgnoreCase) && value.Length > 0
+                    && Overridable.FirstOrDefault(f => f.Equals(key[11..], StringComparison.OrdinalIgnoreCase)) is { } field)
+                {
+                    overrides[field] = value;
+                }
+            }
+            // An overridden traceparent wins over traceid; either becomes both fields.
+            traceparent = overrides.GetValueOrDefault("traceparent") ?? overrides.GetValueOrDefault("traceid") ?? traceparent;
+            tracestate = overrides.GetValueOrDefault("tracestate") ?? tracestate;
             var dataContentType = string.IsNullOrEmpty(contentType) ? "text/plain" : contentType;
             ce = new JsonObject
             {
-                ["id"] = Guid.NewGuid().ToString(),
-                ["source"] = appId,
-                ["type"] = DefaultType,
+                ["id"] = overrides.GetValueOrDefault("id") ?? Guid.NewGuid().ToString(),
+                ["source"] = overrides.GetValueOrDefault("source") ?? appId,
+                ["type"] = overrides.GetValueOrDefault("type") ?? DefaultType,
                 ["specversion"] = "1.0",
                 ["datacontenttype"] = dataContentType,
+                ["time"] = Rfc3339(now),
             };
             SetData(ce, data, dataContentType);
         }
 
         ce["topic"] = topic;
         ce["pubsubname"] = pubsub;
-        var traceparent = Activity.Current?.Id is { } id && Activity.Current.IdFormat == ActivityIdFormat.W3C ? id : null;
         if (traceparent is not null)
         {
-            ce.TryAdd("traceid", traceparent);
-            ce.TryAdd("traceparent", traceparent);
-            if (Activity.Current?.TraceStateString is { Length: > 0 } state)
-            {
-                ce.TryAdd("tracestate", state);
-            }
+            ce["traceid"] = traceparent;
+            ce["traceparent"] = traceparent;
         }
-        ce.TryAdd("time", now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture));
-
-        foreach (var (key, value) in metadata)
+        ce["tracestate"] = tracestate;
+        if (ttl is { } seconds && !brokerExpires)
         {
-            if (key.StartsWith("cloudevent.", StringComparison.OrdinalIgnoreCase) && key.Length > 11)
-            {
-                var field = key[11..].ToLowerInvariant();
-                ce[field] = value;
-                if (field == "traceparent")
-                {
-                    ce["traceid"] = value;
-                }
-            }
-        }
-        if (metadata.TryGetValue("ttlInSeconds", out var ttlText))
-        {
-            if (!long.TryParse(ttlText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var ttl) || ttl <= 0)
-            {
-                throw DaprErrors.PubSubMetadata($"ttlInSeconds must be a positive integer, not '{ttlText}'");
-            }
-            ce["expiration"] = now.AddSeconds(ttl).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+            ce["expiration"] = Rfc3339(now.AddSeconds(seconds));
         }
         return JsonSerializer.SerializeToUtf8Bytes(ce);
     }
 
-    /// <summary>JSON stays JSON; text stays a string; anything else goes into <c>data_base64</c>.</summary>
+    /// <summary>Go's <c>time.RFC3339</c> as daprd writes <c>time</c> and <c>expiration</c>: whole seconds, UTC here.</summary>
+    private static string Rfc3339(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+    /// <summary><c>ttlInSeconds</c>, refused when it is not a positive number (daprd publishes without a TTL).</summary>
+    public static long? TtlOf(IReadOnlyDictionary<string, string> metadata)
+    {
+        if (!metadata.TryGetValue("ttlInSeconds", out var text))
+        {
+            return null;
+        }
+        if (!long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var ttl) || ttl <= 0)
+        {
+            throw DaprErrors.PubSubMetadata($"ttlInSeconds must be a positive integer, not '{text}'");
+        }
+        return ttl;
+    }
+
+    /// <summary>
+    /// daprd's placement of the payload: <c>application/json</c> is parsed into <c>data</c> (kept as text if it does
+    /// not parse), <c>application/octet-stream</c> goes to <c>data_base64</c>, anything else is <c>data</c> as text.
+    /// Bytes of another type that are not UTF-8 go to <c>data_base64</c>, where daprd would replace them with U+FFFD.
+    /// </summary>
     private static void SetData(JsonObject ce, byte[] data, string contentType)
     {
-        if (data.Length == 0)
-        {
-            return;
-        }
-        if (IsJson(contentType))
+        var media = contentType.Split(';', 2)[0].Trim().ToLowerInvariant();
+        if (media == "application/json")
         {
             try
             {
@@ -115,21 +127,15 @@ public static class CloudEvents
             }
             catch (JsonException)
             {
-                // not JSON after all: fall through and keep it as text
+                // not JSON after all: kept as text below
             }
         }
-        if (IsText(contentType) && IsUtf8(data))
+        if (media != "application/octet-stream" && IsUtf8(data))
         {
             ce["data"] = Encoding.UTF8.GetString(data);
             return;
         }
         ce["data_base64"] = Convert.ToBase64String(data);
-    }
-
-    private static bool IsText(string contentType)
-    {
-        var media = contentType.Split(';', 2)[0].Trim().ToLowerInvariant();
-        return media.StartsWith("text/", StringComparison.Ordinal) || IsJson(media) || media.EndsWith("+xml", StringComparison.Ordinal) || media == "application/xml";
     }
 
     private static bool IsUtf8(byte[] data)
@@ -146,29 +152,27 @@ public static class CloudEvents
     }
 
     /// <summary>
-    /// Reads a delivered message as a CloudEvent. A raw payload (published with <c>rawPayload</c>, or a non-CloudEvent
-    /// message) is wrapped into one with <c>data_base64</c>, as daprd hands raw messages to apps.
+    /// Reads a delivered message as a CloudEvent, as daprd does: on a subscription that reads raw payloads the
+    /// message is wrapped into a new CloudEvent with <c>data_base64</c>; otherwise any JSON object is taken as the
+    /// CloudEvent, and a message that is not one gives null (daprd dead-letters it, or hands it back to the broker).
     /// </summary>
-    public static JsonObject ForDelivery(byte[] message, string? contentType, string pubsub, string topic, bool raw)
+    public static JsonObject? ForDelivery(byte[] message, string pubsub, string topic, bool raw, IReadOnlyDictionary<string, string> metadata)
     {
         if (!raw)
         {
             try
             {
-                if (JsonNode.Parse(message) is JsonObject ce && ce.ContainsKey("specversion"))
-                {
-                    return ce;
-                }
+                return JsonNode.Parse(message) as JsonObject;
             }
             catch (JsonException)
             {
-                // not a CloudEvent: wrap below
+                return null;
             }
         }
         var wrapped = new JsonObject
         {
             ["id"] = Guid.NewGuid().ToString(),
-            ["source"] = "",
+            ["source"] = DefaultSource,
             ["type"] = DefaultType,
             ["specversion"] = "1.0",
             ["datacontenttype"] = "application/octet-stream",
@@ -176,7 +180,18 @@ public static class CloudEvents
             ["pubsubname"] = pubsub,
             ["data_base64"] = Convert.ToBase64String(message),
         };
-        _ = contentType;
+        // The trace context a broker carried beside the payload, as daprd copies it.
+        foreach (var field in new[] { "traceid", "traceparent", "tracestate" })
+        {
+            if (metadata.TryGetValue(field, out var value))
+            {
+                wrapped[field] = value;
+            }
+        }
+        if (metadata.TryGetValue("traceparent", out var parent))
+        {
+            wrapped["traceid"] = parent;
+        }
         return wrapped;
     }
 

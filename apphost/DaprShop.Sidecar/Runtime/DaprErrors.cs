@@ -20,20 +20,20 @@ public static class DaprErrors
     public static DaprApiException MalformedRequest(string message) =>
         new(400, StatusCode.InvalidArgument, "ERR_MALFORMED_REQUEST", message);
 
-    public static DaprApiException StateStoresNotConfigured() =>
-        new(500, StatusCode.FailedPrecondition, "ERR_STATE_STORE_NOT_CONFIGURED", "state store is not configured");
+    public static DaprApiException StateStoresNotConfigured(string name) =>
+        new(500, StatusCode.FailedPrecondition, "ERR_STATE_STORE_NOT_CONFIGURED", $"state store {name} is not configured");
 
     public static DaprApiException StateStoreNotFound(string name) =>
         new(400, StatusCode.InvalidArgument, "ERR_STATE_STORE_NOT_FOUND", $"state store {name} is not found");
 
-    public static DaprApiException StateGet(string key, Exception ex) =>
-        new(500, StatusCode.Internal, "ERR_STATE_GET", $"fail to get {key} from state store: {ex.Message}", ex);
+    public static DaprApiException StateGet(string key, string store, Exception ex) =>
+        new(500, StatusCode.Internal, "ERR_STATE_GET", $"fail to get {key} from state store {store}: {ex.Message}", ex);
 
-    public static DaprApiException StateSave(Exception ex) =>
-        new(500, StatusCode.Internal, "ERR_STATE_SAVE", $"failed saving state in state store: {ex.Message}", ex);
+    public static DaprApiException StateSave(string store, Exception ex) =>
+        new(500, StatusCode.Internal, "ERR_STATE_SAVE", $"failed saving state in state store {store}: {ex.Message}", ex);
 
-    public static DaprApiException StateDelete(string key, Exception ex) =>
-        new(500, StatusCode.Internal, "ERR_STATE_DELETE", $"failed deleting state with key {key}: {ex.Message}", ex);
+    public static DaprApiException StateDelete(string key, Exception ex, string code = "ERR_STATE_DELETE") =>
+        new(500, StatusCode.Internal, code, $"failed deleting state with key {key}: {ex.Message}", ex);
 
     public static DaprApiException StateTransaction(Exception ex) =>
         new(500, StatusCode.Internal, "ERR_STATE_TRANSACTION", $"error while executing state transaction: {ex.Message}", ex);
@@ -45,10 +45,10 @@ public static class DaprErrors
         new(400, StatusCode.InvalidArgument, errorCode, message);
 
     public static DaprApiException StateQueryNotSupported(string store) =>
-        new(500, StatusCode.Internal, "ERR_STATE_STORE_NOT_SUPPORTED", $"state store {store} doesn't support query");
+        new(500, StatusCode.Internal, "ERR_STATE_STORE_NOT_SUPPORTED", "state store does not support querying");
 
     public static DaprApiException StateQuery(string store, string message) =>
-        new(500, StatusCode.Internal, "ERR_STATE_QUERY", $"failed query in state store {store}: {message}");
+        new(500, StatusCode.Internal, "ERR_STATE_QUERY", $"state store {store} query failed: {message}");
 
     public static DaprApiException TransactionsNotSupported(string store) =>
         new(500, StatusCode.Unimplemented, "ERR_STATE_STORE_NOT_SUPPORTED", $"state store {store} doesn't support transactions");
@@ -69,7 +69,7 @@ public static class DaprErrors
         new(404, StatusCode.InvalidArgument, "ERR_TOPIC_NAME_EMPTY", $"topic is empty in pubsub {pubsub}");
 
     public static DaprApiException PublishFailed(string topic, string pubsub, Exception ex) =>
-        new(500, StatusCode.Internal, "ERR_PUBSUB_PUBLISH_MESSAGE", $"error when publish to topic {topic} in pubsub {pubsub}: {ex.Message}", ex);
+        new(500, StatusCode.Internal, "ERR_PUBSUB_PUBLISH_MESSAGE", $"error when publishing to topic {topic} in pubsub {pubsub}: {ex.Message}", ex);
 
     public static DaprApiException CloudEventsSerialization(string topic, string pubsub, string problem) =>
         new(500, StatusCode.InvalidArgument, "ERR_PUBSUB_CLOUD_EVENTS_SER", $"error when marshalling cloud event envelope for topic {topic} pubsub {pubsub}: {problem}");
@@ -119,6 +119,12 @@ public static class DaprErrors
     public static DaprApiException SecretGet(string key, string store, string message) =>
         new(500, StatusCode.Internal, "ERR_SECRET_GET", $"failed getting secret with key {key} from secret store {store}: {message}");
 
+    public static DaprApiException BulkSecretGet(string store, string message) =>
+        new(500, StatusCode.Internal, "ERR_SECRET_GET", $"failed getting secrets from secret store {store}: {message}");
+
+    public static DaprApiException SecretPermissionDenied(string key, string store) =>
+        new(403, StatusCode.PermissionDenied, "ERR_PERMISSION_DENIED", $"access denied by policy to get \"{key}\" from \"{store}\"");
+
     public static DaprApiException PermissionDenied(string message) =>
         new(403, StatusCode.PermissionDenied, "ERR_PERMISSION_DENIED", message);
 
@@ -134,14 +140,14 @@ public static class DaprErrors
     public static DaprApiException OutboundNotReady() =>
         new(500, StatusCode.Internal, "ERR_OUTBOUND_HEALTH_NOT_READY", "dapr outbound is not ready");
 
-    public static DaprApiException BulkPublishEntries(string message) =>
-        new(400, StatusCode.InvalidArgument, "ERR_PUBSUB_EVENTS_SER", message);
+    public static DaprApiException BulkPublishEntries(string topic, string pubsub, string problem) =>
+        new(400, StatusCode.InvalidArgument, "ERR_PUBSUB_EVENTS_SER", $"error marshaling events to bytes for topic {topic} pubsub {pubsub}. error: {problem}");
 
     public static DaprApiException PubSubMetadata(string message) =>
         new(400, StatusCode.InvalidArgument, "ERR_PUBSUB_REQUEST_METADATA", message);
 
     public static DaprApiException NotSupportedStateOperation(string op) =>
-        new(400, StatusCode.InvalidArgument, "ERR_NOT_SUPPORTED_STATE_OPERATION", $"operation type {op} not supported");
+        new(400, StatusCode.Unimplemented, "ERR_NOT_SUPPORTED_STATE_OPERATION", $"operation type {op} not supported");
 
     public static DaprApiException NoAppId() =>
         new(404, StatusCode.NotFound, "ERR_DIRECT_INVOKE", "failed getting app id either from the URL path or the header dapr-app-id");
@@ -155,11 +161,11 @@ public static class DaprErrors
     public static DaprApiException MetadataGet(string message) =>
         new(500, StatusCode.Internal, "ERR_METADATA_GET", message);
 
-    public static DaprApiException Timeout(string target) =>
-        new(504, StatusCode.DeadlineExceeded, "ERR_DIRECT_INVOKE", $"timeout waiting for {target}");
+    public static DaprApiException Timeout(string appId) =>
+        new(500, StatusCode.DeadlineExceeded, "ERR_DIRECT_INVOKE", $"failed to invoke, id: {appId}, err: context deadline exceeded");
 
-    public static DaprApiException CircuitOpen(string target) =>
-        new(500, StatusCode.Unavailable, "ERR_DIRECT_INVOKE", $"circuit breaker is open for {target}");
+    public static DaprApiException CircuitOpen(string appId) =>
+        new(500, StatusCode.Unknown, "ERR_DIRECT_INVOKE", $"failed to invoke, id: {appId}, err: circuit breaker is open");
 
     // Actors: codes, messages and statuses as daprd's pkg/messages has them.
     public static DaprApiException ActorRuntimeNotFound() =>

@@ -167,7 +167,7 @@ public sealed class GrpcAppChannel : IDisposable
         try
         {
             var answer = await Call(OnTopicEvent, message, headers, ct);
-            return Answer(HttpStatusCode.OK, "application/json", JsonSerializer.SerializeToUtf8Bytes(new { status = answer.Status.ToString() }));
+            return Answer(HttpStatusCode.OK, "application/json", JsonSerializer.SerializeToUtf8Bytes(new { status = StatusName(answer.Status) }));
         }
         catch (RpcException ex) when (ex.StatusCode == StatusCode.Unimplemented)
         {
@@ -220,7 +220,7 @@ public sealed class GrpcAppChannel : IDisposable
         {
             answer = await Call(OnBulkTopicEventAlpha1, message, headers, ct); // an app built before the method was stable
         }
-        var statuses = answer.Statuses.Select(s => new { entryId = s.EntryId, status = s.Status.ToString() });
+        var statuses = answer.Statuses.Select(s => new { entryId = s.EntryId, status = StatusName(s.Status) });
         return Answer(HttpStatusCode.OK, "application/json", JsonSerializer.SerializeToUtf8Bytes(new { statuses }));
     }
 
@@ -262,6 +262,9 @@ public sealed class GrpcAppChannel : IDisposable
         await Call(HealthCheck, new Empty(), headers, ct);
         return Answer(HttpStatusCode.OK, "text/plain", []);
     }
+
+    /// <summary>The proto status as the HTTP answer spells it (SUCCESS, RETRY, DROP), which the runtime reads exactly.</summary>
+    private static string StatusName(TopicEventResponse.Types.TopicEventResponseStatus status) => status.ToString().ToUpperInvariant();
 
     /// <summary>A CloudEvent as OnTopicEvent carries it: the standard fields, the data as bytes, every other field an extension.</summary>
     private static TopicEventRequest ToTopicEvent(JsonObject ce, string path)

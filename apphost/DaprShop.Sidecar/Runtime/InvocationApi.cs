@@ -28,11 +28,49 @@ public sealed class InvocationApi(
     private static readonly HashSet<string> HopByHop = new(StringComparer.OrdinalIgnoreCase)
     {
         "Connection", "Keep-Alive", "Proxy-Connection", "TE", "Trailer", "Transfer-Encoding", "Upgrade", "Host",
-        "dapr-api-token", "dapr-app-id", MeshBroker.TokenHeader, CallerHeader, CalleeHeader, "traceparent", "tracestate",
+        "dapr-app-id", MeshBroker.TokenHeader, CallerHeader, CalleeHeader, "traceparent", "tracestate",
     };
 
     /// <summary>Headers that never pass from one hop to the next; identity and trace headers are set by the sidecar itself.</summary>
     public static bool IsHopByHop(string header) => HopByHop.Contains(header);
+
+    /// <summary>
+    /// The method as daprd cleans it before it becomes the app's path: refused if it holds <c>?</c>, <c>#</c>, NUL or a
+    /// control character; <c>.</c> and <c>..</c> segments resolved and never above the root (so no method can reach
+    /// anything but the app); then escaped for a URI, so that a <c>\</c> or a <c>%</c> stays what it is.
+    /// </summary>
+    public static string NormalizeMethod(string appId, string method)
+    {
+        foreach (var c in method)
+        {
+            if (c is '?' or '#' or '\0' || c < 0x20 || c == 0x7f)
+            {
+                throw DaprErrors.DirectInvoke(appId, $"invalid method: the method contains a forbidden character: {Uri.EscapeDataString(method)}");
+            }
+        }
+        var segments = new List<string>();
+        foreach (var segment in method.Split('/'))
+        {
+            if (segment is "" or ".")
+            {
+                continue;
+            }
+            if (segment == "..")
+            {
+                if (segments.Count > 0)
+                {
+                    segments.RemoveAt(segments.Count - 1);
+                }
+                continue;
+            }
+            segments.Add(segment);
+        }
+        return string.Join('/', segments.Select(EscapeSegment));
+    }
+
+    // Characters System.Uri would read as structure (a backslash becomes "/") or decode again are escaped.
+    private static string EscapeSegment(string segment) =>
+        segment.Replace("%", "%25", StringComparison.Ordinal).Replace("\\", "%5C", StringComparison.Ordinal).Replace(" ", "%20", StringComparison.Ordinal);
 
     /// <summary>Invokes <paramref name="method"/> on a replica of <paramref name="targetAppId"/>. The caller disposes the response.</summary>
     public async Task<HttpResponseMessage> InvokeAsync(string targetAppId, HttpRequestMessage request, CancellationToken ct)
@@ -41,6 +79,10 @@ public sealed class InvocationApi(
         if (string.IsNullOrEmpty(appId))
         {
             throw DaprErrors.NoAppId();
+        }
+        if (options.ApiToken is not null)
+        {
+            request.Headers.Remove("dapr-api-token"); // daprd strips the token it checked; without one it is the app's header
         }
         request.Headers.Remove(CallerHeader);
         request.Headers.Remove(CalleeHeader);
@@ -60,15 +102,16 @@ public sealed class InvocationApi(
             return await policy.ExecuteAsync(
                 c => SendOnceAsync(appId, request, body, c),
                 ct,
-                isFailure: r => retryStatuses is { Count: > 0 } ? retryStatuses.Contains((int)r.StatusCode) : (int)r.StatusCode >= 500);
+                // As daprd: any answer outside 200-399 is a failed call, unless the policy lists the statuses to retry.
+                isFailure: r => retryStatuses is { Count: > 0 } ? retryStatuses.Contains((int)r.StatusCode) : (int)r.StatusCode is < 200 or > 399);
         }
         catch (ResiliencyTimeoutException)
         {
-            throw DaprErrors.Timeout($"app {appId}");
+            throw DaprErrors.Timeout(appId);
         }
         catch (CircuitOpenException)
         {
-            throw DaprErrors.CircuitOpen($"app {appId}");
+            throw DaprErrors.CircuitOpen(appId);
         }
     }
 
@@ -89,6 +132,7 @@ public sealed class InvocationApi(
                 }
                 request.RequestUri = new Uri(target.BaseAddress, MeshInvokePrefix + original.RequestUri!.OriginalString.TrimStart('/'));
                 request.Headers.TryAddWithoutValidation(MeshBroker.TokenHeader, target.Token);
+                AddForwardedHeaders(request);
                 var response = await httpClients.CreateClient("mesh").SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
                 response.Headers.Remove(MeshBroker.TokenHeader);
                 return response;
@@ -127,6 +171,21 @@ public sealed class InvocationApi(
             throw DaprErrors.DirectInvoke(options.AppId, ex.Message, ex);
         }
     }
+
+    /// <summary>
+    /// daprd's forwarding headers, added once, by the calling sidecar, on a call to another app's sidecar: this host's
+    /// address and name, appended to any the request already carries.
+    /// </summary>
+    private static void AddForwardedHeaders(HttpRequestMessage request)
+    {
+        request.Headers.TryAddWithoutValidation("X-Forwarded-For", HostAddress);
+        request.Headers.TryAddWithoutValidation("X-Forwarded-Host", HostName);
+        request.Headers.TryAddWithoutValidation("Forwarded", $"for={HostAddress};by={HostAddress};host={HostName}");
+    }
+
+    // Every sidecar of the local mesh listens on loopback.
+    private const string HostAddress = "127.0.0.1";
+    private static readonly string HostName = System.Net.Dns.GetHostName();
 
     private static HttpRequestMessage Clone(HttpRequestMessage original, byte[]? body)
     {

@@ -4,7 +4,8 @@ using DaprShop.Sidecar.Resiliency;
 
 namespace DaprShop.Sidecar.Runtime;
 
-public sealed record BulkPublishEntry(string EntryId, byte[] Event, string? ContentType, IReadOnlyDictionary<string, string> Metadata);
+/// <summary>One entry of a bulk publish; <see cref="Metadata"/> is null when the entry carries none.</summary>
+public sealed record BulkPublishEntry(string EntryId, byte[] Event, string? ContentType, IReadOnlyDictionary<string, string>? Metadata);
 
 public sealed record BulkPublishFailure(string EntryId, string Error);
 
@@ -59,21 +60,31 @@ public sealed class PubSubApi(ComponentHost components, SidecarOptions options, 
         {
             if (string.IsNullOrEmpty(entry.EntryId))
             {
-                throw DaprErrors.BulkPublishEntries("entryId is duplicated or not present for entry");
+                throw DaprErrors.BulkPublishEntries(topic, pubsubName, "entryId is duplicated or not present for entry");
             }
             if (!seen.Add(entry.EntryId))
             {
-                throw DaprErrors.BulkPublishEntries($"entryId is duplicated or not present for entry {entry.EntryId}");
+                throw DaprErrors.BulkPublishEntries(topic, pubsubName, "entryId is duplicated or not present for entry");
             }
         }
+        // As daprd: the request's metadata fills in only entries that carry metadata of their own, and whether the
+        // events are raw is the request's to say.
+        var raw = IsRaw(metadata);
         var messages = entries.Select(e =>
         {
-            var merged = new Dictionary<string, string>(metadata, StringComparer.Ordinal);
-            foreach (var (k, v) in e.Metadata)
+            var merged = new Dictionary<string, string>(StringComparer.Ordinal);
+            if (e.Metadata is not null)
             {
-                merged[k] = v;
+                foreach (var (k, v) in metadata)
+                {
+                    merged[k] = v;
+                }
+                foreach (var (k, v) in e.Metadata)
+                {
+                    merged[k] = v;
+                }
             }
-            return (e.EntryId, Message: BuildMessage(pubsubName, topic, e.Event, e.ContentType, merged));
+            return (e.EntryId, Message: BuildMessage(pubsub, pubsubName, topic, e.Event, e.ContentType, merged, raw));
         }).ToList();
 
         var failures = new List<BulkPublishFailure>();
@@ -92,19 +103,37 @@ public sealed class PubSubApi(ComponentHost components, SidecarOptions options, 
     }
 
     /// <summary>The message as sent; <paramref name="at"/> is the event's time when it was decided earlier (the outbox).</summary>
-    public PubSubMessage BuildMessage(string pubsubName, string topic, byte[] data, string? contentType, IReadOnlyDictionary<string, string> metadata, DateTimeOffset? at = null)
+    public PubSubMessage BuildMessage(string pubsubName, string topic, byte[] data, string? contentType, IReadOnlyDictionary<string, string> metadata, DateTimeOffset? at = null) =>
+        BuildMessage(components.PubSubs.GetValueOrDefault(pubsubName), pubsubName, topic, data, contentType, metadata, IsRaw(metadata), at);
+
+    private PubSubMessage BuildMessage(IPubSub? pubsub, string pubsubName, string topic, byte[] data, string? contentType, IReadOnlyDictionary<string, string> metadata, bool raw, DateTimeOffset? at = null)
     {
-        var raw = false;
-        if (metadata.TryGetValue("rawPayload", out var rawText) && !bool.TryParse(rawText, out raw))
-        {
-            throw DaprErrors.PubSubMetadata($"rawPayload value must be a valid boolean: actual is '{rawText}'");
-        }
         if (raw)
         {
             return new PubSubMessage(topic, data, string.IsNullOrEmpty(contentType) ? "application/octet-stream" : contentType, metadata);
         }
-        var envelope = CloudEvents.Envelope(options.AppId, pubsubName, topic, data, contentType, metadata, at ?? time.GetUtcNow());
+        // A broker with its own message TTL (RabbitMQ) expires messages itself; daprd writes no expiration then.
+        var brokerExpires = pubsub?.Capabilities.Contains(MessageTtlCapability) == true;
+        var envelope = CloudEvents.Envelope(options.AppId, pubsubName, topic, data, contentType, metadata, at ?? time.GetUtcNow(), brokerExpires);
         return new PubSubMessage(topic, envelope, CloudEvents.ContentType, metadata);
+    }
+
+    /// <summary>The capability of a broker that enforces <c>ttlInSeconds</c> natively (daprd's <c>MESSAGE_TTL</c> feature).</summary>
+    public const string MessageTtlCapability = "MESSAGE_TTL";
+
+    /// <summary><c>rawPayload</c> read as Go's <c>strconv.ParseBool</c> reads it (1, t, T, TRUE, true, True and the false forms); empty is false.</summary>
+    private static bool IsRaw(IReadOnlyDictionary<string, string> metadata)
+    {
+        if (!metadata.TryGetValue("rawPayload", out var text) || text.Length == 0)
+        {
+            return false;
+        }
+        return text switch
+        {
+            "1" or "t" or "T" or "TRUE" or "true" or "True" => true,
+            "0" or "f" or "F" or "FALSE" or "false" or "False" => false,
+            _ => throw DaprErrors.PubSubMetadata($"failed deserializing metadata. Error: rawPayload value must be a valid boolean: actual is '{text}'"),
+        };
     }
 
     public async Task SendAsync(string pubsubName, IPubSub pubsub, PubSubMessage message, CancellationToken ct)

@@ -1,9 +1,10 @@
 using DaprShop.Sidecar.Components.Secrets;
+using DaprShop.Sidecar.Resources;
 
 namespace DaprShop.Sidecar.Runtime;
 
-/// <summary>Secrets, shared by both APIs.</summary>
-public sealed class SecretsApi(ComponentHost components)
+/// <summary>Secrets, shared by both APIs, within the Configuration's <c>spec.secrets.scopes</c>.</summary>
+public sealed class SecretsApi(ComponentHost components, LoadedResources resources)
 {
     private ISecretStore Store(string name)
     {
@@ -17,6 +18,10 @@ public sealed class SecretsApi(ComponentHost components)
     public async Task<IReadOnlyDictionary<string, string>> GetAsync(string storeName, string key, IReadOnlyDictionary<string, string> metadata, CancellationToken ct)
     {
         var store = Store(storeName);
+        if (!resources.Configuration.IsSecretAllowed(storeName, key))
+        {
+            throw DaprErrors.SecretPermissionDenied(key, storeName);
+        }
         try
         {
             return await store.GetAsync(key, metadata, ct) ?? throw DaprErrors.SecretGet(key, storeName, $"secret {key} not found");
@@ -27,16 +32,19 @@ public sealed class SecretsApi(ComponentHost components)
         }
     }
 
+    /// <summary>Every secret of the store the scope allows; the others are left out, as daprd leaves them out.</summary>
     public async Task<IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>> GetBulkAsync(string storeName, IReadOnlyDictionary<string, string> metadata, CancellationToken ct)
     {
         var store = Store(storeName);
+        IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> all;
         try
         {
-            return await store.GetAllAsync(metadata, ct);
+            all = await store.GetAllAsync(metadata, ct);
         }
         catch (Exception ex) when (ex is not DaprApiException and not OperationCanceledException)
         {
-            throw DaprErrors.SecretGet("", storeName, ex.Message);
+            throw DaprErrors.BulkSecretGet(storeName, ex.Message);
         }
+        return all.Where(s => resources.Configuration.IsSecretAllowed(storeName, s.Key)).ToDictionary(s => s.Key, s => s.Value, StringComparer.Ordinal);
     }
 }

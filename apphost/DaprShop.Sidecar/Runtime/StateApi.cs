@@ -6,7 +6,7 @@ using DaprShop.Sidecar.Resiliency;
 namespace DaprShop.Sidecar.Runtime;
 
 /// <summary>A state item as either API hands it to the core: the value already as bytes.</summary>
-public sealed record StateItemInput(string Key, byte[] Value, string? ETag, string? Concurrency, IReadOnlyDictionary<string, string> Metadata);
+public sealed record StateItemInput(string Key, byte[] Value, string? ETag, string? Concurrency, IReadOnlyDictionary<string, string> Metadata, string? Consistency = null);
 
 public sealed record StateGetResult(byte[] Value, string ETag, IReadOnlyDictionary<string, string> Metadata);
 
@@ -26,7 +26,7 @@ public sealed class StateApi(ComponentHost components, SidecarOptions options, R
     {
         if (components.StateStores.Count == 0)
         {
-            throw DaprErrors.StateStoresNotConfigured();
+            throw DaprErrors.StateStoresNotConfigured(name ?? "");
         }
         return components.StateStores.TryGetValue(name ?? "", out var info) ? info : throw DaprErrors.StateStoreNotFound(name ?? "");
     }
@@ -42,7 +42,7 @@ public sealed class StateApi(ComponentHost components, SidecarOptions options, R
         }
         catch (Exception ex) when (ex is not DaprApiException and not OperationCanceledException)
         {
-            throw DaprErrors.StateGet(key, ex);
+            throw DaprErrors.StateGet(key, store.Name, ex);
         }
         return entry is null ? null : new StateGetResult(entry.Value, entry.ETag, EntryMetadata(entry));
     }
@@ -79,7 +79,7 @@ public sealed class StateApi(ComponentHost components, SidecarOptions options, R
     public async Task SaveAsync(string storeName, IReadOnlyList<StateItemInput> items, CancellationToken ct)
     {
         var store = Store(storeName);
-        var operations = items.Select(i => ToSet(store, i)).ToList();
+        var operations = Checked(() => items.Select(i => ToSet(store, i)).ToList(), ex => DaprErrors.StateSave(store.Name, ex));
         var failures = new List<(string Key, Exception Error)>();
         foreach (var (op, item) in operations.Zip(items))
         {
@@ -92,16 +92,19 @@ public sealed class StateApi(ComponentHost components, SidecarOptions options, R
                 failures.Add((item.Key, ex));
             }
         }
-        ThrowFor(failures, items.Count, "ERR_STATE_SAVE", DaprErrors.StateSave);
+        ThrowFor(failures, items.Count, "ERR_STATE_SAVE", ex => DaprErrors.StateSave(store.Name, ex), $"failed saving state in state store {store.Name}");
     }
 
-    public Task DeleteAsync(string storeName, string key, string? etag, string? concurrency, IReadOnlyDictionary<string, string> metadata, CancellationToken ct) =>
-        DeleteBulkAsync(storeName, [new StateItemInput(key, [], etag, concurrency, metadata)], ct);
+    public Task DeleteAsync(string storeName, string key, string? etag, string? concurrency, IReadOnlyDictionary<string, string> metadata, CancellationToken ct, string? consistency = null) =>
+        DeleteBulkAsync(storeName, [new StateItemInput(key, [], etag, concurrency, metadata, consistency)], ct, "ERR_STATE_DELETE");
 
-    public async Task DeleteBulkAsync(string storeName, IReadOnlyList<StateItemInput> items, CancellationToken ct)
+    /// <summary>Deletes the items one by one; <paramref name="code"/> is daprd's error code for the call (gRPC's bulk delete has its own).</summary>
+    public async Task DeleteBulkAsync(string storeName, IReadOnlyList<StateItemInput> items, CancellationToken ct, string code = "ERR_STATE_BULK_DELETE")
     {
         var store = Store(storeName);
-        var operations = items.Select(i => new DeleteOperation(StoreKey(store, i.Key), NullIfEmpty(i.ETag), ParseConcurrency(i.Concurrency))).ToList();
+        var operations = Checked(
+            () => items.Select(i => new DeleteOperation(StoreKey(store, i.Key), NullIfEmpty(i.ETag), ParseConcurrency(i.Concurrency, i.Consistency))).ToList(),
+            ex => DaprErrors.StateDelete(string.Join(",", items.Select(i => i.Key)), ex, code));
         var failures = new List<(string Key, Exception Error)>();
         foreach (var (op, item) in operations.Zip(items))
         {
@@ -114,16 +117,20 @@ public sealed class StateApi(ComponentHost components, SidecarOptions options, R
                 failures.Add((item.Key, ex));
             }
         }
-        ThrowFor(failures, items.Count, "ERR_STATE_DELETE", ex => DaprErrors.StateDelete(string.Join(",", failures.Select(f => f.Key)), ex));
+        ThrowFor(failures, items.Count, code, ex => DaprErrors.StateDelete(string.Join(",", failures.Select(f => f.Key)), ex, code),
+            $"failed deleting state with key {string.Join(",", failures.Select(f => f.Key))}");
+    }
+
+    /// <summary>The store, which must support transactions (checked before a request's body is read, as daprd does).</summary>
+    public StateStoreInfo TransactionalStore(string name)
+    {
+        var store = Store(name);
+        return store.Store.SupportsTransactions ? store : throw DaprErrors.TransactionsNotSupported(store.Name);
     }
 
     public async Task TransactAsync(string storeName, IReadOnlyList<TransactionInput> operations, IReadOnlyDictionary<string, string> metadata, CancellationToken ct)
     {
-        var store = Store(storeName);
-        if (!store.Store.SupportsTransactions)
-        {
-            throw DaprErrors.TransactionsNotSupported(store.Name);
-        }
+        var store = TransactionalStore(storeName);
         // On an outbox store, projections only shape the events and are not saved.
         IReadOnlyList<TransactionInput> saved = operations;
         List<TransactionInput> projections = [];
@@ -135,12 +142,13 @@ public sealed class StateApi(ComponentHost components, SidecarOptions options, R
         var ops = new List<StateOperation>(operations.Count);
         foreach (var op in saved)
         {
-            ops.Add(op.Operation switch
+            // A bad TTL or option fails the store's transaction in daprd: ERR_STATE_TRANSACTION.
+            ops.Add(Checked<StateOperation>(() => op.Operation switch
             {
                 "upsert" => ToSet(store, op.Request),
-                "delete" => new DeleteOperation(StoreKey(store, op.Request.Key), NullIfEmpty(op.Request.ETag), ParseConcurrency(op.Request.Concurrency)),
+                "delete" => new DeleteOperation(StoreKey(store, op.Request.Key), NullIfEmpty(op.Request.ETag), ParseConcurrency(op.Request.Concurrency, op.Request.Consistency)),
                 _ => throw DaprErrors.NotSupportedStateOperation(op.Operation),
-            });
+            }, DaprErrors.StateTransaction));
         }
         // The events travel in the same transaction as the state they announce.
         var records = store.Outbox is { } settings ? outbox.Plan(settings, saved, projections, key => StoreKey(store, key)) : [];
@@ -200,7 +208,7 @@ public sealed class StateApi(ComponentHost components, SidecarOptions options, R
     }
 
     private SetOperation ToSet(StateStoreInfo store, StateItemInput item) =>
-        new(StoreKey(store, item.Key), item.Value, NullIfEmpty(item.ETag), ParseConcurrency(item.Concurrency), ParseTtl(item.Metadata));
+        new(StoreKey(store, item.Key), item.Value, NullIfEmpty(item.ETag), ParseConcurrency(item.Concurrency, item.Consistency), ParseTtl(item.Metadata));
 
     /// <summary>The key as stored: <c>{prefix}||{key}</c>, with the prefix chosen by the store's <c>keyPrefix</c> metadata.</summary>
     public string StoreKey(StateStoreInfo store, string key)
@@ -230,29 +238,53 @@ public sealed class StateApi(ComponentHost components, SidecarOptions options, R
     private static string Unprefix(string prefix, string key) =>
         prefix.Length > 0 && key.StartsWith(prefix, StringComparison.Ordinal) ? key[prefix.Length..] : key;
 
-    private static Concurrency ParseConcurrency(string? value) => value switch
+    /// <summary>
+    /// The request's options, checked as daprd's stores check them (an error of the store, so a 500 of the call):
+    /// concurrency <c>first-write</c> or <c>last-write</c>, consistency <c>eventual</c> or <c>strong</c>, or empty.
+    /// </summary>
+    private static Concurrency ParseConcurrency(string? value, string? consistency)
     {
-        null or "" or "last-write" => Concurrency.LastWrite,
-        "first-write" => Concurrency.FirstWrite,
-        _ => throw DaprErrors.MalformedRequest($"invalid concurrency '{value}': use first-write or last-write"),
-    };
+        if (consistency is not (null or "" or "eventual" or "strong"))
+        {
+            throw new FormatException($"unrecognized consistency model '{consistency}'");
+        }
+        return value switch
+        {
+            null or "" or "last-write" => Concurrency.LastWrite,
+            "first-write" => Concurrency.FirstWrite,
+            _ => throw new FormatException($"unrecognized concurrency model '{value}'"),
+        };
+    }
 
-    /// <summary>Reads <c>ttlInSeconds</c>: a positive number sets the TTL; -1 (or absent) means none.</summary>
+    /// <summary>Reads <c>ttlInSeconds</c> (a 32-bit number, as daprd's): a positive number sets the TTL; -1, 0 or absent means none.</summary>
     public static TimeSpan? ParseTtl(IReadOnlyDictionary<string, string> metadata)
     {
         if (!metadata.TryGetValue("ttlInSeconds", out var text) || string.IsNullOrEmpty(text))
         {
             return null;
         }
-        if (!long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var seconds))
+        if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var seconds))
         {
-            throw DaprErrors.StateSave(new FormatException($"error parsing TTL: strconv.ParseInt: parsing \"{text}\": invalid syntax"));
+            throw new FormatException($"error parsing TTL: incorrect value for metadata 'ttlInSeconds': strconv.ParseInt: parsing \"{text}\": invalid syntax");
         }
         if (seconds < -1)
         {
-            throw DaprErrors.StateSave(new FormatException($"error parsing TTL: value must be -1 or greater, got {seconds}"));
+            throw new FormatException($"error parsing TTL: incorrect value for metadata 'ttlInSeconds': value must be -1 or greater, got {seconds}");
         }
         return seconds > 0 ? TimeSpan.FromSeconds(seconds) : null;
+    }
+
+    /// <summary>Runs <paramref name="build"/>, turning a malformed option or TTL into the call's own error.</summary>
+    private static T Checked<T>(Func<T> build, Func<Exception, DaprApiException> error)
+    {
+        try
+        {
+            return build();
+        }
+        catch (FormatException ex)
+        {
+            throw error(ex);
+        }
     }
 
     public static IReadOnlyDictionary<string, string> EntryMetadata(StateEntry entry) =>
@@ -263,7 +295,7 @@ public sealed class StateApi(ComponentHost components, SidecarOptions options, R
     private static bool IsRetriable(Exception ex) => ex is not (ETagMismatchException or ETagInvalidException or DaprApiException);
 
     /// <summary>A bulk request's error names the keys that failed (as daprd's bulk store does); a single item's does not.</summary>
-    private static void ThrowFor(List<(string Key, Exception Error)> failures, int total, string code, Func<Exception, DaprApiException> otherwise)
+    private static void ThrowFor(List<(string Key, Exception Error)> failures, int total, string code, Func<Exception, DaprApiException> otherwise, string context)
     {
         if (failures.Count == 0)
         {
@@ -279,11 +311,11 @@ public sealed class StateApi(ComponentHost components, SidecarOptions options, R
             : string.Join("; ", failures.Select(f => $"{f.Key}: {f.Error.Message}"));
         if (failures.Any(f => f.Error is ETagMismatchException))
         {
-            throw DaprErrors.ETagMismatch(code, $"failed {(code == "ERR_STATE_SAVE" ? "saving" : "deleting")} state: {message}");
+            throw DaprErrors.ETagMismatch(code, $"{context}: {message}");
         }
         if (failures.Any(f => f.Error is ETagInvalidException))
         {
-            throw DaprErrors.ETagInvalid(code, $"failed {(code == "ERR_STATE_SAVE" ? "saving" : "deleting")} state: {message}");
+            throw DaprErrors.ETagInvalid(code, $"{context}: {message}");
         }
         throw otherwise(failures.Count == 1 ? first : new AggregateException(message, failures.Select(f => f.Error)));
     }

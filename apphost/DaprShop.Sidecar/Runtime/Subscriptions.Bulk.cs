@@ -27,7 +27,20 @@ public sealed partial class Subscriptions
         foreach (var entry in batch)
         {
             var message = entry.Message;
-            var ce = CloudEvents.ForDelivery(message.Data, message.ContentType, definition.PubSubName, definition.Topic, definition.RawPayload);
+            var ce = CloudEvents.ForDelivery(message.Data, definition.PubSubName, definition.Topic, definition.RawPayload, message.Metadata);
+            if (ce is null)
+            {
+                try
+                {
+                    await NotACloudEventAsync(definition, message, ct);
+                    entry.Done.TrySetResult();
+                }
+                catch (Exception ex)
+                {
+                    entry.Done.TrySetException(ex);
+                }
+                continue;
+            }
             var (path, unroutable) = PathFor(subscription, ce);
             if (path is null)
             {
@@ -125,10 +138,11 @@ public sealed partial class Subscriptions
         using var response = await app.SendAsync(request, ct, HttpCompletionOption.ResponseContentRead);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
-            logger.LogWarning("The app answered 404 for bulk path {Path}: {Count} messages dropped", path, entries.Count);
+            // daprd acknowledges the whole batch on a 404 (no retry, no dead letter).
+            logger.LogWarning("The app answered 404 for bulk path {Path}: {Count} messages acknowledged without delivery", path, entries.Count);
             foreach (var e in entries)
             {
-                outcomes[e.Entry.EntryId] = Outcome.Drop;
+                outcomes[e.Entry.EntryId] = Outcome.Success;
             }
             return;
         }
@@ -141,18 +155,18 @@ public sealed partial class Subscriptions
         try
         {
             using var doc = JsonDocument.Parse(await response.Content.ReadAsByteArrayAsync(ct));
-            if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("statuses", out var statuses) || statuses.ValueKind != JsonValueKind.Array)
+            // Keys in any case, status values exactly, as daprd's Go decoding reads them.
+            if (Field(doc.RootElement, "statuses") is not { ValueKind: JsonValueKind.Array } statuses)
             {
                 logger.LogWarning("The app's bulk answer on {Topic} has no statuses: every entry is retried", definition.Topic);
                 return;
             }
             foreach (var status in statuses.EnumerateArray())
             {
-                if (status.ValueKind == JsonValueKind.Object
-                    && status.TryGetProperty("entryId", out var id) && id.ValueKind == JsonValueKind.String
+                if (Field(status, "entryId") is { ValueKind: JsonValueKind.String } id
                     && outcomes.ContainsKey(id.GetString()!) && entries.Any(e => e.Entry.EntryId == id.GetString()))
                 {
-                    outcomes[id.GetString()!] = (status.TryGetProperty("status", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null)?.ToUpperInvariant() switch
+                    outcomes[id.GetString()!] = (Field(status, "status") is { ValueKind: JsonValueKind.String } s ? s.GetString() : null) switch
                     {
                         "SUCCESS" => Outcome.Success,
                         "DROP" => Outcome.Drop,

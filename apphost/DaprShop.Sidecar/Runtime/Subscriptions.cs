@@ -68,7 +68,7 @@ public sealed partial class Subscriptions(
                     definition.Topic, definition.PubSubName);
                 continue;
             }
-            var active = new ActiveSubscription(definition, definition.Rules.Select(r => (RuleMatcher.Compile(r.Match!), r.Path)).ToList());
+            var active = new ActiveSubscription(definition, definition.Rules.Select(r => (string.IsNullOrWhiteSpace(r.Match) ? MatchAll : RuleMatcher.Compile(r.Match), r.Path)).ToList());
             MessageHandler handler = (m, c) => HandleAsync(active, m, c);
             if (definition.Bulk is { } bulk)
             {
@@ -113,8 +113,13 @@ public sealed partial class Subscriptions(
             var rules = new List<RouteRule>();
             foreach (var r in s.Routes?.Rules ?? [])
             {
-                if (string.IsNullOrEmpty(r.Match) || string.IsNullOrEmpty(r.Path))
+                if (string.IsNullOrEmpty(r.Path))
                 {
+                    continue;
+                }
+                if (string.IsNullOrWhiteSpace(r.Match))
+                {
+                    rules.Add(new RouteRule(null, r.Path)); // daprd: a rule without a match takes every message that reaches it
                     continue;
                 }
                 try
@@ -127,7 +132,13 @@ public sealed partial class Subscriptions(
                     logger.LogError("Ignoring routing rule '{Match}' of topic {Topic}: {Error}", r.Match, s.Topic, ex.Message);
                 }
             }
-            result.Add(new SubscriptionDefinition(s.PubSubName, s.Topic, rules, s.Routes?.Default ?? s.Route, NullIfEmpty(s.DeadLetterTopic),
+            var defaultRoute = NullIfEmpty(s.Routes?.Default) ?? NullIfEmpty(s.Route);
+            if (defaultRoute is null && rules.Count == 0)
+            {
+                logger.LogWarning("Ignoring the app's subscription to topic {Topic}: it names no route", s.Topic);
+                continue;
+            }
+            result.Add(new SubscriptionDefinition(s.PubSubName, s.Topic, rules, defaultRoute, NullIfEmpty(s.DeadLetterTopic),
                 s.Metadata ?? new Dictionary<string, string>(),
                 BulkSubscribeOptions.From(s.BulkSubscribe?.Enabled ?? false, s.BulkSubscribe?.MaxMessagesCount, s.BulkSubscribe?.MaxAwaitDurationMs), "PROGRAMMATIC"));
         }
@@ -142,7 +153,12 @@ public sealed partial class Subscriptions(
             throw new InvalidOperationException("the app is unhealthy: delivery paused");
         }
         var definition = subscription.Definition;
-        var ce = CloudEvents.ForDelivery(message.Data, message.ContentType, definition.PubSubName, definition.Topic, definition.RawPayload);
+        var ce = CloudEvents.ForDelivery(message.Data, definition.PubSubName, definition.Topic, definition.RawPayload, message.Metadata);
+        if (ce is null)
+        {
+            await NotACloudEventAsync(definition, message, ct);
+            return;
+        }
 
         var (path, unroutable) = PathFor(subscription, ce);
         if (path is null)
@@ -183,6 +199,16 @@ public sealed partial class Subscriptions(
         }
     }
 
+    /// <summary>A message that is not a CloudEvent on a subscription that expects one: dead-lettered, or handed back to the broker.</summary>
+    private async Task NotACloudEventAsync(SubscriptionDefinition definition, PubSubMessage message, CancellationToken ct)
+    {
+        if (definition.DeadLetterTopic is null)
+        {
+            throw new InvalidOperationException($"a message on topic {definition.Topic} is not a CloudEvent (subscribe with rawPayload to read it)");
+        }
+        await DeadLetterOrDropAsync(definition, message, new JsonObject(), "it is not a CloudEvent", ct);
+    }
+
     /// <summary>The app path a message goes to, or why it goes nowhere (expired, or no rule matched).</summary>
     private (string? Path, string? Unroutable) PathFor(ActiveSubscription subscription, JsonObject ce)
     {
@@ -204,6 +230,8 @@ public sealed partial class Subscriptions(
         }
         return NullIfEmpty(subscription.Definition.DefaultRoute);
     }
+
+    private static readonly Func<JsonObject, bool> MatchAll = _ => true;
 
     private enum Outcome { Success, Retry, Drop }
 
@@ -243,13 +271,14 @@ public sealed partial class Subscriptions(
         try
         {
             using var doc = JsonDocument.Parse(reply);
-            if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("status", out var status))
+            // As daprd's Go decoding: the key in any case, the value exactly; a reply it cannot decode acknowledges.
+            if (Field(doc.RootElement, "status") is not { } status || status.ValueKind == JsonValueKind.Null)
             {
                 return Outcome.Success;
             }
-            return (status.ValueKind == JsonValueKind.String ? status.GetString() : null)?.ToUpperInvariant() switch
+            return status.ValueKind != JsonValueKind.String ? Outcome.Success : status.GetString() switch
             {
-                null or "" or "SUCCESS" => Outcome.Success,
+                "" or "SUCCESS" => Outcome.Success,
                 "DROP" => Outcome.Drop,
                 _ => Outcome.Retry, // RETRY, and any status daprd does not know
             };
@@ -276,6 +305,27 @@ public sealed partial class Subscriptions(
         var pubsub = publisher.Find(definition.PubSubName, deadLetter);
         // Throwing here makes the broker redeliver, so the message is never lost between topics.
         await publisher.SendAsync(definition.PubSubName, pubsub, message with { Topic = deadLetter, Metadata = new Dictionary<string, string>() }, ct);
+    }
+
+    /// <summary>A property of a JSON object matched as Go's JSON decoding matches struct fields: exactly, else in any case.</summary>
+    internal static JsonElement? Field(JsonElement element, string name)
+    {
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+        if (element.TryGetProperty(name, out var exact))
+        {
+            return exact;
+        }
+        foreach (var property in element.EnumerateObject())
+        {
+            if (property.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
+            {
+                return property.Value;
+            }
+        }
+        return null;
     }
 
     private static bool IsHeaderSafe(string key, string value) =>

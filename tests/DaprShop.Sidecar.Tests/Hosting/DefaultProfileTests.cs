@@ -34,6 +34,8 @@ public sealed class DefaultProfileTests
             File.Exists(Path.Combine(workDir, ".data", "demo.db")).Should().BeTrue("state lives in one folder a newcomer can find, a database per app id");
 
             (await client.GetSecretAsync("secretstore", "payment:webhook-signing-key")).Should().ContainKey("payment:webhook-signing-key");
+            (await http.GetAsync("/v1.0/secrets/secretstore/smtp-password")).StatusCode.Should().Be(HttpStatusCode.Forbidden,
+                "the profile's secret scopes let apps read only the signing key; the SMTP password is for the binding's secretKeyRef");
 
             var created = await http.PostAsJsonAsync("/v1.0/bindings/outbox", new { operation = "create", data = "Subject: hi\r\n\r\nbody", metadata = new { fileName = "mail.eml" } });
             created.StatusCode.Should().Be(HttpStatusCode.OK);

@@ -26,6 +26,10 @@ public sealed class ResiliencyTests
                 maxRetries: 3
                 matching:
                   httpStatusCodes: 503
+              twice:
+                policy: constant
+                duration: 20ms
+                maxRetries: 2
             circuitBreakers:
               cb:
                 maxRequests: 1
@@ -35,6 +39,8 @@ public sealed class ResiliencyTests
             apps:
               flaky:
                 retry: three
+              choosy:
+                retry: twice
               slow:
                 timeout: fast
               broken:
@@ -74,6 +80,26 @@ public sealed class ResiliencyTests
     }
 
     [Fact]
+    public async Task Without_matching_statuses_a_retry_policy_retries_any_answer_outside_200_to_399_as_daprd_does()
+    {
+        using var mesh = new TestMesh();
+        using var resources = new ResourcesFolder().With("resiliency.yaml", Policies);
+        var calls = 0;
+        var (app, target, caller) = await StartAsync(mesh, resources, "choosy", a => a.MapGet("/item", () =>
+            Interlocked.Increment(ref calls) == 1 ? Results.NotFound() : Results.Text("found")));
+        await using var _ = app;
+        await using var __ = target;
+        await using var ___ = caller;
+        using var http = caller.CreateHttpClient();
+
+        var response = await http.GetAsync("/v1.0/invoke/choosy/method/item");
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        (await response.Content.ReadAsStringAsync()).Should().Be("found");
+        calls.Should().Be(2, "a 404 is a failed call to daprd's resiliency, so it is retried");
+    }
+
+    [Fact]
     public async Task A_timeout_policy_ends_a_slow_call()
     {
         using var mesh = new TestMesh();
@@ -92,8 +118,10 @@ public sealed class ResiliencyTests
         var response = await http.GetAsync("/v1.0/invoke/slow/method/report");
 
         (DateTime.UtcNow - started).Should().BeLessThan(TimeSpan.FromSeconds(3));
-        response.StatusCode.Should().Be(HttpStatusCode.GatewayTimeout);
-        (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errorCode").GetString().Should().Be("ERR_DIRECT_INVOKE");
+        response.StatusCode.Should().Be(HttpStatusCode.InternalServerError, "daprd reports the timeout as a failed invocation");
+        var error = await response.Content.ReadFromJsonAsync<JsonElement>();
+        error.GetProperty("errorCode").GetString().Should().Be("ERR_DIRECT_INVOKE");
+        error.GetProperty("message").GetString().Should().Be("failed to invoke, id: slow, err: context deadline exceeded");
     }
 
     [Fact]
@@ -119,6 +147,7 @@ public sealed class ResiliencyTests
         var open = await http.GetAsync("/v1.0/invoke/broken/method/x");
 
         calls.Should().Be(3, "the open breaker refuses the fourth call without making it");
-        (await open.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("message").GetString().Should().Contain("circuit breaker is open");
+        open.StatusCode.Should().Be(HttpStatusCode.InternalServerError);
+        (await open.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("message").GetString().Should().Be("failed to invoke, id: broken, err: circuit breaker is open");
     }
 }

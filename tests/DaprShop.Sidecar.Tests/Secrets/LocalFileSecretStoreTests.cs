@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using Dapr;
 using DaprShop.Sidecar.Tests.Bindings;
@@ -98,6 +99,71 @@ public sealed class LocalFileSecretStoreTests : IDisposable
         code.Should().Be("ERR_SECRET_GET");
         message.Should().Contain("nope");
         await sdkMissing.Should().ThrowAsync<DaprException>();
+    }
+
+    [Fact]
+    public async Task The_configurations_secret_scopes_decide_which_secrets_the_app_may_read_as_daprd_does()
+    {
+        using var mesh = new TestMesh();
+        using var resources = new ResourcesFolder()
+            .WithComponent("allowlisted", "secretstores.local.file", ("secretsFile", _file))
+            .WithComponent("denylisted", "secretstores.local.file", ("secretsFile", _file))
+            .WithComponent("unscoped", "secretstores.local.file", ("secretsFile", _file));
+        var config = Path.Combine(_work.FullName, "config.yaml");
+        File.WriteAllText(config, """
+            apiVersion: dapr.io/v1alpha1
+            kind: Configuration
+            metadata:
+              name: scoped
+            spec:
+              secrets:
+                scopes:
+                  - storeName: allowlisted
+                    defaultAccess: deny
+                    allowedSecrets: ["apiKey"]
+                  - storeName: denylisted
+                    deniedSecrets: ["db:password"]
+            """);
+        await using var sidecar = await SidecarProcess.StartAsync(new() { AppId = "scoped", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory, ConfigPath = config });
+        using var client = sidecar.CreateClient();
+        using var http = sidecar.CreateHttpClient();
+
+        (await client.GetSecretAsync("allowlisted", "apiKey"))["apiKey"].Should().Be("k-1");
+        (await client.GetBulkSecretAsync("allowlisted")).Keys.Should().Equal("apiKey");
+        (await client.GetBulkSecretAsync("denylisted")).Keys.Should().NotContain("db:password").And.Contain("apiKey");
+        (await client.GetBulkSecretAsync("unscoped")).Keys.Should().Contain("db:password");
+        var denied = await http.GetAsync("/v1.0/secrets/allowlisted/db:port");
+        denied.StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        var error = await denied.Content.ReadFromJsonAsync<JsonElement>();
+        error.GetProperty("errorCode").GetString().Should().Be("ERR_PERMISSION_DENIED");
+        error.GetProperty("message").GetString().Should().Be("access denied by policy to get \"db:port\" from \"allowlisted\"");
+        var sdkDenied = async () => await client.GetSecretAsync("denylisted", "db:password");
+        (await sdkDenied.Should().ThrowAsync<DaprException>()).Which.InnerException.Should().BeOfType<global::Grpc.Core.RpcException>()
+            .Which.StatusCode.Should().Be(global::Grpc.Core.StatusCode.PermissionDenied);
+    }
+
+    [Fact]
+    public async Task A_scope_with_an_unknown_default_access_or_a_repeated_store_stops_the_sidecar_naming_the_field()
+    {
+        using var mesh = new TestMesh();
+        using var resources = new ResourcesFolder().WithComponent("file", "secretstores.local.file", ("secretsFile", _file));
+        var config = Path.Combine(_work.FullName, "bad-config.yaml");
+        File.WriteAllText(config, """
+            apiVersion: dapr.io/v1alpha1
+            kind: Configuration
+            metadata:
+              name: bad
+            spec:
+              secrets:
+                scopes:
+                  - storeName: file
+                    defaultAccess: maybe
+            """);
+
+        var (exitCode, output) = await SidecarProcess.RunToExitAsync(new() { AppId = "bad-scope", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory, ConfigPath = config });
+
+        exitCode.Should().NotBe(0);
+        output.Should().Contain("spec.secrets.scopes[0].defaultAccess").And.Contain("maybe");
     }
 
     [Fact]

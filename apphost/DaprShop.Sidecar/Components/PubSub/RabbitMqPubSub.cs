@@ -111,7 +111,7 @@ public sealed class RabbitMqPubSub : IPubSub
         _defaultTtl = context.Get("ttlInSeconds") is null ? null : TimeSpan.FromSeconds(context.Int("ttlInSeconds", 0));
     }
 
-    public IReadOnlyList<string> Capabilities { get; } = [];
+    public IReadOnlyList<string> Capabilities { get; } = [Runtime.PubSubApi.MessageTtlCapability];
 
     public async Task InitAsync(CancellationToken cancellationToken)
     {

@@ -57,7 +57,7 @@ public sealed class ActorStateApi(ComponentHost components, ActorPlacement place
                 }
                 ops.Add(op.Operation.ToLowerInvariant() switch
                 {
-                    "upsert" => new SetOperation(StateKey(actorType, actorId, op.Key), op.Value ?? "null"u8.ToArray(), null, Concurrency.LastWrite, ParseTtl(op.Metadata)),
+                    "upsert" => new SetOperation(StateKey(actorType, actorId, op.Key), op.Value ?? "null"u8.ToArray(), null, Concurrency.LastWrite, StateApi.ParseTtl(op.Metadata)),
                     "delete" => new DeleteOperation(StateKey(actorType, actorId, op.Key), null, Concurrency.LastWrite),
                     _ => throw new FormatException($"operation type {op.Operation} not supported"),
                 });
@@ -78,18 +78,6 @@ public sealed class ActorStateApi(ComponentHost components, ActorPlacement place
         catch (Exception ex) when (ex is not DaprApiException and not OperationCanceledException)
         {
             throw DaprErrors.ActorStateTransaction(ex.Message, ex);
-        }
-    }
-
-    private static TimeSpan? ParseTtl(IReadOnlyDictionary<string, string> metadata)
-    {
-        try
-        {
-            return StateApi.ParseTtl(metadata);
-        }
-        catch (DaprApiException ex)
-        {
-            throw new FormatException(ex.Message);
         }
     }
 }
