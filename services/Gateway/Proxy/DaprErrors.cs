@@ -27,13 +27,7 @@ internal static class DaprErrors
             var logger = context.HttpContext.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DaprErrors));
             logger.LogWarning("Dapr could not invoke {AppId} for {Method} {Path}: {Status} {ErrorCode} {Message}",
                 appId, context.HttpContext.Request.Method, context.HttpContext.Request.Path, (int)upstream.StatusCode, code, message);
-            var (status, detail) = (int)upstream.StatusCode switch
-            {
-                StatusCodes.Status504GatewayTimeout => (StatusCodes.Status504GatewayTimeout, $"The {appId} service did not answer in time."),
-                >= 500 => (StatusCodes.Status503ServiceUnavailable, $"The {appId} service is not available right now."),
-                // Dapr refusing the gateway's own request (access control, a missing app id) is the gateway's fault, not the client's.
-                _ => (StatusCodes.Status502BadGateway, $"The {appId} service could not be invoked."),
-            };
+            var (status, detail) = ProblemFor((int)upstream.StatusCode, message, appId);
             await Problems.WriteAsync(context.HttpContext, status, detail);
             return;
         }
@@ -44,6 +38,20 @@ internal static class DaprErrors
         {
             await stream.CopyToAsync(body, context.CancellationToken);
         }
+    }
+
+    /// <summary>The problem a client gets for a Dapr error: 504 for a timeout, 503 for another failure, 502 for a refusal.</summary>
+    internal static (int Status, string Detail) ProblemFor(int daprStatus, string message, string appId)
+    {
+        // daprd reports a call its resiliency timeout ended as a 500 whose message ends in "context deadline exceeded".
+        var timedOut = daprStatus == StatusCodes.Status504GatewayTimeout || message.Contains("context deadline exceeded", StringComparison.Ordinal);
+        return daprStatus switch
+        {
+            _ when timedOut => (StatusCodes.Status504GatewayTimeout, $"The {appId} service did not answer in time."),
+            >= 500 => (StatusCodes.Status503ServiceUnavailable, $"The {appId} service is not available right now."),
+            // Dapr refusing the gateway's own request (access control, a missing app id) is the gateway's fault, not the client's.
+            _ => (StatusCodes.Status502BadGateway, $"The {appId} service could not be invoked."),
+        };
     }
 
     private static async Task<(byte[] Head, bool Complete, Stream Stream)> ReadHeadAsync(HttpContent content, CancellationToken cancellationToken)

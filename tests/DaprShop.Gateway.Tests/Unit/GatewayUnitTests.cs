@@ -29,6 +29,15 @@ public sealed class GatewayUnitTests
     }
 
     [Theory]
+    [InlineData(500, "failed to invoke, id: catalog, err: context deadline exceeded", 504)]
+    [InlineData(504, "timeout", 504)]
+    [InlineData(500, "failed to invoke, id: catalog, err: couldn't find service: catalog", 503)]
+    [InlineData(500, "failed to invoke, id: catalog, err: circuit breaker is open", 503)]
+    [InlineData(403, "failed to invoke, id: catalog, err: access control policy has denied access", 502)]
+    public void A_dapr_timeout_is_a_504_whether_daprd_says_504_or_context_deadline_exceeded(int daprStatus, string message, int expected) =>
+        DaprErrors.ProblemFor(daprStatus, message, "catalog").Status.Should().Be(expected);
+
+    [Theory]
     [InlineData("/api/v1/catalog/products/p-0001/picture", true)]
     [InlineData("/api/v1/catalog/products/p-0001", false)]
     [InlineData("/api/v1/catalog/products/p-0001/picture/extra", false)]
