@@ -3,6 +3,11 @@ using DaprShop.Sidecar.Hosting;
 try
 {
     var options = SidecarOptions.Parse(args);
+    if (options.PrintVersionOnly)
+    {
+        Console.WriteLine(DaprShop.Sidecar.Runtime.MetadataApi.RuntimeVersion);
+        return 0;
+    }
     await using var app = await SidecarApp.BuildAsync(options);
     await app.RunAsync();
     return 0;

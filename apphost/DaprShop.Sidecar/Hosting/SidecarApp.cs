@@ -71,7 +71,7 @@ public static partial class SidecarApp
         services.AddGrpc(o =>
         {
             o.Interceptors.Add<ApiTokenInterceptor>();
-            o.MaxReceiveMessageSize = options.MaxRequestSizeMb * 1024 * 1024;
+            o.MaxReceiveMessageSize = (int)Math.Min(options.MaxRequestBytes, int.MaxValue);
             o.EnableDetailedErrors = false;
         });
         var descriptors = Dapr.Client.Autogen.Grpc.v1.DaprReflection.Descriptor.Services
@@ -148,7 +148,7 @@ public static partial class SidecarApp
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
-            k.Limits.MaxRequestBodySize = options.MaxRequestSizeMb * 1024L * 1024L;
+            k.Limits.MaxRequestBodySize = options.MaxRequestBytes;
             foreach (var address in options.ListenAddresses)
             {
                 var ip = address is "localhost" ? IPAddress.Loopback : IPAddress.Parse(address);

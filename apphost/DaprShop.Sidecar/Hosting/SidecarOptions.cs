@@ -25,7 +25,11 @@ public sealed class SidecarOptions
     public int AppHealthThreshold { get; set; } = 3;
     public int AppMaxConcurrency { get; set; } = -1;
     public bool EnableApiLogging { get; set; }
-    public int MaxRequestSizeMb { get; set; } = 4;
+    /// <summary>The largest request body the APIs take (daprd's <c>--max-body-size</c>, or the older <c>--dapr-http-max-request-size</c> in MB).</summary>
+    public long MaxRequestBytes { get; set; } = 4L * 1024 * 1024;
+
+    /// <summary><c>--version</c> or <c>--build-info</c>: print and exit, as daprd does.</summary>
+    public bool PrintVersionOnly { get; set; }
     public TimeSpan GracefulShutdown { get; set; } = TimeSpan.FromSeconds(5);
     public string Namespace { get; set; } = Environment.GetEnvironmentVariable("NAMESPACE") ?? "";
 
@@ -49,6 +53,7 @@ public sealed class SidecarOptions
     [
         "enable-app-health-check", "enable-api-logging", "enable-metrics", "enable-profiling",
         "enable-mtls", "disable-builtin-k8s-secret-store", "enable-host-cert-policy",
+        "log-as-json", "app-ssl", "version", "build-info", "wait",
     ];
 
     // Flags daprd accepts that only matter with a control plane or in Kubernetes: taken and ignored.
@@ -57,9 +62,11 @@ public sealed class SidecarOptions
         "mode", "placement-host-address", "scheduler-host-address", "control-plane-address", "sentry-address",
         "dapr-internal-grpc-port", "dapr-internal-grpc-listen-address", "metrics-port", "profile-port",
         "enable-metrics", "enable-profiling", "enable-mtls", "log-as-json", "allowed-origins", "kubernetes-namespace",
-        "app-ssl", "dapr-public-port", "dapr-public-listen-address", "disable-builtin-k8s-secret-store",
+        "dapr-public-port", "dapr-public-listen-address", "disable-builtin-k8s-secret-store",
         "unix-domain-socket", "dapr-http-read-buffer-size", "dapr-block-shutdown-duration", "config-file",
-        "enable-host-cert-policy", "trust-anchors-file", "trust-domain",
+        "enable-host-cert-policy", "trust-anchors-file", "trust-domain", "wait", "read-buffer-size",
+        "control-plane-trust-domain", "control-plane-namespace", "actors-service", "reminders-service",
+        "scheduler-job-streams", "metrics-listen-address", "metrics-push-enable", "metrics-push-endpoint",
     ];
 
     public static SidecarOptions Parse(IReadOnlyList<string> args)
@@ -93,6 +100,10 @@ public sealed class SidecarOptions
             options.Apply(name, value);
         }
 
+        if (options.PrintVersionOnly)
+        {
+            return options;
+        }
         if (string.IsNullOrWhiteSpace(options.AppId))
         {
             // daprd refuses to start without an app id in standalone mode as well.
@@ -123,7 +134,8 @@ public sealed class SidecarOptions
         switch (name)
         {
             case "app-id": AppId = Required(name, value); break;
-            case "app-port": AppPort = value is null or "" or "-1" ? null : ParsePort(name, value); break;
+            // The Dapr CLI passes 0 when no app port was given: daprd then runs without an app channel.
+            case "app-port": AppPort = value is null or "" or "-1" or "0" ? null : ParsePort(name, value); break;
             case "app-protocol": AppProtocol = Required(name, value); break;
             case "app-channel-address": AppChannelAddress = Required(name, value); break;
             case "dapr-http-port": DaprHttpPort = ParsePort(name, value); break;
@@ -141,7 +153,15 @@ public sealed class SidecarOptions
             case "app-health-threshold": AppHealthThreshold = ParseInt(name, value); break;
             case "app-max-concurrency": AppMaxConcurrency = ParseInt(name, value); break;
             case "enable-api-logging": EnableApiLogging = ParseBool(name, value); break;
-            case "dapr-http-max-request-size": MaxRequestSizeMb = ParseInt(name, value); break;
+            case "dapr-http-max-request-size": MaxRequestBytes = ParseInt(name, value) * 1024L * 1024L; break;
+            case "max-body-size": MaxRequestBytes = ParseQuantity(name, value); break;
+            case "app-ssl" when ParseBool(name, value):
+                throw new SidecarStartupException("--app-ssl is not supported by DaprShop's sidecar: the app is called over plain http or grpc (see docs/sidecar.md)");
+            case "app-ssl":
+                break;
+            case "version":
+            case "build-info":
+                PrintVersionOnly = ParseBool(name, value); break;
             case "dapr-graceful-shutdown-seconds": GracefulShutdown = TimeSpan.FromSeconds(ParseInt(name, value)); break;
             default:
                 if (!IgnoredFlags.Contains(name))
@@ -159,6 +179,27 @@ public sealed class SidecarOptions
         int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n)
             ? n
             : throw new SidecarStartupException($"invalid value \"{value}\" for flag -{name}: not an integer");
+
+    /// <summary>A size as daprd reads it (a Kubernetes quantity): "4Mi", "4M", "512Ki", "1Gi" or plain bytes.</summary>
+    private static long ParseQuantity(string name, string? value)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(value ?? "", @"^\s*(\d+)\s*(Ki|Mi|Gi|k|K|M|G)?\s*$");
+        if (!match.Success)
+        {
+            throw new SidecarStartupException($"invalid value \"{value}\" for flag -{name}: use a size such as 4Mi");
+        }
+        var multiplier = match.Groups[2].Value switch
+        {
+            "Ki" => 1024L,
+            "Mi" => 1024L * 1024,
+            "Gi" => 1024L * 1024 * 1024,
+            "k" or "K" => 1000L,
+            "M" => 1000L * 1000,
+            "G" => 1000L * 1000 * 1000,
+            _ => 1L,
+        };
+        return long.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) * multiplier;
+    }
 
     private static int ParsePort(string name, string? value)
     {

@@ -184,6 +184,40 @@ public sealed class StartupTests
     }
 
     [Fact]
+    public async Task The_flags_the_dapr_cli_passes_start_the_sidecar_and_app_port_0_means_no_app()
+    {
+        using var mesh = new TestMesh();
+        using var resources = new ResourcesFolder().WithComponent("store", "state.in-memory");
+        // What `dapr run` adds to every daprd it starts, without an app port.
+        await using var sidecar = await SidecarProcess.StartAsync(new()
+        {
+            AppId = "cli",
+            ResourcesPaths = [resources.Path],
+            MeshDirectory = mesh.Directory,
+            ExtraArgs = ["--app-port", "0", "--max-body-size", "1Ki", "--read-buffer-size", "4Ki", "--log-as-json", "--app-protocol", "http",
+                "--placement-host-address", "localhost:50005", "--scheduler-host-address", "localhost:50006", "--app-ssl=false"],
+        });
+        using var http = sidecar.CreateHttpClient();
+
+        (await http.GetAsync("/v1.0/healthz")).StatusCode.Should().Be(HttpStatusCode.NoContent, "with app port 0 there is no app to wait for");
+        var big = await http.PostAsync("/v1.0/state/store", new StringContent($$"""[{"key":"k","value":"{{new string('x', 2048)}}"}]"""));
+        big.IsSuccessStatusCode.Should().BeFalse("--max-body-size 1Ki refuses a 2 KB body");
+        (await http.PostAsync("/v1.0/state/store", new StringContent("""[{"key":"k","value":1}]"""))).StatusCode.Should().Be(HttpStatusCode.NoContent);
+    }
+
+    [Fact]
+    public async Task Version_prints_the_runtime_version_and_exits_and_app_ssl_is_refused_rather_than_ignored()
+    {
+        var (versionCode, version) = await StartWithAsync("empty.yaml", "", "--version");
+        var (sslCode, ssl) = await StartWithAsync("empty.yaml", "", "--app-ssl");
+
+        versionCode.Should().Be(0);
+        version.Should().Contain("1.18.7-daprshop");
+        sslCode.Should().NotBe(0);
+        ssl.Should().Contain("--app-ssl is not supported");
+    }
+
+    [Fact]
     public async Task Shutdown_through_the_api_stops_the_process()
     {
         using var mesh = new TestMesh();
