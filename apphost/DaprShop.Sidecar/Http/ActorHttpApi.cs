@@ -70,8 +70,8 @@ public static class ActorHttpApi
 
         actors.MapGet("/reminders/{name}", async (string actorType, string actorId, string name, ActorReminders reminders, CancellationToken ct) =>
         {
-            var reminder = await reminders.GetAsync(actorType, actorId, name, ct);
-            return Results.Text(reminder is null ? "null" : ReminderJson(reminder).ToJsonString(), "application/json", Encoding.UTF8);
+            var reminder = await reminders.GetAsync(actorType, actorId, name, ct) ?? throw DaprErrors.ActorReminderNotFound(name);
+            return Results.Text(ReminderJson(reminder).ToJsonString(), "application/json", Encoding.UTF8);
         });
 
         actors.MapDelete("/reminders/{name}", async (string actorType, string actorId, string name, ActorReminders reminders, CancellationToken ct) =>

@@ -189,6 +189,12 @@ public static class DaprErrors
     public static DaprApiException ActorReminderGet(string message, Exception? ex = null) =>
         new(500, StatusCode.Internal, "ERR_ACTOR_REMINDER_GET", $"error getting actor reminder: {message}", ex);
 
+    public static DaprApiException ActorReminderNotFound(string name) =>
+        new(404, StatusCode.NotFound, "ERR_ACTOR_REMINDER_NOT_FOUND", $"actor reminder not found: {name}");
+
+    public static DaprApiException ActorStackDepth() =>
+        new(500, StatusCode.ResourceExhausted, "ERR_ACTOR_STACK_DEPTH", "maximum stack depth exceeded");
+
     public static DaprApiException ActorReminderDelete(string message, Exception? ex = null) =>
         new(500, StatusCode.Internal, "ERR_ACTOR_REMINDER_DELETE", $"error deleting actor reminder: {message}", ex);
 

@@ -15,12 +15,12 @@ public sealed class ActorApp : IAsyncDisposable
     public required int SidecarHttpPort { get; init; }
     public required int AppPort { get; init; }
 
-    public static async Task<ActorApp> StartAsync(string appId, TestMesh mesh, string resources, string probeName, Action<ActorRuntimeOptions>? configure = null)
+    public static async Task<ActorApp> StartAsync(string appId, TestMesh mesh, string resources, string probeName, Action<ActorRuntimeOptions>? configure = null, string? configPath = null)
     {
         var sidecarPort = Ports.Free();
         var probe = new ActorProbe(probeName);
         var app = await StartAppAsync(probe, sidecarPort, configure);
-        var sidecar = await SidecarProcess.StartAsync(new() { AppId = appId, AppPort = app.Port, ResourcesPaths = [resources], MeshDirectory = mesh.Directory, HttpPort = sidecarPort });
+        var sidecar = await SidecarProcess.StartAsync(new() { AppId = appId, AppPort = app.Port, ResourcesPaths = [resources], MeshDirectory = mesh.Directory, HttpPort = sidecarPort, ConfigPath = configPath });
         return new ActorApp { App = app, Sidecar = sidecar, Probe = probe, SidecarHttpPort = sidecarPort, AppPort = app.Port };
     }
 

@@ -71,7 +71,18 @@ public sealed class ActorTests
     {
         using var mesh = new TestMesh();
         using var resources = InMemoryActorStore();
-        await using var host = await ActorApp.StartAsync("counters", mesh, resources.Path, "host");
+        // Actor state takes a TTL only with daprd's ActorStateTTL feature (a Configuration outside the resources folder).
+        using var configFolder = new ResourcesFolder().With("config.yaml", """
+            apiVersion: dapr.io/v1alpha1
+            kind: Configuration
+            metadata:
+              name: actor-ttl
+            spec:
+              features:
+                - name: ActorStateTTL
+                  enabled: true
+            """);
+        await using var host = await ActorApp.StartAsync("counters", mesh, resources.Path, "host", configPath: Path.Combine(configFolder.Path, "config.yaml"));
         using var http = host.Sidecar.CreateHttpClient();
         var proxy = host.Proxy("cart-7");
 
@@ -201,11 +212,101 @@ public sealed class ActorTests
         await Task.Delay(1000);
 
         fired.Should().Be(1);
-        (await http.GetStringAsync("/v1.0/actors/Raw/1/reminders/r")).Should().Be("null");
+        using var gone = await http.GetAsync("/v1.0/actors/Raw/1/reminders/r");
+        gone.StatusCode.Should().Be(HttpStatusCode.NotFound);
+        (await gone.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errorCode").GetString().Should().Be("ERR_ACTOR_REMINDER_NOT_FOUND");
         var callback = app.Requests.First(r => r.Path == "/actors/Raw/1/method/remind/r");
         using var body = JsonDocument.Parse(callback.BodyText);
         body.RootElement.GetProperty("data").GetProperty("x").GetInt32().Should().Be(1);
-        body.RootElement.GetProperty("period").GetString().Should().Be("200ms");
+        body.RootElement.GetProperty("period").GetString().Should().BeEmpty("daprd 1.18's Scheduler sends the data only");
+        body.RootElement.GetProperty("dueTime").GetString().Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task A_reminder_the_app_fails_to_take_is_tried_again_three_times_a_second_apart()
+    {
+        using var mesh = new TestMesh();
+        using var resources = InMemoryActorStore();
+        var attempts = new System.Collections.Concurrent.ConcurrentQueue<DateTimeOffset>();
+        await using var app = await TestApp.StartAsync(a =>
+        {
+            a.MapGet("/dapr/config", () => Results.Json(new { entities = new[] { "Raw" } }));
+            a.MapPut("/actors/Raw/{id}/method/remind/{name}", () =>
+            {
+                attempts.Enqueue(DateTimeOffset.UtcNow);
+                return attempts.Count < 3 ? Results.StatusCode(500) : Results.Ok();
+            });
+        });
+        await using var sidecar = await SidecarProcess.StartAsync(new() { AppId = "raw-retry", AppPort = app.Port, ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
+        using var http = sidecar.CreateHttpClient();
+
+        (await http.PostAsync("/v1.0/actors/Raw/1/reminders/once", new StringContent("""{"dueTime":"0s"}""", Encoding.UTF8, "application/json"))).StatusCode.Should().Be(HttpStatusCode.NoContent);
+
+        await Eventually.HoldsAsync(() => attempts.Count >= 3, TimeSpan.FromSeconds(15), "the failed callback is tried again");
+        await Task.Delay(1500);
+        attempts.Should().HaveCount(3, "the third attempt succeeded, so the one-shot reminder is done");
+        var times = attempts.ToArray();
+        (times[1] - times[0]).Should().BeGreaterThan(TimeSpan.FromMilliseconds(800), "the Scheduler's failure policy waits a second between tries");
+        (await http.GetAsync("/v1.0/actors/Raw/1/reminders/once")).StatusCode.Should().Be(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task Actor_state_takes_ttl_in_seconds_only_with_daprds_actor_state_ttl_feature()
+    {
+        using var mesh = new TestMesh();
+        using var resources = InMemoryActorStore();
+        var work = Directory.CreateTempSubdirectory("daprshop-actor-ttl-");
+        var withFeature = Path.Combine(work.FullName, "config.yaml");
+        File.WriteAllText(withFeature, """
+            apiVersion: dapr.io/v1alpha1
+            kind: Configuration
+            metadata:
+              name: ttl
+            spec:
+              features:
+                - name: ActorStateTTL
+                  enabled: true
+            """);
+        await using var app = await TestApp.StartAsync(a => a.MapGet("/dapr/config", () => Results.Json(new { entities = new[] { "Raw" } })));
+        await using var plain = await SidecarProcess.StartAsync(new() { AppId = "ttl-plain", AppPort = app.Port, ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
+        // A mesh of its own, so that placement keeps actor Raw/1 on each sidecar.
+        using var otherMesh = new TestMesh();
+        await using var featured = await SidecarProcess.StartAsync(new() { AppId = "ttl-featured", AppPort = app.Port, ResourcesPaths = [resources.Path], MeshDirectory = otherMesh.Directory, ConfigPath = withFeature });
+        var body = """[{"operation":"upsert","request":{"key":"k","value":1,"metadata":{"ttlInSeconds":"60"}}}]""";
+        try
+        {
+            using var refused = await plain.CreateHttpClient().PostAsync("/v1.0/actors/Raw/1/state", new StringContent(body, Encoding.UTF8, "application/json"));
+            using var taken = await featured.CreateHttpClient().PostAsync("/v1.0/actors/Raw/1/state", new StringContent(body, Encoding.UTF8, "application/json"));
+
+            refused.StatusCode.Should().Be(HttpStatusCode.InternalServerError);
+            var error = await refused.Content.ReadFromJsonAsync<JsonElement>();
+            error.GetProperty("errorCode").GetString().Should().Be("ERR_ACTOR_STATE_TRANSACTION_SAVE");
+            error.GetProperty("message").GetString().Should().Contain("ActorStateTTL");
+            taken.StatusCode.Should().Be(HttpStatusCode.NoContent);
+        }
+        finally
+        {
+            work.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_reminder_period_in_days_months_or_years_is_refused_as_daprds_scheduler_refuses_it()
+    {
+        using var mesh = new TestMesh();
+        using var resources = InMemoryActorStore();
+        await using var app = await TestApp.StartAsync(a => a.MapGet("/dapr/config", () => Results.Json(new { entities = new[] { "Raw" } })));
+        await using var sidecar = await SidecarProcess.StartAsync(new() { AppId = "raw-period", AppPort = app.Port, ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
+        using var http = sidecar.CreateHttpClient();
+
+        using var daily = await http.PostAsync("/v1.0/actors/Raw/1/reminders/daily", new StringContent("""{"dueTime":"1h","period":"P1D"}""", Encoding.UTF8, "application/json"));
+        using var hourly = await http.PostAsync("/v1.0/actors/Raw/1/reminders/hourly", new StringContent("""{"dueTime":"1h","period":"PT24H"}""", Encoding.UTF8, "application/json"));
+
+        daily.StatusCode.Should().Be(HttpStatusCode.InternalServerError);
+        var error = await daily.Content.ReadFromJsonAsync<JsonElement>();
+        error.GetProperty("errorCode").GetString().Should().Be("ERR_ACTOR_REMINDER_CREATE");
+        error.GetProperty("message").GetString().Should().Contain("unsupported period format");
+        hourly.StatusCode.Should().Be(HttpStatusCode.NoContent, "the same day as hours is a plain duration");
     }
 
     [Fact]

@@ -95,8 +95,15 @@ public sealed class CounterActor(ActorHost host, ActorProbe probe) : Actor(host)
 
     public async Task<string?> ReminderPeriod(string name)
     {
-        var reminder = await GetReminderAsync(name);
-        return reminder?.Period.ToString();
+        try
+        {
+            var reminder = await GetReminderAsync(name);
+            return reminder?.Period.ToString();
+        }
+        catch (Dapr.DaprApiException ex) when (ex.ErrorCode == "ERR_ACTOR_REMINDER_NOT_FOUND")
+        {
+            return null; // daprd answers 404 for a reminder that does not exist, which the SDK throws
+        }
     }
 
     public Task UnregisterReminder(string name) => UnregisterReminderAsync(name);

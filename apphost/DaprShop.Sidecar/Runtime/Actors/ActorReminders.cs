@@ -138,6 +138,11 @@ public sealed class ActorReminders : IAsyncDisposable
         {
             var registered = string.IsNullOrEmpty(request.DueTime) ? now : ActorTimes.ParseTime(request.DueTime, now);
             period = ActorTimes.ParsePeriod(request.Period);
+            if (period.Years != 0 || period.Months != 0 || period.Days != 0)
+            {
+                // daprd 1.18 turns a reminder's period into a Scheduler job schedule, which has no calendar units.
+                throw new FormatException($"unsupported period format: {request.Period}");
+            }
             DateTimeOffset? expires = null;
             if (!string.IsNullOrEmpty(request.Ttl))
             {
@@ -289,6 +294,12 @@ public sealed class ActorReminders : IAsyncDisposable
         }
     }
 
+    /// <summary>The Scheduler's default failure policy for a job: constant, 1 s apart, 3 retries.</summary>
+    private const int FailureRetries = 3;
+    private static readonly TimeSpan FailureRetryInterval = TimeSpan.FromSeconds(1);
+
+    private bool IsCurrent(Scheduled s) => _scheduled.TryGetValue(s.Reminder.Key, out var current) && ReferenceEquals(current, s);
+
     private async Task FireAsync(Scheduled s, CancellationToken ct)
     {
         var r = s.Reminder;
@@ -302,28 +313,44 @@ public sealed class ActorReminders : IAsyncDisposable
                 return;
             }
             var path = $"/actors/{Uri.EscapeDataString(r.ActorType)}/{Uri.EscapeDataString(r.ActorId)}/method/remind/{Uri.EscapeDataString(r.Name)}";
+            // daprd 1.18 fires reminders from its Scheduler, whose callback carries the data only: dueTime and period
+            // reach the app empty.
             var body = Encoding.UTF8.GetBytes(new JsonObject
             {
                 ["data"] = r.Data is null ? null : JsonNode.Parse(r.Data),
-                ["dueTime"] = r.DueTime,
-                ["period"] = r.Period,
+                ["dueTime"] = "",
+                ["period"] = "",
             }.ToJsonString());
             var cancel = false;
-            try
+            // A failed callback is tried again, as the Scheduler's default failure policy does (every second, three
+            // more times), so a reminder the app could not take once is not lost.
+            for (var attempt = 0; ; attempt++)
             {
-                var response = await _runtime.RunTurnAsync(r.ActorType, r.ActorId, _runtime.ReentrancyFor(r.ActorType),
-                    c => _runtime.CallAppAsync(HttpMethod.Put, path, [], body, "application/json", c), ct);
-                cancel = response.HasHeader(ActorHeaders.ReminderCancel);
-                if (response.StatusCode != 200 && !cancel)
+                string? failure;
+                try
                 {
-                    _logger.LogWarning("Reminder {Key}: the app answered {Status}", r.Key, response.StatusCode);
+                    var response = await _runtime.RunTurnAsync(r.ActorType, r.ActorId, _runtime.ReentrancyFor(r.ActorType),
+                        c => _runtime.CallAppAsync(HttpMethod.Put, path, [], body, "application/json", c), ct);
+                    cancel = response.HasHeader(ActorHeaders.ReminderCancel);
+                    failure = response.StatusCode == 200 || cancel ? null : $"the app answered {response.StatusCode}";
                 }
+                catch (DaprApiException ex)
+                {
+                    failure = ex.Message;
+                }
+                if (failure is null)
+                {
+                    break;
+                }
+                if (attempt >= FailureRetries || !IsCurrent(s))
+                {
+                    _logger.LogWarning("Reminder {Key} failed ({Error}); given up after {Attempts} attempts", r.Key, failure, attempt + 1);
+                    break;
+                }
+                _logger.LogWarning("Reminder {Key} failed ({Error}); trying again in {Delay}", r.Key, failure, FailureRetryInterval);
+                await Task.Delay(FailureRetryInterval, _time, ct);
             }
-            catch (DaprApiException ex)
-            {
-                _logger.LogWarning("Reminder {Key} failed: {Error}", r.Key, ex.Message);
-            }
-            if (!_scheduled.TryGetValue(r.Key, out var current) || !ReferenceEquals(current, s))
+            if (!IsCurrent(s))
             {
                 return; // deleted or replaced while it ran
             }

@@ -140,9 +140,9 @@ public sealed class ActorRuntime(
         {
             throw DaprErrors.ActorInvoke(ex.Message, ex);
         }
-        catch (ActorStackDepthException ex)
+        catch (ActorStackDepthException)
         {
-            throw DaprErrors.ActorInvoke(ex.Message, ex);
+            throw DaprErrors.ActorStackDepth();
         }
         catch (ResiliencyTimeoutException ex)
         {
@@ -165,9 +165,9 @@ public sealed class ActorRuntime(
         {
             throw DaprErrors.ActorInvoke(ex.Message, ex);
         }
-        catch (ActorStackDepthException ex)
+        catch (ActorStackDepthException)
         {
-            throw DaprErrors.ActorInvoke(ex.Message, ex);
+            throw DaprErrors.ActorStackDepth();
         }
     }
 

@@ -12,8 +12,11 @@ public sealed record ActorStateOperation(string Operation, string Key, byte[]? V
 /// <c>{appId}||{actorType}||{actorId}||{key}</c> (the store's <c>keyPrefix</c> does not apply, as in daprd).
 /// Only the sidecar hosting the actor id may read or write its state.
 /// </summary>
-public sealed class ActorStateApi(ComponentHost components, ActorPlacement placement, SidecarOptions options, ResiliencyEngine resiliency)
+public sealed class ActorStateApi(ComponentHost components, ActorPlacement placement, SidecarOptions options, ResiliencyEngine resiliency, Resources.LoadedResources resources)
 {
+    /// <summary>daprd's preview feature that lets actor state carry <c>ttlInSeconds</c>.</summary>
+    public const string ActorStateTtlFeature = "ActorStateTTL";
+
     public StateStoreInfo Store => components.ActorStateStore ?? throw DaprErrors.ActorRuntimeNotFound();
 
     public string StateKey(string actorType, string actorId, string key) => $"{options.AppId}||{actorType}||{actorId}||{key}";
@@ -54,6 +57,10 @@ public sealed class ActorStateApi(ComponentHost components, ActorPlacement place
                 if (string.IsNullOrEmpty(op.Key))
                 {
                     throw new FormatException("missing key in operation");
+                }
+                if (op.Metadata.ContainsKey("ttlInSeconds") && !resources.Configuration.Features.Contains(ActorStateTtlFeature))
+                {
+                    throw new FormatException($"ttlInSeconds is not supported without the \"{ActorStateTtlFeature}\" feature enabled");
                 }
                 ops.Add(op.Operation.ToLowerInvariant() switch
                 {
