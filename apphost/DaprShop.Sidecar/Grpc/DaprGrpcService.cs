@@ -304,7 +304,7 @@ public class DaprGrpcService(StateApi state, PubSubApi pubsub, BindingsApi bindi
         foreach (var c in m.Components)
         {
             var rc = new RegisteredComponents { Name = c.Name, Type = c.Type, Version = c.Version };
-            rc.Capabilities.AddRange(c.Capabilities);
+            rc.Capabilities.AddRange(c.Capabilities ?? []);
             response.RegisteredComponents.Add(rc);
         }
         foreach (var s in m.Subscriptions)
@@ -317,7 +317,7 @@ public class DaprGrpcService(StateApi state, PubSubApi pubsub, BindingsApi bindi
             if (s.Rules is not null)
             {
                 ps.Rules = new PubsubSubscriptionRules();
-                ps.Rules.Rules.AddRange(s.Rules.Rules.Select(r => new PubsubSubscriptionRule { Match = r.Match, Path = r.Path }));
+                ps.Rules.Rules.AddRange(s.Rules.Select(r => new PubsubSubscriptionRule { Match = r.Match ?? "", Path = r.Path }));
             }
             response.Subscriptions.Add(ps);
         }
@@ -435,7 +435,7 @@ public class DaprGrpcService(StateApi state, PubSubApi pubsub, BindingsApi bindi
     public virtual Task<GetActorReminderResponse> GetActorReminder(GetActorReminderRequest request, ServerCallContext context) => Run(async () =>
     {
         var reminder = await reminders.GetAsync(request.ActorType, request.ActorId, request.Name, context.CancellationToken)
-            ?? throw new DaprApiException(404, StatusCode.NotFound, "ERR_ACTOR_REMINDER_GET", $"error getting actor reminder: reminder {request.Name} not found");
+            ?? throw DaprErrors.ActorReminderNotFound(request.Name);
         var response = new GetActorReminderResponse { ActorType = reminder.ActorType, ActorId = reminder.ActorId, DueTime = reminder.DueTime, Period = reminder.Period };
         if (reminder.Data is not null)
         {

@@ -245,13 +245,14 @@ public static class HttpApi
             }
             var operation = root.TryGetProperty("operation", out var o) ? o.GetString() ?? "" : "";
             var metadata = root.TryGetProperty("metadata", out var m) ? StringMap(m) : Empty;
-            var data = root.TryGetProperty("data", out var d) ? JsonValues.BindingData(d) : [];
+            var data = JsonValues.BindingData(root.TryGetProperty("data", out var d) ? d : null);
             var response = await bindings.InvokeAsync(name, operation, data, metadata, ct);
             foreach (var (k, v) in response.Metadata)
             {
                 request.HttpContext.Response.Headers[$"metadata.{k}"] = v;
             }
-            return response.Data is null ? Results.NoContent() : Results.Bytes(response.Data, response.ContentType ?? (JsonValues.IsJson(response.Data) ? "application/json" : "application/octet-stream"));
+            // daprd answers application/json whatever the binding returned; the binding's own metadata are the headers above.
+            return response.Data is null ? Results.NoContent() : Results.Bytes(response.Data, "application/json");
         });
 
         v1.MapGet("/secrets/{store}/bulk", async (string store, HttpRequest request, SecretsApi secrets, CancellationToken ct) =>

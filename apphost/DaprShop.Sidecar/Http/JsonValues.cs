@@ -109,13 +109,13 @@ internal static class JsonValues
         return Encoding.UTF8.GetString(buffer.ToArray());
     }
 
-    /// <summary>A JSON string is sent as its text; any other JSON value as its JSON.</summary>
-    public static byte[] BindingData(JsonElement data) => data.ValueKind switch
-    {
-        JsonValueKind.String => Encoding.UTF8.GetBytes(data.GetString()!),
-        JsonValueKind.Null or JsonValueKind.Undefined => [],
-        _ => Encoding.UTF8.GetBytes(data.GetRawText()),
-    };
+    /// <summary>
+    /// The <c>data</c> of an output binding request as daprd hands it to the component: the value re-encoded as
+    /// JSON, so a string arrives quoted (the components that expect text, localstorage and smtp, unquote it) and a
+    /// missing value is <c>null</c>.
+    /// </summary>
+    public static byte[] BindingData(JsonElement? data) =>
+        data is { ValueKind: not JsonValueKind.Undefined } d ? Encoding.UTF8.GetBytes(d.GetRawText()) : "null"u8.ToArray();
 
     /// <summary>
     /// A bulk publish entry's event as daprd's HTTP API converts it: <c>application/octet-stream</c> from base64 text,

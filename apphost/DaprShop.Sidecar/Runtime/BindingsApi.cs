@@ -48,21 +48,28 @@ public sealed class BindingsApi(ComponentHost components, AppChannel app, Resili
         {
             var loaded = components.Loaded.First(c => c.Resource.Name == name);
             var route = "/" + (loaded.Metadata.TryGetValue("route", out var r) && r.Length > 0 ? r : name).TrimStart('/');
-            using var probe = new HttpRequestMessage(HttpMethod.Options, route).As(AppCallKind.ListInputBindings);
-            probe.Options.Set(AppCalls.Binding, name);
-            try
+            // As daprd: a binding declared `direction: input` needs no probe; otherwise the app takes it when OPTIONS
+            // answers 2xx or 405 (a route that exists for POST only).
+            var declaredInput = loaded.Metadata.TryGetValue("direction", out var direction)
+                && direction.Split(',', StringSplitOptions.TrimEntries).Contains("input", StringComparer.OrdinalIgnoreCase);
+            if (!declaredInput)
             {
-                using var answer = await app.SendAsync(probe, stopping, HttpCompletionOption.ResponseContentRead);
-                if (answer.StatusCode == System.Net.HttpStatusCode.NotFound)
+                using var probe = new HttpRequestMessage(HttpMethod.Options, route).As(AppCallKind.ListInputBindings);
+                probe.Options.Set(AppCalls.Binding, name);
+                try
                 {
-                    logger.LogInformation("The app does not listen to input binding {Name} (OPTIONS {Route} answered 404)", name, route);
+                    using var answer = await app.SendAsync(probe, stopping, HttpCompletionOption.ResponseContentRead);
+                    if (!answer.IsSuccessStatusCode && answer.StatusCode != System.Net.HttpStatusCode.MethodNotAllowed)
+                    {
+                        logger.LogInformation("The app does not listen to input binding {Name} (OPTIONS {Route} answered {Status})", name, route, (int)answer.StatusCode);
+                        continue;
+                    }
+                }
+                catch (HttpRequestException ex)
+                {
+                    logger.LogWarning("Could not ask the app about input binding {Name}: {Error}", name, ex.Message);
                     continue;
                 }
-            }
-            catch (HttpRequestException ex)
-            {
-                logger.LogWarning("Could not ask the app about input binding {Name}: {Error}", name, ex.Message);
-                continue;
             }
             _ = Task.Run(() => binding.ReadAsync((e, c) => DeliverAsync(name, route, e, c), stopping), stopping);
             started.Add(name);

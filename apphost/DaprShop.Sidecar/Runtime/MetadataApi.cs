@@ -26,14 +26,13 @@ public sealed class MetadataApi(SidecarOptions options, ComponentHost components
             RuntimeVersion,
             [],
             components.Loaded.Select(c => new ComponentMetadata(
-                c.Resource.Name, c.Resource.Type, c.Resource.Version,
-                [.. c.Instance.Capabilities, .. (components.ActorStateStore?.Name == c.Resource.Name ? new[] { "ACTOR" } : [])])).ToList(),
+                c.Resource.Name, c.Resource.Type, c.Resource.Version, NullIfEmpty(CapabilitiesOf(c.Resource.Name, c.Instance.Capabilities)))).ToList(),
             extended,
             subscriptions.Active.Select(a => new SubscriptionMetadata(
                 a.Definition.PubSubName, a.Definition.Topic,
                 a.Definition.Metadata.Count > 0 ? a.Definition.Metadata : null,
                 a.Definition.Rules.Count > 0 || a.Definition.DefaultRoute is not null
-                    ? new RulesMetadata([.. a.Definition.Rules.Select(r => new RuleMetadata(r.Match ?? "", r.Path)), .. DefaultRule(a.Definition.DefaultRoute)])
+                    ? [.. a.Definition.Rules.Select(r => new RuleMetadata(string.IsNullOrEmpty(r.Match) ? null : r.Match, r.Path)), .. DefaultRule(a.Definition.DefaultRoute)]
                     : null,
                 a.Definition.DeadLetterTopic ?? "",
                 a.Definition.Type)).ToList(),
@@ -46,7 +45,31 @@ public sealed class MetadataApi(SidecarOptions options, ComponentHost components
                 actors.Config.Entities.Select(t => new ActiveActors(t, actors.Active.Count(a => a.ActorType == t))).ToList()));
     }
 
-    private static IEnumerable<RuleMetadata> DefaultRule(string? path) => path is null ? [] : [new RuleMetadata("", path)];
+    private static IEnumerable<RuleMetadata> DefaultRule(string? path) => path is null ? [] : [new RuleMetadata(null, path)];
+
+    /// <summary>
+    /// daprd's capability list: the component's own, <c>INPUT_BINDING</c>/<c>OUTPUT_BINDING</c> for bindings, and
+    /// <c>ACTOR</c> for every state store that has ETags and transactions (any of them could hold actors).
+    /// </summary>
+    private List<string> CapabilitiesOf(string name, IReadOnlyList<string> own)
+    {
+        var capabilities = new List<string>(own);
+        if (components.InputBindings.ContainsKey(name))
+        {
+            capabilities.Add("INPUT_BINDING");
+        }
+        if (components.OutputBindings.ContainsKey(name))
+        {
+            capabilities.Add("OUTPUT_BINDING");
+        }
+        if (own.Contains("ETAG") && own.Contains("TRANSACTIONAL") && !own.Contains("ACTOR"))
+        {
+            capabilities.Add("ACTOR");
+        }
+        return capabilities;
+    }
+
+    private static List<string>? NullIfEmpty(List<string> list) => list.Count == 0 ? null : list;
 }
 
 public sealed record MetadataResponse(
@@ -63,19 +86,19 @@ public sealed record ComponentMetadata(
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("type")] string Type,
     [property: JsonPropertyName("version")] string Version,
-    [property: JsonPropertyName("capabilities")] IReadOnlyList<string> Capabilities);
+    [property: JsonPropertyName("capabilities"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Capabilities);
 
 public sealed record SubscriptionMetadata(
     [property: JsonPropertyName("pubsubname")] string PubSubName,
     [property: JsonPropertyName("topic")] string Topic,
     [property: JsonPropertyName("metadata"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, string>? Metadata,
-    [property: JsonPropertyName("rules"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] RulesMetadata? Rules,
+    [property: JsonPropertyName("rules"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<RuleMetadata>? Rules,
     [property: JsonPropertyName("deadLetterTopic")] string DeadLetterTopic,
     [property: JsonPropertyName("type")] string Type);
 
-public sealed record RulesMetadata([property: JsonPropertyName("rules")] IReadOnlyList<RuleMetadata> Rules);
-
-public sealed record RuleMetadata([property: JsonPropertyName("match")] string Match, [property: JsonPropertyName("path")] string Path);
+public sealed record RuleMetadata(
+    [property: JsonPropertyName("match"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Match,
+    [property: JsonPropertyName("path")] string Path);
 
 public sealed record AppConnection(
     [property: JsonPropertyName("port")] int Port,

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json;
 using DaprShop.Sidecar.Components.Bindings;
 using DaprShop.Sidecar.Tests.Infrastructure;
 using FluentAssertions;
@@ -60,6 +62,34 @@ public sealed class CronBindingTests
 
         app.RequestsTo("/unwanted").Should().ContainSingle().Which.Method.Should().Be("OPTIONS");
         app.RequestsTo("/outbound-only").Should().NotContain(r => r.Method == "POST");
+    }
+
+    [Fact]
+    public async Task Only_a_2xx_or_405_probe_subscribes_and_a_binding_declared_input_needs_no_probe()
+    {
+        using var mesh = new TestMesh();
+        await using var app = await TestApp.StartAsync(a =>
+        {
+            a.MapMethods("/refused", ["OPTIONS"], () => Results.StatusCode(500));
+            a.MapPost("/refused", () => Results.Ok());
+            a.MapPost("/post-only", () => Results.Ok()); // OPTIONS answers 405: the route exists
+            a.MapPost("/declared", () => Results.Ok()); // never probed
+        });
+        using var resources = new ResourcesFolder()
+            .WithComponent("refused", "bindings.cron", ("schedule", "@every 1s"))
+            .WithComponent("post-only", "bindings.cron", ("schedule", "@every 1s"))
+            .WithComponent("declared", "bindings.cron", ("schedule", "@every 1s"), ("direction", "input"));
+        await using var sidecar = await SidecarProcess.StartAsync(new() { AppId = "cron-probe", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory, AppPort = app.Port });
+        using var http = sidecar.CreateHttpClient();
+
+        await Eventually.HoldsAsync(() => app.RequestsTo("/post-only").Count(r => r.Method == "POST") >= 2 && app.RequestsTo("/declared").Count(r => r.Method == "POST") >= 2,
+            "a 405 probe and a declared input binding deliver");
+
+        app.RequestsTo("/refused").Should().NotContain(r => r.Method == "POST", "a probe answered 500 does not subscribe");
+        app.RequestsTo("/declared").Should().NotContain(r => r.Method == "OPTIONS");
+        var metadata = await http.GetFromJsonAsync<JsonElement>("/v1.0/metadata");
+        metadata.GetProperty("components").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "declared")
+            .GetProperty("capabilities").EnumerateArray().Select(c => c.GetString()).Should().Contain("INPUT_BINDING");
     }
 
     [Fact]

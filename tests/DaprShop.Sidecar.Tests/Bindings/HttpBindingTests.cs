@@ -86,6 +86,20 @@ public sealed class HttpBindingTests(HttpBindingFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task Over_http_the_data_is_json_encoded_as_daprd_does_and_the_answer_is_application_json()
+    {
+        using var http = _sidecar.CreateHttpClient();
+
+        using var response = await http.InvokeBindingAsync("target", new { operation = "post", data = "hi", metadata = new { path = "/api/any/quoted" } });
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        response.Content.Headers.ContentType!.MediaType.Should().Be("application/json", "daprd's content type for any binding answer");
+        (await response.Content.ReadAsStringAsync()).Should().Be("done POST");
+        response.Headers.GetValues("metadata.Content-Type").Single().Should().StartWith("text/plain", "the target's own type is in the metadata");
+        _target.RequestsTo("/api/any/quoted").Single().BodyText.Should().Be("\"hi\"", "daprd re-encodes data as JSON, so a string arrives quoted");
+    }
+
+    [Fact]
     public async Task The_sdk_gets_the_body_and_status_code_metadata()
     {
         using var client = _sidecar.CreateClient();

@@ -228,6 +228,11 @@ public sealed partial class PubSubFidelityTests
         await Eventually.HoldsAsync(() => app.RequestsTo("/catch-all").Any() && app.RequestsTo("/route").Any(), "an empty match catches the message; an empty default falls back to route");
         var metadata = await http.GetFromJsonAsync<JsonElement>("/v1.0/metadata");
         metadata.GetProperty("subscriptions").EnumerateArray().Select(s => s.GetProperty("topic").GetString()).Should().NotContain("nowhere", "a subscription without a route is not made");
+        var rules = metadata.GetProperty("subscriptions").EnumerateArray().Single(s => s.GetProperty("topic").GetString() == "ruled").GetProperty("rules");
+        rules.ValueKind.Should().Be(JsonValueKind.Array, "daprd lists the rules flat");
+        rules[0].GetProperty("match").GetString().Should().Be("event.type == 'never'");
+        rules[1].TryGetProperty("match", out _).Should().BeFalse("an empty match is left out");
+        rules[1].GetProperty("path").GetString().Should().Be("/catch-all");
     }
 
     [Fact]
