@@ -205,8 +205,8 @@ public sealed class InventoryServiceTests
             new { dueTime = "0h0m1s0ms", period = "0h0m30s0ms" })).EnsureSuccessStatusCode();
         await Eventually.HoldsAsync(() => host.StockAsync("sku-c").GetAwaiter().GetResult() == new StockDto("sku-c", 7, 0, 7),
             TimeSpan.FromSeconds(30), "the still-armed expiry reminder finds the reservation confirmed and confirms the SKU");
-        await Eventually.HoldsAsync(() => http.GetStringAsync("/v1.0/actors/Reservation/order-reminded/reminders/expiry").GetAwaiter().GetResult() == "null",
-            TimeSpan.FromSeconds(30), "the reminder removes itself once the SKU followed (daprd answers a missing reminder with null)");
+        await Eventually.HoldsAsync(() => http.GetAsync("/v1.0/actors/Reservation/order-reminded/reminders/expiry").GetAwaiter().GetResult().StatusCode == HttpStatusCode.NotFound,
+            TimeSpan.FromSeconds(30), "the reminder removes itself once the SKU followed (daprd answers a missing reminder with 404)");
         (await host.StatusAsync("order-reminded")).Should().Be("Confirmed");
     }
 

@@ -31,7 +31,8 @@ public sealed class ServiceProcess : IAsyncDisposable
         public required string AppId { get; init; }
         public required string MeshDirectory { get; init; }
         public IReadOnlyList<string> ResourcesPaths { get; init; } = [];
-        public string? ConfigPath { get; init; }
+        /// <summary>The sidecar's Configuration; by default the shop's own (components/default/configuration.yaml), as the services run.</summary>
+        public string? ConfigPath { get; init; } = Path.Combine(Repo.Root, "components", "default", "configuration.yaml");
         public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
         /// <summary>Working directory of both processes (relative paths in components resolve against it).</summary>
         public string? WorkingDirectory { get; init; }

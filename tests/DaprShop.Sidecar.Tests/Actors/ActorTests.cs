@@ -12,6 +12,18 @@ namespace DaprShop.Sidecar.Tests.Actors;
 
 public sealed class ActorTests
 {
+    /// <summary>A Configuration (config.yaml) enabling daprd's ActorStateTTL feature, kept apart from the resources folder.</summary>
+    private static ResourcesFolder ActorStateTtlConfiguration() => new ResourcesFolder().With("config.yaml", """
+        apiVersion: dapr.io/v1alpha1
+        kind: Configuration
+        metadata:
+          name: actor-ttl
+        spec:
+          features:
+            - name: ActorStateTTL
+              enabled: true
+        """);
+
     private static ResourcesFolder InMemoryActorStore() =>
         new ResourcesFolder().WithComponent("store", "state.in-memory", ("actorStateStore", "true"));
 
@@ -71,18 +83,9 @@ public sealed class ActorTests
     {
         using var mesh = new TestMesh();
         using var resources = InMemoryActorStore();
-        // Actor state takes a TTL only with daprd's ActorStateTTL feature (a Configuration outside the resources folder).
-        using var configFolder = new ResourcesFolder().With("config.yaml", """
-            apiVersion: dapr.io/v1alpha1
-            kind: Configuration
-            metadata:
-              name: actor-ttl
-            spec:
-              features:
-                - name: ActorStateTTL
-                  enabled: true
-            """);
-        await using var host = await ActorApp.StartAsync("counters", mesh, resources.Path, "host", configPath: Path.Combine(configFolder.Path, "config.yaml"));
+        // Actor state takes a TTL only with daprd's ActorStateTTL feature.
+        using var config = ActorStateTtlConfiguration();
+        await using var host = await ActorApp.StartAsync("counters", mesh, resources.Path, "host", configPath: Path.Combine(config.Path, "config.yaml"));
         using var http = host.Sidecar.CreateHttpClient();
         var proxy = host.Proxy("cart-7");
 
@@ -251,43 +254,48 @@ public sealed class ActorTests
     }
 
     [Fact]
+    public async Task A_timer_registered_for_an_actor_that_is_not_active_yet_wakes_it()
+    {
+        using var mesh = new TestMesh();
+        using var resources = InMemoryActorStore();
+        await using var app = await TestApp.StartAsync(a =>
+        {
+            a.MapGet("/dapr/config", () => Results.Json(new { entities = new[] { "Raw" } }));
+            a.MapPut("/actors/Raw/{id}/method/timer/{name}", () => Results.Ok());
+        });
+        await using var sidecar = await SidecarProcess.StartAsync(new() { AppId = "raw-timer", AppPort = app.Port, ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
+        using var http = sidecar.CreateHttpClient();
+
+        using var created = await http.PostAsync("/v1.0/actors/Raw/cold/timers/t", new StringContent("""{"dueTime":"0s","period":"10s","callback":"tick"}""", Encoding.UTF8, "application/json"));
+        using var unknownType = await http.PostAsync("/v1.0/actors/Nope/cold/timers/t", new StringContent("""{"dueTime":"0s"}""", Encoding.UTF8, "application/json"));
+
+        created.StatusCode.Should().Be(HttpStatusCode.NoContent, "daprd takes a timer for any id of a hosted type");
+        await Eventually.HoldsAsync(() => app.RequestsTo("/actors/Raw/cold/method/timer/t").Any(), "the timer's first callback reaches the app");
+        unknownType.StatusCode.Should().Be(HttpStatusCode.InternalServerError);
+        (await unknownType.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errorCode").GetString().Should().Be("ERR_ACTOR_TIMER_CREATE");
+    }
+
+    [Fact]
     public async Task Actor_state_takes_ttl_in_seconds_only_with_daprds_actor_state_ttl_feature()
     {
         using var mesh = new TestMesh();
         using var resources = InMemoryActorStore();
-        var work = Directory.CreateTempSubdirectory("daprshop-actor-ttl-");
-        var withFeature = Path.Combine(work.FullName, "config.yaml");
-        File.WriteAllText(withFeature, """
-            apiVersion: dapr.io/v1alpha1
-            kind: Configuration
-            metadata:
-              name: ttl
-            spec:
-              features:
-                - name: ActorStateTTL
-                  enabled: true
-            """);
+        using var config = ActorStateTtlConfiguration();
         await using var app = await TestApp.StartAsync(a => a.MapGet("/dapr/config", () => Results.Json(new { entities = new[] { "Raw" } })));
         await using var plain = await SidecarProcess.StartAsync(new() { AppId = "ttl-plain", AppPort = app.Port, ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
         // A mesh of its own, so that placement keeps actor Raw/1 on each sidecar.
         using var otherMesh = new TestMesh();
-        await using var featured = await SidecarProcess.StartAsync(new() { AppId = "ttl-featured", AppPort = app.Port, ResourcesPaths = [resources.Path], MeshDirectory = otherMesh.Directory, ConfigPath = withFeature });
+        await using var featured = await SidecarProcess.StartAsync(new() { AppId = "ttl-featured", AppPort = app.Port, ResourcesPaths = [resources.Path], MeshDirectory = otherMesh.Directory, ConfigPath = Path.Combine(config.Path, "config.yaml") });
         var body = """[{"operation":"upsert","request":{"key":"k","value":1,"metadata":{"ttlInSeconds":"60"}}}]""";
-        try
-        {
-            using var refused = await plain.CreateHttpClient().PostAsync("/v1.0/actors/Raw/1/state", new StringContent(body, Encoding.UTF8, "application/json"));
-            using var taken = await featured.CreateHttpClient().PostAsync("/v1.0/actors/Raw/1/state", new StringContent(body, Encoding.UTF8, "application/json"));
 
-            refused.StatusCode.Should().Be(HttpStatusCode.InternalServerError);
-            var error = await refused.Content.ReadFromJsonAsync<JsonElement>();
-            error.GetProperty("errorCode").GetString().Should().Be("ERR_ACTOR_STATE_TRANSACTION_SAVE");
-            error.GetProperty("message").GetString().Should().Contain("ActorStateTTL");
-            taken.StatusCode.Should().Be(HttpStatusCode.NoContent);
-        }
-        finally
-        {
-            work.Delete(recursive: true);
-        }
+        using var refused = await plain.CreateHttpClient().PostAsync("/v1.0/actors/Raw/1/state", new StringContent(body, Encoding.UTF8, "application/json"));
+        using var taken = await featured.CreateHttpClient().PostAsync("/v1.0/actors/Raw/1/state", new StringContent(body, Encoding.UTF8, "application/json"));
+
+        refused.StatusCode.Should().Be(HttpStatusCode.InternalServerError);
+        var error = await refused.Content.ReadFromJsonAsync<JsonElement>();
+        error.GetProperty("errorCode").GetString().Should().Be("ERR_ACTOR_STATE_TRANSACTION_SAVE");
+        error.GetProperty("message").GetString().Should().Contain("ActorStateTTL");
+        taken.StatusCode.Should().Be(HttpStatusCode.NoContent);
     }
 
     [Fact]
@@ -368,6 +376,24 @@ public sealed class ActorTests
 
         host.App.Requests.Should().Contain(r => r.Method == "DELETE" && r.Path == "/actors/CounterActor/sleepy");
         (await host.Proxy("sleepy").WhoAmI()).Should().Be("host", "a deactivated actor activates again on the next call");
+    }
+
+    [Fact]
+    public async Task An_idle_actor_is_deactivated_near_its_idle_time_not_at_the_next_scan_interval()
+    {
+        using var mesh = new TestMesh();
+        using var resources = InMemoryActorStore();
+        await using var host = await ActorApp.StartAsync("counters", mesh, resources.Path, "host", o =>
+        {
+            o.ActorIdleTimeout = TimeSpan.FromSeconds(2);
+            o.ActorScanInterval = TimeSpan.FromSeconds(30);
+        });
+
+        await host.Proxy("drowsy").WhoAmI();
+        var called = System.Diagnostics.Stopwatch.StartNew();
+        await Eventually.HoldsAsync(() => host.Probe.Deactivated.Contains("drowsy"), TimeSpan.FromSeconds(20), "OnDeactivateAsync runs");
+
+        called.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(10), "daprd deactivates at the idle time, not at a 30 s scan");
     }
 
     [Fact]

@@ -334,12 +334,20 @@ public sealed class ActorRuntime(
 
     // ---------------------------------------------------------------- timers
 
-    /// <summary>Registers (or replaces) a timer on an active actor hosted here; it lives as long as the activation.</summary>
+    /// <summary>
+    /// Registers (or replaces) a timer on an actor hosted here; it lives as long as the activation. As in daprd an
+    /// actor that is not active yet may get one: the activation starts now and the first callback wakes the actor.
+    /// </summary>
     public void CreateTimer(string actorType, string actorId, string name, ActorTimerRequest request)
     {
-        if (!placement.IsLocal(actorType, actorId) || !_active.TryGetValue(Key(actorType, actorId), out var activation) || activation.Deactivated)
+        if (!Config.Entities.Contains(actorType) || !placement.IsLocal(actorType, actorId))
         {
-            throw DaprErrors.ActorTimerCreate($"can't create timer for actor {actorType}||{actorId}: actor not activated");
+            throw DaprErrors.ActorTimerCreate($"can't create timer for actor {actorType}||{actorId}: the actor is not hosted by this sidecar");
+        }
+        var activation = _active.GetOrAdd(Key(actorType, actorId), _ => new ActorActivation(actorType, actorId, time.GetUtcNow()));
+        if (activation.Deactivated)
+        {
+            throw DaprErrors.ActorTimerCreate($"can't create timer for actor {actorType}||{actorId}: the actor is being deactivated");
         }
         var now = time.GetUtcNow();
         ActorPeriod period;
@@ -461,9 +469,20 @@ public sealed class ActorRuntime(
 
     public bool IsActive(string actorType, string actorId) => _active.ContainsKey(Key(actorType, actorId));
 
+    /// <summary>
+    /// How often the scan runs: <c>actorScanInterval</c>, or a quarter of the shortest idle timeout when that is
+    /// shorter (at least 100 ms), so an idle actor is deactivated close to its idle time, as daprd's idle queue does.
+    /// </summary>
+    internal TimeSpan ScanTick()
+    {
+        var shortestIdle = Config.Entities.Select(t => SettingsFor(t).IdleTimeout).DefaultIfEmpty(Config.ScanInterval).Min();
+        var tick = TimeSpan.FromTicks(Math.Min(Config.ScanInterval.Ticks, shortestIdle.Ticks / 4));
+        return tick < TimeSpan.FromMilliseconds(100) ? TimeSpan.FromMilliseconds(100) : tick;
+    }
+
     private async Task ScanLoopAsync(CancellationToken ct)
     {
-        using var timer = new PeriodicTimer(Config.ScanInterval, time);
+        using var timer = new PeriodicTimer(ScanTick(), time);
         try
         {
             while (await timer.WaitForNextTickAsync(ct))
