@@ -30,15 +30,7 @@ public sealed partial class Subscriptions
             var ce = CloudEvents.ForDelivery(message.Data, definition.PubSubName, definition.Topic, definition.RawPayload, message.Metadata);
             if (ce is null)
             {
-                try
-                {
-                    await NotACloudEventAsync(definition, message, ct);
-                    entry.Done.TrySetResult();
-                }
-                catch (Exception ex)
-                {
-                    entry.Done.TrySetException(ex);
-                }
+                await SettleAsync(definition, entry, new JsonObject(), Outcome.Retry, NotACloudEvent, ct);
                 continue;
             }
             var (path, unroutable) = PathFor(subscription, ce);
@@ -75,7 +67,8 @@ public sealed partial class Subscriptions
             }
             foreach (var e in entries)
             {
-                await SettleAsync(definition, e.Entry, e.CloudEvent, outcomes[e.Entry.EntryId], "the app did not take it in its bulk answer", ct);
+                var outcome = outcomes[e.Entry.EntryId];
+                await SettleAsync(definition, e.Entry, e.CloudEvent, outcome, outcome == Outcome.Drop ? "the app dropped it" : "delivery failed after retries", ct);
             }
         }
     }
@@ -90,17 +83,19 @@ public sealed partial class Subscriptions
                 entry.Done.TrySetResult();
                 return;
             }
-            if (outcome == Outcome.Drop || definition.DeadLetterTopic is not null)
+            if (outcome == Outcome.Drop)
             {
-                await DeadLetterOrDropAsync(definition, entry.Message, ce, outcome == Outcome.Drop ? why : "delivery failed after retries", ct);
-                entry.Done.TrySetResult();
-                return;
+                await DeadLetterOrDropAsync(definition, entry.Message, ce, why, ct);
             }
-            entry.Done.TrySetException(new InvalidOperationException($"delivery of message {ce["id"]} on topic {definition.Topic} failed"));
+            else
+            {
+                await DeadLetterOrHandBackAsync(definition, entry.Message, ce, why, ct);
+            }
+            entry.Done.TrySetResult();
         }
         catch (Exception ex)
         {
-            entry.Done.TrySetException(ex); // the dead-letter publish failed: the broker keeps the message
+            entry.Done.TrySetException(ex); // no dead-letter topic, or its publish failed: the broker keeps the message
         }
     }
 

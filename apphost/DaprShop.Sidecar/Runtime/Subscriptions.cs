@@ -156,7 +156,7 @@ public sealed partial class Subscriptions(
         var ce = CloudEvents.ForDelivery(message.Data, definition.PubSubName, definition.Topic, definition.RawPayload, message.Metadata);
         if (ce is null)
         {
-            await NotACloudEventAsync(definition, message, ct);
+            await DeadLetterOrHandBackAsync(definition, message, new JsonObject(), NotACloudEvent, ct);
             return;
         }
 
@@ -190,23 +190,24 @@ public sealed partial class Subscriptions(
                 await DeadLetterOrDropAsync(definition, message, ce, "the app dropped it", ct);
                 return;
             default:
-                if (definition.DeadLetterTopic is not null)
-                {
-                    await DeadLetterOrDropAsync(definition, message, ce, "delivery failed after retries", ct);
-                    return;
-                }
-                throw new InvalidOperationException($"delivery of message {ce["id"]} on topic {definition.Topic} failed");
+                await DeadLetterOrHandBackAsync(definition, message, ce, "delivery failed after retries", ct);
+                return;
         }
     }
 
-    /// <summary>A message that is not a CloudEvent on a subscription that expects one: dead-lettered, or handed back to the broker.</summary>
-    private async Task NotACloudEventAsync(SubscriptionDefinition definition, PubSubMessage message, CancellationToken ct)
+    private const string NotACloudEvent = "it is not a CloudEvent (a subscription with rawPayload reads it)";
+
+    /// <summary>
+    /// A message that failed: to the subscription's dead-letter topic when it has one, else handed back to the broker
+    /// for redelivery (by throwing), as daprd returns the error to the component.
+    /// </summary>
+    private async Task DeadLetterOrHandBackAsync(SubscriptionDefinition definition, PubSubMessage message, JsonObject ce, string why, CancellationToken ct)
     {
         if (definition.DeadLetterTopic is null)
         {
-            throw new InvalidOperationException($"a message on topic {definition.Topic} is not a CloudEvent (subscribe with rawPayload to read it)");
+            throw new InvalidOperationException($"message {ce["id"]} on topic {definition.Topic}: {why}");
         }
-        await DeadLetterOrDropAsync(definition, message, new JsonObject(), "it is not a CloudEvent", ct);
+        await DeadLetterOrDropAsync(definition, message, ce, why, ct);
     }
 
     /// <summary>The app path a message goes to, or why it goes nowhere (expired, or no rule matched).</summary>
