@@ -43,7 +43,34 @@ public sealed record SubscriptionDefinition(
     string Type,
     string? Name = null)
 {
-    public bool RawPayload => Metadata.TryGetValue("rawPayload", out var raw) && bool.TryParse(raw, out var b) && b;
+    public bool RawPayload => RawPayloadMetadata.TryRead(Metadata, out var raw) && raw;
+}
+
+/// <summary>
+/// daprd's <c>rawPayload</c> metadata, on a publish or a subscription alike, read as Go's <c>strconv.ParseBool</c> reads
+/// it: 1, t, T, TRUE, true, True and the false forms; absent or empty is false.
+/// </summary>
+public static class RawPayloadMetadata
+{
+    /// <summary>False when the value is not one Go reads as a boolean.</summary>
+    public static bool TryRead(IReadOnlyDictionary<string, string> metadata, out bool raw)
+    {
+        raw = false;
+        if (!metadata.TryGetValue("rawPayload", out var text) || text.Length == 0)
+        {
+            return true;
+        }
+        switch (text)
+        {
+            case "1" or "t" or "T" or "TRUE" or "true" or "True":
+                raw = true;
+                return true;
+            case "0" or "f" or "F" or "FALSE" or "false" or "False":
+                return true;
+            default:
+                return false;
+        }
+    }
 }
 
 /// <summary>

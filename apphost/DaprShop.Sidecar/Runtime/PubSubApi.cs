@@ -121,20 +121,10 @@ public sealed class PubSubApi(ComponentHost components, SidecarOptions options, 
     /// <summary>The capability of a broker that enforces <c>ttlInSeconds</c> natively (daprd's <c>MESSAGE_TTL</c> feature).</summary>
     public const string MessageTtlCapability = "MESSAGE_TTL";
 
-    /// <summary><c>rawPayload</c> read as Go's <c>strconv.ParseBool</c> reads it (1, t, T, TRUE, true, True and the false forms); empty is false.</summary>
-    private static bool IsRaw(IReadOnlyDictionary<string, string> metadata)
-    {
-        if (!metadata.TryGetValue("rawPayload", out var text) || text.Length == 0)
-        {
-            return false;
-        }
-        return text switch
-        {
-            "1" or "t" or "T" or "TRUE" or "true" or "True" => true,
-            "0" or "f" or "F" or "FALSE" or "false" or "False" => false,
-            _ => throw DaprErrors.PubSubMetadata($"failed deserializing metadata. Error: rawPayload value must be a valid boolean: actual is '{text}'"),
-        };
-    }
+    private static bool IsRaw(IReadOnlyDictionary<string, string> metadata) =>
+        Resources.RawPayloadMetadata.TryRead(metadata, out var raw)
+            ? raw
+            : throw DaprErrors.PubSubMetadata($"failed deserializing metadata. Error: rawPayload value must be a valid boolean: actual is '{metadata["rawPayload"]}'");
 
     public async Task SendAsync(string pubsubName, IPubSub pubsub, PubSubMessage message, CancellationToken ct)
     {

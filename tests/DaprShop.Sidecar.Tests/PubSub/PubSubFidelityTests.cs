@@ -242,7 +242,8 @@ public sealed partial class PubSubFidelityTests
         using var resources = Broker();
         await using var app = await TestApp.StartAsync(Subscriber(
             new { pubsubname = "pubsub", topic = "events", route = "/events", deadLetterTopic = "dead" },
-            new { pubsubname = "pubsub", topic = "dead", route = "/dead", metadata = new { rawPayload = "true" } }));
+            // Go's boolean forms count on a subscription as on a publish.
+            new { pubsubname = "pubsub", topic = "dead", route = "/dead", metadata = new { rawPayload = "t" } }));
         await using var sidecar = await SidecarProcess.StartAsync(new() { AppId = "not-ce", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory, AppPort = app.Port });
         using var http = sidecar.CreateHttpClient();
 
