@@ -243,7 +243,7 @@ public static class HttpApi
             {
                 throw DaprErrors.MalformedRequest("failed deserializing HTTP body: expected {\"operation\": .., \"data\": .., \"metadata\": {..}}");
             }
-            var operation = root.TryGetProperty("operation", out var o) ? o.GetString() ?? "" : "";
+            var operation = OptionalString(root, "operation") ?? "";
             var metadata = root.TryGetProperty("metadata", out var m) ? StringMap(m) : Empty;
             var data = JsonValues.BindingData(root.TryGetProperty("data", out var d) ? d : null);
             var response = await bindings.InvokeAsync(name, operation, data, metadata, ct);

@@ -185,6 +185,18 @@ public sealed class HttpBindingTests(HttpBindingFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task An_operation_that_is_not_a_string_is_a_malformed_request_not_a_server_error()
+    {
+        using var http = _sidecar.CreateHttpClient();
+
+        using var response = await http.InvokeBindingAsync("target", new { operation = 5 });
+
+        var (status, code, _) = await response.ErrorAsync();
+        status.Should().Be(HttpStatusCode.BadRequest);
+        code.Should().Be("ERR_MALFORMED_REQUEST");
+    }
+
+    [Fact]
     public async Task A_target_slower_than_responseTimeout_is_an_output_binding_error()
     {
         using var http = _sidecar.CreateHttpClient();
