@@ -436,10 +436,24 @@ public class DaprGrpcService(StateApi state, PubSubApi pubsub, BindingsApi bindi
     {
         var reminder = await reminders.GetAsync(request.ActorType, request.ActorId, request.Name, context.CancellationToken)
             ?? throw DaprErrors.ActorReminderNotFound(request.Name);
-        var response = new GetActorReminderResponse { ActorType = reminder.ActorType, ActorId = reminder.ActorId, DueTime = reminder.DueTime, Period = reminder.Period };
-        if (reminder.Data is not null)
+        var described = reminder.Describe();
+        var response = new GetActorReminderResponse { ActorType = described.ActorType, ActorId = described.ActorId };
+        if (described.DueTime is not null)
         {
-            response.Data = new Any { Value = ByteString.CopyFromUtf8(reminder.Data) };
+            response.DueTime = described.DueTime;
+        }
+        if (described.Period is not null)
+        {
+            response.Period = described.Period;
+        }
+        if (described.Ttl is not null)
+        {
+            response.Ttl = described.Ttl;
+        }
+        if (described.Data is not null)
+        {
+            // daprd hands back the Scheduler job's data: the JSON bytes wrapped in a BytesValue.
+            response.Data = Any.Pack(new BytesValue { Value = ByteString.CopyFromUtf8(described.Data) });
         }
         return response;
     });

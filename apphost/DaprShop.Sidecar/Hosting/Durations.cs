@@ -68,7 +68,7 @@ public static partial class Durations
     public static TimeSpan Parse(string text) =>
         TryParse(text, out var value) ? value : throw new FormatException($"'{text}' is not a duration (e.g. 5s, 1m30s, 500ms or PT5S)");
 
-    /// <summary>Go's <c>Duration.String()</c> form, which Dapr's SDKs read back.</summary>
+    /// <summary>Go's <c>Duration.String()</c> form (<c>1h0m0s</c>, <c>1.5s</c>, <c>500ms</c>), which Dapr's SDKs read back.</summary>
     public static string ToGoString(TimeSpan span)
     {
         if (span == TimeSpan.Zero)
@@ -77,6 +77,12 @@ public static partial class Durations
         }
         var sign = span < TimeSpan.Zero ? "-" : "";
         span = span.Duration();
+        if (span < TimeSpan.FromSeconds(1))
+        {
+            // Under a second Go switches to the largest unit that keeps a whole part: ms, µs or ns.
+            var ns = span.Ticks * 100;
+            return sign + (ns < 1_000 ? $"{ns}ns" : ns < 1_000_000 ? Fraction(ns, 1_000) + "µs" : Fraction(ns, 1_000_000) + "ms");
+        }
         var hours = (long)span.TotalHours;
         var text = sign;
         if (hours > 0)
@@ -90,4 +96,7 @@ public static partial class Durations
         var seconds = span.Seconds + (span.Ticks % TimeSpan.TicksPerSecond) / (double)TimeSpan.TicksPerSecond;
         return text + seconds.ToString("0.#########", CultureInfo.InvariantCulture) + "s";
     }
+
+    private static string Fraction(long value, long unit) =>
+        (value / (double)unit).ToString("0.#########", CultureInfo.InvariantCulture);
 }

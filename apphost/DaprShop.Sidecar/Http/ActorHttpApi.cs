@@ -71,7 +71,7 @@ public static class ActorHttpApi
         actors.MapGet("/reminders/{name}", async (string actorType, string actorId, string name, ActorReminders reminders, CancellationToken ct) =>
         {
             var reminder = await reminders.GetAsync(actorType, actorId, name, ct) ?? throw DaprErrors.ActorReminderNotFound(name);
-            return Results.Text(ReminderJson(reminder).ToJsonString(), "application/json", Encoding.UTF8);
+            return Results.Text(ReminderJson(reminder.Describe()).ToJsonString(), "application/json", Encoding.UTF8);
         });
 
         actors.MapDelete("/reminders/{name}", async (string actorType, string actorId, string name, ActorReminders reminders, CancellationToken ct) =>
@@ -119,25 +119,27 @@ public static class ActorHttpApi
         });
     }
 
-    /// <summary>The reminder as <c>GET .../reminders/{name}</c> answers it.</summary>
-    public static JsonObject ReminderJson(StoredReminder r)
+    /// <summary>The reminder as daprd's <c>GET .../reminders/{name}</c> answers it (see <see cref="StoredReminder.Describe"/>).</summary>
+    public static JsonObject ReminderJson(ReminderDescription r)
     {
-        var o = new JsonObject
+        var o = new JsonObject();
+        if (r.Period is not null)
         {
-            ["actorID"] = r.ActorId,
-            ["actorType"] = r.ActorType,
-            ["name"] = r.Name,
-            ["dueTime"] = r.DueTime,
-            ["period"] = r.Period,
-            ["registeredTime"] = ActorTimes.Rfc3339(r.RegisteredTime),
-        };
+            o["period"] = r.Period;
+        }
         if (r.Data is not null)
         {
             o["data"] = JsonNode.Parse(r.Data);
         }
-        if (r.ExpirationTime is { } e)
+        o["actorID"] = r.ActorId;
+        o["actorType"] = r.ActorType;
+        if (r.DueTime is not null)
         {
-            o["expirationTime"] = ActorTimes.Rfc3339(e);
+            o["dueTime"] = r.DueTime;
+        }
+        if (r.Ttl is not null)
+        {
+            o["ttl"] = r.Ttl;
         }
         return o;
     }

@@ -299,6 +299,53 @@ public sealed class ActorTests
     }
 
     [Fact]
+    public async Task A_reminder_reads_back_as_daprd_1_18_describes_its_scheduler_job_over_http_and_grpc()
+    {
+        using var mesh = new TestMesh();
+        using var resources = InMemoryActorStore();
+        await using var app = await TestApp.StartAsync(a => a.MapGet("/dapr/config", () => Results.Json(new { entities = new[] { "Raw" } })));
+        await using var sidecar = await SidecarProcess.StartAsync(new() { AppId = "raw-get", AppPort = app.Port, ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
+        using var http = sidecar.CreateHttpClient();
+        async Task<string> RegisterAndGet(string name, string body)
+        {
+            using var created = await http.PostAsync($"/v1.0/actors/Raw/1/reminders/{name}", new StringContent(body, Encoding.UTF8, "application/json"));
+            created.StatusCode.Should().Be(HttpStatusCode.NoContent);
+            using var read = await http.GetAsync($"/v1.0/actors/Raw/1/reminders/{name}");
+            read.StatusCode.Should().Be(HttpStatusCode.OK);
+            read.Content.Headers.ContentType!.MediaType.Should().Be("application/json");
+            return await read.Content.ReadAsStringAsync();
+        }
+
+        // The body and the answer of daprd's own integration test for GET (tests/integration/.../reminders/scheduler/get.go).
+        var full = await RegisterAndGet("full", """{"data":"reminderdata","dueTime":"1h","period":"1s","ttl":"2552-01-01T00:00:00Z"}""");
+        JsonNodeEquals(full, """{"period":"@every 1s","data":"reminderdata","actorID":"1","actorType":"Raw","dueTime":"1h","ttl":"2552-01-01T00:00:00Z"}""");
+
+        // The period reads back as the Scheduler's schedule, whatever form it was written in; repetitions are not shown.
+        JsonNodeEquals(await RegisterAndGet("iso", """{"dueTime":"1h","period":"R3/PT24H"}"""), """{"period":"@every 24h0m0s","actorID":"1","actorType":"Raw","dueTime":"1h"}""");
+        JsonNodeEquals(await RegisterAndGet("short", """{"dueTime":"PT1H","period":"200ms","data":{"x":1}}"""), """{"period":"@every 200ms","data":{"x":1},"actorID":"1","actorType":"Raw","dueTime":"PT1H"}""");
+        JsonNodeEquals(await RegisterAndGet("once", """{"dueTime":"1h"}"""), """{"actorID":"1","actorType":"Raw","dueTime":"1h"}""");
+
+        using var channel = global::Grpc.Net.Client.GrpcChannel.ForAddress($"http://127.0.0.1:{sidecar.GrpcPort}");
+        var grpc = new Dapr.Client.Autogen.Grpc.v1.Dapr.DaprClient(channel);
+        var reminder = await grpc.GetActorReminderAsync(new() { ActorType = "Raw", ActorId = "1", Name = "full" });
+        reminder.ActorType.Should().Be("Raw");
+        reminder.ActorId.Should().Be("1");
+        reminder.DueTime.Should().Be("1h");
+        reminder.Period.Should().Be("@every 1s");
+        reminder.Ttl.Should().Be("2552-01-01T00:00:00Z");
+        reminder.Data.Is(Google.Protobuf.WellKnownTypes.BytesValue.Descriptor).Should().BeTrue("daprd wraps the job's JSON bytes in a BytesValue");
+        reminder.Data.Unpack<Google.Protobuf.WellKnownTypes.BytesValue>().Value.ToStringUtf8().Should().Be("\"reminderdata\"");
+        var once = await grpc.GetActorReminderAsync(new() { ActorType = "Raw", ActorId = "1", Name = "once" });
+        once.HasPeriod.Should().BeFalse();
+        once.HasTtl.Should().BeFalse();
+        once.Data.Should().BeNull();
+    }
+
+    private static void JsonNodeEquals(string actual, string expected) =>
+        System.Text.Json.Nodes.JsonNode.DeepEquals(System.Text.Json.Nodes.JsonNode.Parse(actual), System.Text.Json.Nodes.JsonNode.Parse(expected))
+            .Should().BeTrue($"{actual} should equal {expected} (in any key order)");
+
+    [Fact]
     public async Task A_reminder_period_in_days_months_or_years_is_refused_as_daprds_scheduler_refuses_it()
     {
         using var mesh = new TestMesh();

@@ -23,6 +23,21 @@ public sealed class ActorTimesTests
         p.Value.Should().Be(text, "the period is echoed to the app as it was given");
     }
 
+    [Theory]
+    [InlineData(0L, "0s")]
+    [InlineData(1L, "100ns")]
+    [InlineData(15_000L, "1.5ms")]
+    [InlineData(2_000_000L, "200ms")]
+    [InlineData(12_345L, "1.2345ms")]
+    [InlineData(25L, "2.5µs")]
+    [InlineData(10_000_000L, "1s")]
+    [InlineData(15_000_000L, "1.5s")]
+    [InlineData(900_000_000L, "1m30s")]
+    [InlineData(864_000_000_000L, "24h0m0s")]
+    [InlineData(-5_000_000L, "-500ms")]
+    public void Durations_print_as_gos_duration_string(long ticks, string expected) =>
+        DaprShop.Sidecar.Hosting.Durations.ToGoString(TimeSpan.FromTicks(ticks)).Should().Be(expected);
+
     [Fact]
     public void Zero_repetitions_are_refused_and_a_negative_span_means_no_period()
     {

@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using DaprShop.Sidecar.Components.State;
+using DaprShop.Sidecar.Hosting;
 using DaprShop.Sidecar.Mesh;
 using DaprShop.Sidecar.Resiliency;
 
@@ -54,6 +55,25 @@ public sealed record StoredReminder(
         return o;
     }
 
+    /// <summary>
+    /// The reminder as daprd 1.18 describes it on GET, read back from its Scheduler job rather than from this
+    /// layout: the period as the job's schedule (<c>@every 1h0m0s</c>, repetitions not shown), the due time as the
+    /// caller wrote it, the expiry as <c>ttl</c> in RFC 3339, and neither name nor registration time.
+    /// </summary>
+    public ReminderDescription Describe()
+    {
+        string? schedule = null;
+        if (Period.Length > 0)
+        {
+            var period = ActorTimes.ParsePeriod(Period);
+            schedule = period.Years == 0 && period.Months == 0
+                ? "@every " + Durations.ToGoString(period.Duration + TimeSpan.FromDays(period.Days))
+                : Period; // calendar steps have no @every form; the Scheduler refuses them at creation anyway
+        }
+        return new ReminderDescription(ActorType, ActorId, DueTime.Length > 0 ? DueTime : null, schedule,
+            ExpirationTime is { } e ? ActorTimes.Rfc3339(e) : null, Data is null or "null" ? null : Data);
+    }
+
     public static StoredReminder FromJson(JsonElement e)
     {
         string S(string n) => e.TryGetProperty(n, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : "";
@@ -63,6 +83,9 @@ public sealed record StoredReminder(
             S("period"), T("registeredTime") ?? DateTimeOffset.UnixEpoch, S("dueTime"), T("expirationTime"));
     }
 }
+
+/// <summary>A reminder as <c>GET .../reminders/{name}</c> answers it; <see cref="Data"/> is JSON text.</summary>
+public sealed record ReminderDescription(string ActorType, string ActorId, string? DueTime, string? Period, string? Ttl, string? Data);
 
 /// <summary>
 /// Actor reminders, persisted in the actor state store in daprd's (pre-Scheduler) layout: one JSON array per actor
