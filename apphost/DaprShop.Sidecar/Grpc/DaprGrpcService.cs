@@ -336,7 +336,10 @@ public class DaprGrpcService(StateApi state, PubSubApi pubsub, BindingsApi bindi
         return Task.FromResult(new Empty());
     }
 
-    /// <summary>gRPC invocation of an HTTP app: the verb and query come from <c>http_extension</c> (POST when absent), as in daprd.</summary>
+    /// <summary>
+    /// gRPC invocation of an HTTP app: the verb and query come from <c>http_extension</c> (POST when absent); the
+    /// answer comes back as daprd's <c>InvokeService</c> gives it (<see cref="HttpAppAnswer"/>).
+    /// </summary>
     public virtual Task<InvokeResponse> InvokeService(InvokeServiceRequest request, ServerCallContext context) => Run(async () =>
     {
         var message = request.Message ?? new InvokeRequest();
@@ -360,10 +363,12 @@ public class DaprGrpcService(StateApi state, PubSubApi pubsub, BindingsApi bindi
         }
         using var response = await invocation.InvokeAsync(request.Id, http, context.CancellationToken);
         var body = await response.Content.ReadAsByteArrayAsync(context.CancellationToken);
-        if (!response.IsSuccessStatusCode)
+        var status = (int)response.StatusCode;
+        // daprd sends the app's headers (and its HTTP status) as response headers, on success and on failure alike.
+        await context.WriteResponseHeadersAsync(HttpAppAnswer.Headers(response));
+        if (HttpAppAnswer.Code(status) != StatusCode.OK)
         {
-            var trailers = new Metadata { { "dapr-http-status", ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture) } };
-            throw new RpcException(new Status(GrpcStatusFromHttp((int)response.StatusCode), System.Text.Encoding.UTF8.GetString(body)), trailers);
+            throw HttpAppAnswer.Error(status, body);
         }
         return new InvokeResponse
         {
@@ -472,20 +477,6 @@ public class DaprGrpcService(StateApi state, PubSubApi pubsub, BindingsApi bindi
         StateOptions.Types.StateConcurrency.ConcurrencyFirstWrite => "first-write",
         StateOptions.Types.StateConcurrency.ConcurrencyLastWrite => "last-write",
         _ => null,
-    };
-
-    private static StatusCode GrpcStatusFromHttp(int status) => status switch
-    {
-        400 => StatusCode.InvalidArgument,
-        401 => StatusCode.Unauthenticated,
-        403 => StatusCode.PermissionDenied,
-        404 => StatusCode.NotFound,
-        409 => StatusCode.Aborted,
-        429 => StatusCode.ResourceExhausted,
-        501 => StatusCode.Unimplemented,
-        503 => StatusCode.Unavailable,
-        504 => StatusCode.DeadlineExceeded,
-        _ => StatusCode.Unknown,
     };
 
     /// <summary>Turns the core's <see cref="DaprApiException"/> into the gRPC status daprd would send.</summary>

@@ -28,7 +28,18 @@ public sealed class InvocationFidelityTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _app = await TestApp.StartAsync(a => a.Map("/{**path}", (HttpContext c) => Results.Text("app:" + c.Request.Path)));
+        _app = await TestApp.StartAsync(a =>
+        {
+            a.Map("/status/{code:int}", (int code) => Results.Text("the app answered " + code + " " + new string('x', 80), statusCode: code));
+            a.Map("/headers", (HttpContext c) =>
+            {
+                c.Response.Headers["X-Answered-By"] = "catalog";
+                c.Response.Headers.CacheControl = "no-store";
+                c.Response.Headers["traceparent"] = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+                return Results.Text("ok");
+            });
+            a.Map("/{**path}", (HttpContext c) => Results.Text("app:" + c.Request.Path));
+        });
         _target = await SidecarProcess.StartAsync(new() { AppId = "catalog", AppPort = _app.Port, ResourcesPaths = [_resources.Path], MeshDirectory = _mesh.Directory });
         _caller = await SidecarProcess.StartAsync(new() { AppId = "storefront", ResourcesPaths = [_resources.Path], MeshDirectory = _mesh.Directory });
     }
@@ -145,6 +156,66 @@ public sealed class InvocationFidelityTests : IAsyncLifetime
 
         (await (await http.SendAsync(byHeader)).Content.ReadAsStringAsync()).Should().Be("app:/v1.0/invoke/nobody/method/x");
         (await (await http.SendAsync(byBasic)).Content.ReadAsStringAsync()).Should().Be("app:/orders/9");
+    }
+
+    [Fact]
+    public async Task A_grpc_caller_gets_the_http_apps_headers_and_status_as_response_metadata()
+    {
+        var dapr = Grpc(out var channel);
+        using var _ = channel;
+
+        using var call = dapr.InvokeServiceAsync(Call("headers"));
+        var headers = await call.ResponseHeadersAsync;
+        (await call.ResponseAsync).Data.Value.ToStringUtf8().Should().Be("ok");
+
+        headers.GetValue("x-answered-by").Should().Be("catalog");
+        headers.GetValue("dapr-cache-control").Should().Be("no-store", "daprd prefixes the IANA permanent headers");
+        headers.GetValue("dapr-content-type").Should().StartWith("text/plain");
+        headers.GetValue("dapr-http-status").Should().Be("200");
+        headers.GetValue("traceparent").Should().NotBe("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "the app's trace context is not handed back");
+    }
+
+    [Theory]
+    [InlineData(400, StatusCode.Internal, "Bad Request")]
+    [InlineData(404, StatusCode.NotFound, "Not Found")]
+    [InlineData(409, StatusCode.AlreadyExists, "Conflict")]
+    [InlineData(500, StatusCode.Unknown, "Internal Server Error")]
+    [InlineData(418, StatusCode.Unknown, "I'm a teapot")]
+    [InlineData(302, StatusCode.Unknown, "Found")]
+    public async Task An_http_apps_error_reaches_a_grpc_caller_as_daprds_status_with_the_http_answer_in_error_info(int httpStatus, StatusCode expected, string reason)
+    {
+        var dapr = Grpc(out var channel);
+        using var _ = channel;
+
+        using var call = dapr.InvokeServiceAsync(Call($"status/{httpStatus}"));
+        var failed = async () => await call.ResponseAsync;
+
+        var error = (await failed.Should().ThrowAsync<RpcException>()).Which;
+        error.StatusCode.Should().Be(expected);
+        error.Status.Detail.Should().Be(reason, "daprd's message is the HTTP reason phrase; the body goes into the details");
+        (await call.ResponseHeadersAsync).GetValue("dapr-http-status").Should().Be(httpStatus.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var details = Google.Rpc.Status.Parser.ParseFrom(error.Trailers.GetValueBytes("grpc-status-details-bin"));
+        details.Code.Should().Be((int)expected);
+        var info = details.Details.Single().Unpack<Google.Rpc.ErrorInfo>();
+        info.Reason.Should().Be(reason);
+        info.Domain.Should().Be("dapr.io");
+        info.Metadata["http.code"].Should().Be(httpStatus.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        info.Metadata["http.error_message"].Should().Be(("the app answered " + httpStatus + " " + new string('x', 80))[..63], "the body is cut to ErrorInfo's 63 bytes");
+    }
+
+    [Fact]
+    public async Task The_dotnet_sdk_finds_the_extended_error_info_of_an_http_apps_error()
+    {
+        using var client = new Dapr.Client.DaprClientBuilder().UseGrpcEndpoint($"http://127.0.0.1:{_caller.GrpcPort}").UseHttpEndpoint(_caller.HttpEndpoint.ToString()).Build();
+
+#pragma warning disable CS0618 // the SDK's gRPC invocation is deprecated, not gone; apps still call it
+        var failed = async () => await client.InvokeMethodGrpcAsync("catalog", "status/404");
+#pragma warning restore CS0618
+
+        var error = (await failed.Should().ThrowAsync<Dapr.DaprException>()).Which;
+        Dapr.Common.Exceptions.DaprExceptionExtensions.TryGetExtendedErrorInfo(error, out var info).Should().BeTrue();
+        info!.Message.Should().Be("Not Found");
+        info.Details.Should().ContainSingle();
     }
 
     public async Task DisposeAsync()
