@@ -488,7 +488,7 @@ public class DaprGrpcService(StateApi state, PubSubApi pubsub, BindingsApi bindi
         }
         catch (DaprApiException ex)
         {
-            throw new RpcException(new Status(ex.GrpcStatus, ex.Message), new Metadata { { "dapr-error-code", ex.ErrorCode } });
+            throw RichErrors.ToRpcException(ex);
         }
     }
 }

@@ -18,7 +18,11 @@ public static class HttpApi
     {
         var v1 = app.MapGroup("/v1.0");
 
-        v1.MapGet("/healthz", (SidecarState state) => state.Ready ? Results.NoContent() : Error(DaprErrors.NotReady("app")));
+        // ?appid= lets a prober check that it reached the sidecar it meant to (after readiness, as daprd checks).
+        v1.MapGet("/healthz", (SidecarState state, Hosting.SidecarOptions options, string? appid) =>
+            !state.Ready ? Error(DaprErrors.NotReady("app"))
+            : !string.IsNullOrEmpty(appid) && appid != options.AppId ? Error(DaprErrors.HealthAppIdNotMatch())
+            : Results.NoContent());
         v1.MapGet("/healthz/outbound", (SidecarState state) => state.OutboundReady ? Results.NoContent() : Error(DaprErrors.OutboundNotReady()));
 
         v1.MapGet("/metadata", (MetadataApi metadata) => Results.Json(metadata.Get()));
@@ -181,7 +185,8 @@ public static class HttpApi
 
         async Task<IResult> BulkPublish(string pubsub, string? topic, HttpRequest request, PubSubApi api, CancellationToken ct)
         {
-            api.Find(pubsub, topic ?? ""); // the component and topic are checked before the body, as daprd does
+            var metadata = QueryMetadata(request);
+            api.Find(pubsub, topic ?? "", metadata); // the component and topic are checked before the body, as daprd does
             JsonDocument doc;
             try
             {
@@ -189,19 +194,19 @@ public static class HttpApi
             }
             catch (JsonException ex)
             {
-                throw DaprErrors.BulkPublishEntries(topic ?? "", pubsub, ex.Message);
+                throw api.BodyError(pubsub, topic ?? "", ex.Message);
             }
             using var _ = doc;
             if (doc.RootElement.ValueKind != JsonValueKind.Array)
             {
-                throw DaprErrors.BulkPublishEntries(topic ?? "", pubsub, "the body must be a JSON array of entries");
+                throw api.BodyError(pubsub, topic ?? "", "the body must be a JSON array of entries");
             }
             var entries = new List<BulkPublishEntry>();
             foreach (var e in doc.RootElement.EnumerateArray())
             {
                 if (e.ValueKind != JsonValueKind.Object)
                 {
-                    throw DaprErrors.BulkPublishEntries(topic ?? "", pubsub, "each entry must be a JSON object");
+                    throw api.BodyError(pubsub, topic ?? "", "each entry must be a JSON object");
                 }
                 var contentType = e.TryGetProperty("contentType", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString() : null;
                 byte[] data;
@@ -211,13 +216,13 @@ public static class HttpApi
                 }
                 catch (FormatException ex)
                 {
-                    throw DaprErrors.BulkPublishEntries(topic ?? "", pubsub, ex.Message);
+                    throw api.EntryError(pubsub, topic ?? "", ex.Message);
                 }
                 entries.Add(new BulkPublishEntry(
                     e.TryGetProperty("entryId", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString() ?? "" : "", data, contentType,
                     e.TryGetProperty("metadata", out var md) && md.ValueKind == JsonValueKind.Object ? StringMap(md) : null));
             }
-            var failures = await api.BulkPublishAsync(pubsub, topic ?? "", entries, QueryMetadata(request), ct);
+            var failures = await api.BulkPublishAsync(pubsub, topic ?? "", entries, metadata, ct);
             if (failures.Count == 0)
             {
                 return Results.NoContent();
@@ -296,7 +301,7 @@ public static class HttpApi
     }
 
     internal static IResult Error(DaprApiException ex) =>
-        Results.Json(new { errorCode = ex.ErrorCode, message = ex.Message }, statusCode: ex.HttpStatus);
+        Results.Text(RichErrors.ToJson(ex).ToJsonString(), "application/json", Encoding.UTF8, ex.HttpStatus);
 
     private static StateItemInput ReadStateItem(JsonElement e, IReadOnlyDictionary<string, string> extraMetadata)
     {

@@ -39,11 +39,11 @@ public static class CloudEvents
         {
             try
             {
-                ce = JsonNode.Parse(data) as JsonObject ?? throw DaprErrors.CloudEventsSerialization(topic, pubsub, "the payload is not a JSON object");
+                ce = JsonNode.Parse(data) as JsonObject ?? throw DaprErrors.CloudEventCreation(pubsub, appId, "the payload is not a JSON object");
             }
             catch (JsonException ex)
             {
-                throw DaprErrors.CloudEventsSerialization(topic, pubsub, ex.Message);
+                throw DaprErrors.CloudEventCreation(pubsub, appId, ex.Message);
             }
             ce.TryAdd("time", Rfc3339(now));
             ce.TryAdd("source", DefaultSource);
@@ -96,19 +96,15 @@ public static class CloudEvents
     /// <summary>Go's <c>time.RFC3339</c> as daprd writes <c>time</c> and <c>expiration</c>: whole seconds, UTC here.</summary>
     private static string Rfc3339(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
-    /// <summary><c>ttlInSeconds</c>, refused when it is not a positive number (daprd publishes without a TTL).</summary>
-    public static long? TtlOf(IReadOnlyDictionary<string, string> metadata)
-    {
-        if (!metadata.TryGetValue("ttlInSeconds", out var text))
-        {
-            return null;
-        }
-        if (!long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var ttl) || ttl <= 0)
-        {
-            throw DaprErrors.PubSubMetadata($"ttlInSeconds must be a positive integer, not '{text}'");
-        }
-        return ttl;
-    }
+    /// <summary>
+    /// <c>ttlInSeconds</c>, or null when absent — or when it is not a positive number: daprd's envelope ignores a
+    /// TTL it cannot read (its parse error is dropped) and publishes the message without an expiration.
+    /// </summary>
+    public static long? TtlOf(IReadOnlyDictionary<string, string> metadata) =>
+        metadata.TryGetValue("ttlInSeconds", out var text)
+        && long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var ttl) && ttl > 0
+            ? ttl
+            : null;
 
     /// <summary>
     /// daprd's placement of the payload: <c>application/json</c> is parsed into <c>data</c> (kept as text if it does

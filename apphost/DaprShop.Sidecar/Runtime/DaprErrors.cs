@@ -12,7 +12,29 @@ public sealed class DaprApiException(int httpStatus, StatusCode grpcStatus, stri
     public int HttpStatus { get; } = httpStatus;
     public StatusCode GrpcStatus { get; } = grpcStatus;
     public string ErrorCode { get; } = errorCode;
+
+    /// <summary>The rich details daprd attaches to this error, or null where daprd 1.18 sends none (see <see cref="ErrorDetails"/>).</summary>
+    public ErrorDetails? Details { get; init; }
 }
+
+/// <summary>
+/// daprd's rich error model (dapr/kit errors), which 1.18 attaches to its state and pub/sub errors: a
+/// <c>google.rpc.ErrorInfo</c> (domain <c>dapr.io</c>) always, after a <c>BadRequest</c> field violation, a
+/// <c>Help</c> link and a <c>ResourceInfo</c> where the error has them. gRPC sends them as
+/// <c>grpc-status-details-bin</c>, HTTP as the body's <c>details</c> array (<see cref="RichErrors"/>).
+/// </summary>
+public sealed record ErrorDetails(string Reason, IReadOnlyDictionary<string, string>? Metadata)
+{
+    public ResourceDetail? Resource { get; init; }
+    public FieldViolation? Violation { get; init; }
+    public HelpLink? Help { get; init; }
+}
+
+public sealed record ResourceDetail(string Type, string Name, string Owner = "", string Description = "");
+
+public sealed record FieldViolation(string Field, string Description);
+
+public sealed record HelpLink(string Url, string Description);
 
 /// <summary>The errors the sidecar reports, with daprd's codes and statuses (see docs/sidecar.md for the table).</summary>
 public static class DaprErrors
@@ -20,11 +42,23 @@ public static class DaprErrors
     public static DaprApiException MalformedRequest(string message) =>
         new(400, StatusCode.InvalidArgument, "ERR_MALFORMED_REQUEST", message);
 
-    public static DaprApiException StateStoresNotConfigured(string name) =>
-        new(500, StatusCode.FailedPrecondition, "ERR_STATE_STORE_NOT_CONFIGURED", $"state store {name} is not configured");
+    public static DaprApiException StateStoresNotConfigured(string name, string appId) =>
+        new(500, StatusCode.FailedPrecondition, "ERR_STATE_STORE_NOT_CONFIGURED", $"state store {name} is not configured")
+        { Details = new("DAPR_STATE_NOT_CONFIGURED", AppIdMetadata(appId)) };
 
-    public static DaprApiException StateStoreNotFound(string name) =>
-        new(400, StatusCode.InvalidArgument, "ERR_STATE_STORE_NOT_FOUND", $"state store {name} is not found");
+    public static DaprApiException StateStoreNotFound(string name, string appId) =>
+        new(400, StatusCode.InvalidArgument, "ERR_STATE_STORE_NOT_FOUND", $"state store {name} is not found")
+        { Details = new("DAPR_STATE_NOT_FOUND", AppIdMetadata(appId)) };
+
+    public static DaprApiException StateInvalidKey(string store, string key) =>
+        new(400, StatusCode.InvalidArgument, "ERR_MALFORMED_REQUEST", $"input key/keyPrefix '{key}' can't contain '||'")
+        {
+            Details = new("DAPR_STATE_ILLEGAL_KEY", null)
+            {
+                Violation = new(key, $"input key/keyPrefix '{key}' can't contain '||'"),
+                Resource = new("state", store),
+            },
+        };
 
     public static DaprApiException StateGet(string key, string store, Exception ex) =>
         new(500, StatusCode.Internal, "ERR_STATE_GET", $"fail to get {key} from state store {store}: {ex.Message}", ex);
@@ -45,37 +79,51 @@ public static class DaprErrors
         new(400, StatusCode.InvalidArgument, errorCode, message);
 
     public static DaprApiException StateQueryNotSupported(string store) =>
-        new(500, StatusCode.Internal, "ERR_STATE_STORE_NOT_SUPPORTED", "state store does not support querying");
+        new(500, StatusCode.Internal, "ERR_STATE_STORE_NOT_SUPPORTED", "state store does not support querying")
+        { Details = new("DAPR_STATE_QUERYING_NOT_SUPPORTED", null) { Resource = new("state", store) } };
 
     public static DaprApiException StateQuery(string store, string message) =>
-        new(500, StatusCode.Internal, "ERR_STATE_QUERY", $"state store {store} query failed: {message}");
+        new(500, StatusCode.Internal, "ERR_STATE_QUERY", $"state store {store} query failed: {message}")
+        { Details = new("DAPR_STATE_QUERY_FAILED", null) { Resource = new("state", store) } };
 
     public static DaprApiException TransactionsNotSupported(string store) =>
-        new(500, StatusCode.Unimplemented, "ERR_STATE_STORE_NOT_SUPPORTED", $"state store {store} doesn't support transactions");
+        new(500, StatusCode.Unimplemented, "ERR_STATE_STORE_NOT_SUPPORTED", $"state store {store} doesn't support transactions")
+        {
+            Details = new("DAPR_STATE_TRANSACTIONS_NOT_SUPPORTED", null)
+            {
+                Help = new("https://docs.dapr.io/reference/components-reference/supported-state-stores/", "Check the list of state stores and the features they support"),
+                Resource = new("state", store),
+            },
+        };
 
-    public static DaprApiException PubSubsNotConfigured() =>
-        new(400, StatusCode.FailedPrecondition, "ERR_PUBSUB_NOT_CONFIGURED", "no pubsub is configured");
+    // Pub/sub errors carry the request's metadata (validation), the app id and the cause (envelope), or the topic
+    // and the cause (publishing), as daprd's do; each but "not found" and "not configured" names the component.
+    public static DaprApiException PubSubsNotConfigured(string name, IReadOnlyDictionary<string, string> metadata) =>
+        new(400, StatusCode.FailedPrecondition, "ERR_PUBSUB_NOT_CONFIGURED", $"pubsub {name} is not configured")
+        { Details = new("DAPR_PUBSUB_NOT_CONFIGURED", metadata) };
 
-    public static DaprApiException PubSubNotFound(string name) =>
-        new(404, StatusCode.InvalidArgument, "ERR_PUBSUB_NOT_FOUND", $"pubsub {name} is not found");
+    public static DaprApiException PubSubNotFound(string name, IReadOnlyDictionary<string, string> metadata) =>
+        new(404, StatusCode.InvalidArgument, "ERR_PUBSUB_NOT_FOUND", $"pubsub {name} is not found")
+        { Details = new("DAPR_PUBSUB_NOT_FOUND", metadata) };
 
-    public static DaprApiException PubSubForbidden(string topic, string appId) =>
-        new(403, StatusCode.PermissionDenied, "ERR_PUBSUB_FORBIDDEN", $"topic {topic} is not allowed for app id {appId}");
+    public static DaprApiException PubSubForbidden(string pubsub, string topic, string appId) =>
+        PubSub(403, StatusCode.PermissionDenied, "ERR_PUBSUB_FORBIDDEN", "DAPR_PUBSUB_FORBIDDEN", pubsub,
+            $"topic {topic} is not allowed for app id {appId}", TopicMetadata(topic, $"topic {topic} is not allowed for app id {appId}"));
 
-    public static DaprApiException PubSubNameEmpty() =>
-        new(404, StatusCode.InvalidArgument, "ERR_PUBSUB_EMPTY", "pubsub name is empty");
+    public static DaprApiException PubSubNameEmpty(IReadOnlyDictionary<string, string> metadata) =>
+        PubSub(404, StatusCode.InvalidArgument, "ERR_PUBSUB_EMPTY", "DAPR_PUBSUB_NAME_EMPTY", "", "pubsub name is empty", metadata);
 
-    public static DaprApiException TopicEmpty(string pubsub) =>
-        new(404, StatusCode.InvalidArgument, "ERR_TOPIC_NAME_EMPTY", $"topic is empty in pubsub {pubsub}");
+    public static DaprApiException TopicEmpty(string pubsub, IReadOnlyDictionary<string, string> metadata) =>
+        PubSub(404, StatusCode.InvalidArgument, "ERR_TOPIC_NAME_EMPTY", "DAPR_PUBSUB_TOPIC_NAME_EMPTY", pubsub, $"topic is empty in pubsub {pubsub}", metadata);
 
     public static DaprApiException PublishFailed(string topic, string pubsub, Exception ex) =>
-        new(500, StatusCode.Internal, "ERR_PUBSUB_PUBLISH_MESSAGE", $"error when publishing to topic {topic} in pubsub {pubsub}: {ex.Message}", ex);
+        PubSub(500, StatusCode.Internal, "ERR_PUBSUB_PUBLISH_MESSAGE", "DAPR_PUBSUB_PUBLISH_MESSAGE", pubsub,
+            $"error when publishing to topic {topic} in pubsub {pubsub}: {ex.Message}", TopicMetadata(topic, ex.Message), ex);
 
-    public static DaprApiException CloudEventsSerialization(string topic, string pubsub, string problem) =>
-        new(500, StatusCode.InvalidArgument, "ERR_PUBSUB_CLOUD_EVENTS_SER", $"error when marshalling cloud event envelope for topic {topic} pubsub {pubsub}: {problem}");
-
-    public static DaprApiException PublishForbidden(string topic, string pubsub, string appId) =>
-        new(403, StatusCode.PermissionDenied, "ERR_PUBSUB_FORBIDDEN", $"topic {topic} is not allowed for app id {appId} in pubsub {pubsub}");
+    /// <summary>A payload that cannot become a CloudEvent (a <c>cloudevents+json</c> body that is not a JSON object).</summary>
+    public static DaprApiException CloudEventCreation(string pubsub, string appId, string problem) =>
+        PubSub(500, StatusCode.InvalidArgument, "ERR_PUBSUB_CLOUD_EVENTS_SER", "DAPR_PUBSUB_CLOUD_EVENT_CREATION", pubsub,
+            "cannot create cloudevent", new Dictionary<string, string> { ["appID"] = appId, ["error"] = problem });
 
     public static DaprApiException BindingNotFound(string name) =>
         new(500, StatusCode.Internal, "ERR_INVOKE_OUTPUT_BINDING", $"error invoking output binding {name}: couldn't find output binding {name}");
@@ -137,14 +185,31 @@ public static class DaprErrors
     public static DaprApiException NotReady(string what) =>
         new(500, StatusCode.Internal, "ERR_HEALTH_NOT_READY", $"dapr is not ready: [{what}]");
 
+    public static DaprApiException HealthAppIdNotMatch() =>
+        new(500, StatusCode.Internal, "ERR_HEALTH_APPID_NOT_MATCH", "dapr app-id does not match");
+
     public static DaprApiException OutboundNotReady() =>
         new(500, StatusCode.Internal, "ERR_OUTBOUND_HEALTH_NOT_READY", "dapr outbound is not ready");
 
-    public static DaprApiException BulkPublishEntries(string topic, string pubsub, string problem) =>
-        new(400, StatusCode.InvalidArgument, "ERR_PUBSUB_EVENTS_SER", $"error marshaling events to bytes for topic {topic} pubsub {pubsub}. error: {problem}");
+    /// <summary>A bulk publish entry that cannot be sent as given (no or a repeated entry id, an event that does not fit its content type).</summary>
+    public static DaprApiException BulkPublishEntries(string topic, string pubsub, string appId, string problem) =>
+        PubSub(400, StatusCode.InvalidArgument, "ERR_PUBSUB_EVENTS_SER", "DAPR_PUBSUB_MARSHAL_EVENTS", pubsub,
+            $"error marshaling events to bytes for topic {topic} pubsub {pubsub}. error: {problem}", new Dictionary<string, string> { ["appID"] = appId, ["error"] = problem });
 
-    public static DaprApiException PubSubMetadata(string message) =>
-        new(400, StatusCode.InvalidArgument, "ERR_PUBSUB_REQUEST_METADATA", message);
+    /// <summary>An HTTP bulk publish body that is not a JSON array of entries.</summary>
+    public static DaprApiException BulkPublishBody(string topic, string pubsub, string appId, string problem) =>
+        PubSub(400, StatusCode.InvalidArgument, "ERR_PUBSUB_EVENTS_SER", "DAPR_PUBSUB_UNMARSHAL_EVENTS", pubsub,
+            $"error when unmarshaling the request for topic {topic} pubsub {pubsub}: {problem}", new Dictionary<string, string> { ["appID"] = appId });
+
+    public static DaprApiException PubSubMetadata(string pubsub, string message, IReadOnlyDictionary<string, string> metadata) =>
+        PubSub(400, StatusCode.InvalidArgument, "ERR_PUBSUB_REQUEST_METADATA", "DAPR_PUBSUB_METADATA_DESERIALIZATION", pubsub, message, metadata);
+
+    private static DaprApiException PubSub(int http, StatusCode grpc, string code, string reason, string pubsub, string message, IReadOnlyDictionary<string, string> metadata, Exception? inner = null) =>
+        new(http, grpc, code, message, inner) { Details = new(reason, metadata) { Resource = new("pubsub", pubsub, "", message) } };
+
+    private static Dictionary<string, string> AppIdMetadata(string appId) => new() { ["appID"] = appId };
+
+    private static Dictionary<string, string> TopicMetadata(string topic, string error) => new() { ["topic"] = topic, ["error"] = error };
 
     public static DaprApiException NotSupportedStateOperation(string op) =>
         new(400, StatusCode.Unimplemented, "ERR_NOT_SUPPORTED_STATE_OPERATION", $"operation type {op} not supported");

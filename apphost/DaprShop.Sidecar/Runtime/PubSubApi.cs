@@ -12,41 +12,51 @@ public sealed record BulkPublishFailure(string EntryId, string Error);
 /// <summary>The publishing half of pub/sub, shared by both APIs: envelope, component lookup, resiliency.</summary>
 public sealed class PubSubApi(ComponentHost components, SidecarOptions options, ResiliencyEngine resiliency, TimeProvider time)
 {
-    public IPubSub Find(string pubsubName, string topic)
+    private static readonly IReadOnlyDictionary<string, string> NoMetadata = new Dictionary<string, string>();
+
+    /// <summary>The component for a publish to <paramref name="topic"/>; the request's metadata goes into the error's details, as in daprd.</summary>
+    public IPubSub Find(string pubsubName, string topic, IReadOnlyDictionary<string, string>? metadata = null)
     {
+        metadata ??= NoMetadata;
         if (string.IsNullOrEmpty(pubsubName))
         {
-            throw DaprErrors.PubSubNameEmpty();
+            throw DaprErrors.PubSubNameEmpty(metadata);
         }
         if (components.PubSubs.Count == 0)
         {
-            throw DaprErrors.PubSubsNotConfigured();
+            throw DaprErrors.PubSubsNotConfigured(pubsubName, metadata);
         }
         if (!components.PubSubs.TryGetValue(pubsubName, out var pubsub))
         {
-            throw DaprErrors.PubSubNotFound(pubsubName);
+            throw DaprErrors.PubSubNotFound(pubsubName, metadata);
         }
         if (string.IsNullOrEmpty(topic))
         {
-            throw DaprErrors.TopicEmpty(pubsubName);
+            throw DaprErrors.TopicEmpty(pubsubName, metadata);
         }
         return pubsub;
     }
 
+    /// <summary>A bulk publish body that is not an array of entries (HTTP), reported as daprd reports it.</summary>
+    public DaprApiException BodyError(string pubsubName, string topic, string problem) => DaprErrors.BulkPublishBody(topic, pubsubName, options.AppId, problem);
+
+    /// <summary>A bulk publish entry that cannot be sent as given, reported as daprd reports it.</summary>
+    public DaprApiException EntryError(string pubsubName, string topic, string problem) => DaprErrors.BulkPublishEntries(topic, pubsubName, options.AppId, problem);
+
     /// <summary><see cref="Find"/> for the app's own publishes, which the component's topic scoping may forbid.</summary>
-    private IPubSub FindForApp(string pubsubName, string topic)
+    private IPubSub FindForApp(string pubsubName, string topic, IReadOnlyDictionary<string, string> metadata)
     {
-        var pubsub = Find(pubsubName, topic);
+        var pubsub = Find(pubsubName, topic, metadata);
         if (!components.TopicScopesOf(pubsubName).CanPublish(topic))
         {
-            throw DaprErrors.PubSubForbidden(topic, options.AppId);
+            throw DaprErrors.PubSubForbidden(pubsubName, topic, options.AppId);
         }
         return pubsub;
     }
 
     public async Task PublishAsync(string pubsubName, string topic, byte[] data, string? contentType, IReadOnlyDictionary<string, string> metadata, CancellationToken ct)
     {
-        var pubsub = FindForApp(pubsubName, topic);
+        var pubsub = FindForApp(pubsubName, topic, metadata);
         var message = BuildMessage(pubsubName, topic, data, contentType, metadata);
         await SendAsync(pubsubName, pubsub, message, ct);
     }
@@ -54,22 +64,18 @@ public sealed class PubSubApi(ComponentHost components, SidecarOptions options, 
     /// <summary>Publishes each entry; the ones that failed come back with their errors (an empty list is full success).</summary>
     public async Task<IReadOnlyList<BulkPublishFailure>> BulkPublishAsync(string pubsubName, string topic, IReadOnlyList<BulkPublishEntry> entries, IReadOnlyDictionary<string, string> metadata, CancellationToken ct)
     {
-        var pubsub = FindForApp(pubsubName, topic);
+        var pubsub = FindForApp(pubsubName, topic, metadata);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var entry in entries)
         {
-            if (string.IsNullOrEmpty(entry.EntryId))
+            if (string.IsNullOrEmpty(entry.EntryId) || !seen.Add(entry.EntryId))
             {
-                throw DaprErrors.BulkPublishEntries(topic, pubsubName, "entryId is duplicated or not present for entry");
-            }
-            if (!seen.Add(entry.EntryId))
-            {
-                throw DaprErrors.BulkPublishEntries(topic, pubsubName, "entryId is duplicated or not present for entry");
+                throw EntryError(pubsubName, topic, "entryId is duplicated or not present for entry");
             }
         }
         // As daprd: the request's metadata fills in only entries that carry metadata of their own, and whether the
         // events are raw is the request's to say.
-        var raw = IsRaw(metadata);
+        var raw = IsRaw(pubsubName, metadata);
         var messages = entries.Select(e =>
         {
             var merged = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -104,7 +110,7 @@ public sealed class PubSubApi(ComponentHost components, SidecarOptions options, 
 
     /// <summary>The message as sent; <paramref name="at"/> is the event's time when it was decided earlier (the outbox).</summary>
     public PubSubMessage BuildMessage(string pubsubName, string topic, byte[] data, string? contentType, IReadOnlyDictionary<string, string> metadata, DateTimeOffset? at = null) =>
-        BuildMessage(components.PubSubs.GetValueOrDefault(pubsubName), pubsubName, topic, data, contentType, metadata, IsRaw(metadata), at);
+        BuildMessage(components.PubSubs.GetValueOrDefault(pubsubName), pubsubName, topic, data, contentType, metadata, IsRaw(pubsubName, metadata), at);
 
     private PubSubMessage BuildMessage(IPubSub? pubsub, string pubsubName, string topic, byte[] data, string? contentType, IReadOnlyDictionary<string, string> metadata, bool raw, DateTimeOffset? at = null)
     {
@@ -121,10 +127,10 @@ public sealed class PubSubApi(ComponentHost components, SidecarOptions options, 
     /// <summary>The capability of a broker that enforces <c>ttlInSeconds</c> natively (daprd's <c>MESSAGE_TTL</c> feature).</summary>
     public const string MessageTtlCapability = "MESSAGE_TTL";
 
-    private static bool IsRaw(IReadOnlyDictionary<string, string> metadata) =>
+    private static bool IsRaw(string pubsubName, IReadOnlyDictionary<string, string> metadata) =>
         Resources.RawPayloadMetadata.TryRead(metadata, out var raw)
             ? raw
-            : throw DaprErrors.PubSubMetadata($"failed deserializing metadata. Error: rawPayload value must be a valid boolean: actual is '{metadata["rawPayload"]}'");
+            : throw DaprErrors.PubSubMetadata(pubsubName, $"failed deserializing metadata. Error: rawPayload value must be a valid boolean: actual is '{metadata["rawPayload"]}'", metadata);
 
     public async Task SendAsync(string pubsubName, IPubSub pubsub, PubSubMessage message, CancellationToken ct)
     {

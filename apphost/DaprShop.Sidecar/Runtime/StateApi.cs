@@ -26,9 +26,9 @@ public sealed class StateApi(ComponentHost components, SidecarOptions options, R
     {
         if (components.StateStores.Count == 0)
         {
-            throw DaprErrors.StateStoresNotConfigured(name ?? "");
+            throw DaprErrors.StateStoresNotConfigured(name ?? "", options.AppId);
         }
-        return components.StateStores.TryGetValue(name ?? "", out var info) ? info : throw DaprErrors.StateStoreNotFound(name ?? "");
+        return components.StateStores.TryGetValue(name ?? "", out var info) ? info : throw DaprErrors.StateStoreNotFound(name ?? "", options.AppId);
     }
 
     public async Task<StateGetResult?> GetAsync(string storeName, string key, IReadOnlyDictionary<string, string> metadata, CancellationToken ct)
@@ -219,7 +219,7 @@ public sealed class StateApi(ComponentHost components, SidecarOptions options, R
         }
         if (key.Contains("||", StringComparison.Ordinal))
         {
-            throw DaprErrors.MalformedRequest($"input key/keyPrefix '{key}' can't contain '||'");
+            throw DaprErrors.StateInvalidKey(store.Name, key);
         }
         var prefix = KeyPrefix(store);
         return prefix.Length == 0 ? key : prefix + key;

@@ -145,7 +145,7 @@ public class TaskHubGrpcService(WorkflowEngine engine)
         }
         catch (DaprApiException ex)
         {
-            throw new RpcException(new Status(ex.GrpcStatus, ex.Message), new Metadata { { "dapr-error-code", ex.ErrorCode } });
+            throw RichErrors.ToRpcException(ex);
         }
         catch (WorkflowException ex)
         {

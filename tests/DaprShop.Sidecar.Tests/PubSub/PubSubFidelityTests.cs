@@ -128,14 +128,17 @@ public sealed partial class PubSubFidelityTests
         events.Single(e => e["data"] is JsonObject)["data"]!["n"]!.GetValue<int>().Should().Be(3);
     }
 
+    private const string MarshalEvents = "error marshaling events to bytes for topic t pubsub pubsub. error: ";
+    private const string UnmarshalRequest = "error when unmarshaling the request for topic t pubsub pubsub: ";
+
     [Theory]
-    [InlineData("""[{"entryId":"1","event":{"n":1},"contentType":"text/plain"}]""")]
-    [InlineData("""[{"entryId":"1","event":"x","contentType":"image/png"}]""")]
-    [InlineData("""[{"entryId":"1","event":"not base64!","contentType":"application/octet-stream"}]""")]
-    [InlineData("""[{"entryId":"1","event":"x"}]""")]
-    [InlineData("""[{"entryId":"1","event":"a","contentType":"text/plain"},{"entryId":"1","event":"b","contentType":"text/plain"}]""")]
-    [InlineData("""{"entries":[]}""")]
-    public async Task A_bulk_entry_daprd_cannot_convert_is_refused_with_err_pubsub_events_ser(string body)
+    [InlineData("""[{"entryId":"1","event":{"n":1},"contentType":"text/plain"}]""", MarshalEvents)]
+    [InlineData("""[{"entryId":"1","event":"x","contentType":"image/png"}]""", MarshalEvents)]
+    [InlineData("""[{"entryId":"1","event":"not base64!","contentType":"application/octet-stream"}]""", MarshalEvents)]
+    [InlineData("""[{"entryId":"1","event":"x"}]""", MarshalEvents)]
+    [InlineData("""[{"entryId":"1","event":"a","contentType":"text/plain"},{"entryId":"1","event":"b","contentType":"text/plain"}]""", MarshalEvents)]
+    [InlineData("""{"entries":[]}""", UnmarshalRequest)]
+    public async Task A_bulk_entry_daprd_cannot_convert_is_refused_with_err_pubsub_events_ser(string body, string message)
     {
         using var mesh = new TestMesh();
         using var resources = Broker();
@@ -148,7 +151,7 @@ public sealed partial class PubSubFidelityTests
         response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
         var error = await response.Content.ReadFromJsonAsync<JsonElement>();
         error.GetProperty("errorCode").GetString().Should().Be("ERR_PUBSUB_EVENTS_SER");
-        error.GetProperty("message").GetString().Should().StartWith("error marshaling events to bytes for topic t pubsub pubsub");
+        error.GetProperty("message").GetString().Should().StartWith(message, "an entry daprd cannot convert is a marshal error, a body that is not a list an unmarshal error");
         (await unknown.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errorCode").GetString().Should().Be("ERR_PUBSUB_NOT_FOUND", "the component is checked before the body");
     }
 

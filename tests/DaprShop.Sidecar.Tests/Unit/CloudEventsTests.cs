@@ -40,10 +40,21 @@ public sealed class CloudEventsTests
         ce["pubsubname"]!.GetValue<string>().Should().Be("pubsub");
     }
 
+    [Theory]
+    [InlineData("soon")]
+    [InlineData("0")]
+    [InlineData("-5")]
+    public void A_ttl_that_is_not_a_positive_number_is_ignored_as_daprd_ignores_it(string ttl) =>
+        Envelope("{}"u8.ToArray(), "application/json", new() { ["ttlInSeconds"] = ttl }).ContainsKey("expiration").Should().BeFalse();
+
     [Fact]
     public void A_cloud_event_content_type_with_a_non_object_body_is_refused()
     {
         var act = () => Envelope("[1]"u8.ToArray(), "application/cloudevents+json");
-        act.Should().Throw<DaprApiException>().Which.ErrorCode.Should().Be("ERR_PUBSUB_CLOUD_EVENTS_SER");
+        var error = act.Should().Throw<DaprApiException>().Which;
+        error.ErrorCode.Should().Be("ERR_PUBSUB_CLOUD_EVENTS_SER");
+        error.Message.Should().Be("cannot create cloudevent", "daprd's message; the cause goes into the details");
+        error.Details!.Reason.Should().Be("DAPR_PUBSUB_CLOUD_EVENT_CREATION");
+        error.Details.Metadata.Should().ContainKey("error");
     }
 }
