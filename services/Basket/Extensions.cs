@@ -14,8 +14,9 @@ public static class BasketExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<KnownProducts>();
-        // Dapr's InvocationHandler sends http://catalog/... to the sidecar with dapr-app-id: catalog; retries and
-        // circuit breaking for that hop are the sidecar's (resiliency.yaml), so the client only bounds the wait.
+        // Dapr's InvocationHandler sends http://catalog/... to the sidecar with dapr-app-id: catalog; the retries
+        // and timeout for that hop are the sidecar's (resiliency.yaml's catalog app target), so the client only
+        // bounds the wait.
         builder.Services.AddHttpClient(BasketApi.CatalogClient, c =>
             {
                 c.BaseAddress = new Uri($"http://{AppIds.Catalog}/");

@@ -12,12 +12,19 @@ public sealed class CircuitOpenException(string target) : Exception($"circuit br
 /// <summary>
 /// Applies Dapr Resiliency policies — timeout per attempt, retries with constant or exponential backoff, and a
 /// consecutive-failure circuit breaker — to calls to apps (<c>targets.apps</c>), components (<c>inbound</c>/<c>outbound</c>)
-/// and actors. Breakers keep their state per target, as daprd does.
+/// and actors. A target without a named entry gets daprd's default policies, looked up by name from the most to the
+/// least specific (<c>DefaultAppRetryPolicy</c>, then <c>DefaultRetryPolicy</c>; for a state store's outbound calls
+/// <c>DefaultStatestoreComponentOutbound…</c>, <c>DefaultComponentOutbound…</c>, <c>DefaultComponent…</c>, <c>Default…</c>).
+/// Breakers keep their state per target, per app and method for service invocation, as daprd does.
 /// </summary>
 public sealed class ResiliencyEngine
 {
+    // daprd keeps at most circuitBreakerCacheSize (default 100) per-endpoint breakers per app, least recently used out.
+    private const int EndpointBreakerCacheSize = 100;
+
     private readonly LoadedResources _resources;
     private readonly ConcurrentDictionary<string, Breaker> _breakers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ResiliencyPolicy> _policies = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
 
     public ResiliencyEngine(LoadedResources resources, TimeProvider? time = null)
@@ -26,26 +33,54 @@ public sealed class ResiliencyEngine
         _time = time ?? TimeProvider.System;
     }
 
-    public ResiliencyPolicy ForApp(string appId) => Build($"app:{appId}", r => r.Apps.GetValueOrDefault(appId));
+    /// <summary>The policies for calls to <paramref name="appId"/>'s <paramref name="method"/>: the app's timeout and retry, and a breaker per method.</summary>
+    public ResiliencyPolicy ForApp(string appId, string method)
+    {
+        var policy = Build($"app:{appId}", r => r.Apps.GetValueOrDefault(appId), ["App", ""]);
+        return policy.BreakerPolicy is null ? policy : policy.WithBreaker(EndpointBreaker($"app:{appId}:{method}", policy.BreakerPolicy));
+    }
 
-    public ResiliencyPolicy ForComponentOutbound(string name) => Build($"component-out:{name}", r => r.ComponentsOutbound.GetValueOrDefault(name));
+    /// <summary>Whether a Resiliency resource names <paramref name="appId"/> (which turns daprd's built-in invocation retries off).</summary>
+    public bool HasAppTarget(string appId) => _resources.Resiliencies.Any(r => r.Apps.ContainsKey(appId));
 
-    public ResiliencyPolicy ForComponentInbound(string name) => Build($"component-in:{name}", r => r.ComponentsInbound.GetValueOrDefault(name));
+    public ResiliencyPolicy ForComponentOutbound(string name) =>
+        Build($"component-out:{name}", r => r.ComponentsOutbound.GetValueOrDefault(name), ComponentLevels(name, "Outbound"));
 
-    public ResiliencyPolicy ForActor(string actorType) => Build($"actor:{actorType}", r => r.Actors.GetValueOrDefault(actorType));
+    public ResiliencyPolicy ForComponentInbound(string name) =>
+        Build($"component-in:{name}", r => r.ComponentsInbound.GetValueOrDefault(name), ComponentLevels(name, "Inbound"));
 
-    private readonly ConcurrentDictionary<string, ResiliencyPolicy> _policies = new(StringComparer.Ordinal);
+    public ResiliencyPolicy ForActor(string actorType) => Build($"actor:{actorType}", r => r.Actors.GetValueOrDefault(actorType), ["Actor", ""]);
+
+    private string[] ComponentLevels(string name, string direction)
+    {
+        var type = _resources.Components.FirstOrDefault(c => c.Name == name)?.Type ?? "";
+        var kind = type.Split('.')[0] switch
+        {
+            "state" => "Statestore",
+            "pubsub" => "Pubsub",
+            "bindings" => "Binding",
+            "secretstores" => "Secretstore",
+            "configuration" => "Configuration",
+            "lock" => "Lock",
+            "crypto" => "Crypto",
+            _ => null,
+        };
+        return kind is null
+            ? [$"Component{direction}", "Component", ""]
+            : [$"{kind}Component{direction}", $"Component{direction}", "Component", ""];
+    }
 
     // Resolved once per target: the resources never change while the sidecar runs, and this is on every call's path.
-    private ResiliencyPolicy Build(string target, Func<ResiliencyResource, TargetPolicies?> select) =>
-        _policies.TryGetValue(target, out var policy) ? policy : _policies.GetOrAdd(target, t => Resolve(t, select));
+    private ResiliencyPolicy Build(string target, Func<ResiliencyResource, TargetPolicies?> select, string[] defaultLevels) =>
+        _policies.TryGetValue(target, out var policy) ? policy : _policies.GetOrAdd(target, t => Resolve(t, select, defaultLevels));
 
-    private ResiliencyPolicy Resolve(string target, Func<ResiliencyResource, TargetPolicies?> select)
+    private ResiliencyPolicy Resolve(string target, Func<ResiliencyResource, TargetPolicies?> select, string[] defaultLevels)
     {
         // Later resources override earlier ones field by field, as several Resiliency files merge in daprd.
         TimeSpan? timeout = null;
         RetryPolicy? retry = null;
         CircuitBreakerPolicy? breaker = null;
+        var named = false;
         foreach (var r in _resources.Resiliencies)
         {
             var p = select(r);
@@ -53,79 +88,151 @@ public sealed class ResiliencyEngine
             {
                 continue;
             }
+            named = true;
             timeout = p.Timeout ?? timeout;
             retry = p.Retry ?? retry;
             breaker = p.CircuitBreaker ?? breaker;
         }
-        var state = breaker is null ? null : _breakers.GetOrAdd(target, _ => new Breaker(breaker, _time));
-        return new ResiliencyPolicy(target, timeout, retry, state, _time);
+        if (!named)
+        {
+            // daprd's defaults apply only to a target that has no entry of its own, each kind of policy on its own.
+            timeout = Default(defaultLevels, "Timeout", r => r.Timeouts, t => (TimeSpan?)t);
+            retry = Default(defaultLevels, "Retry", r => r.Retries, p => p);
+            breaker = Default(defaultLevels, "CircuitBreaker", r => r.CircuitBreakers, p => p);
+        }
+        var state = breaker is null || target.StartsWith("app:", StringComparison.Ordinal) ? null : _breakers.GetOrAdd(target, _ => new Breaker(breaker, _time));
+        return new ResiliencyPolicy(target, timeout, retry, breaker, state, _time);
     }
 
+    private T? Default<TPolicy, T>(string[] levels, string kind, Func<ResiliencyResource, IReadOnlyDictionary<string, TPolicy>> policies, Func<TPolicy, T?> wrap)
+    {
+        foreach (var level in levels)
+        {
+            var name = $"Default{level}{kind}Policy";
+            foreach (var r in _resources.Resiliencies.Reverse())
+            {
+                if (policies(r).TryGetValue(name, out var policy))
+                {
+                    return wrap(policy);
+                }
+            }
+        }
+        return default;
+    }
+
+    private Breaker EndpointBreaker(string key, CircuitBreakerPolicy policy)
+    {
+        var breaker = _breakers.GetOrAdd(key, _ => new Breaker(policy, _time));
+        breaker.LastUsed = _time.GetTimestamp();
+        if (_breakers.Count > EndpointBreakerCacheSize * 4)
+        {
+            // Bounded like daprd's LRU cache, so methods with ids in their paths cannot grow it without end.
+            var prefix = key[..(key.IndexOf(':', 4) + 1)];
+            var ofApp = _breakers.Where(b => b.Key.StartsWith(prefix, StringComparison.Ordinal)).OrderByDescending(b => b.Value.LastUsed).Skip(EndpointBreakerCacheSize);
+            foreach (var (stale, _) in ofApp.ToList())
+            {
+                _breakers.TryRemove(stale, out _);
+            }
+        }
+        return breaker;
+    }
+
+    /// <summary>
+    /// A circuit breaker as sony/gobreaker (daprd's) runs one: closed until the trip condition, open for
+    /// <c>timeout</c>, then half-open for at most <c>maxRequests</c> calls, closing after that many successes in a
+    /// row and opening again on any failure. Results are counted against the generation they started in, so a slow
+    /// answer from before a change of state does not count in the new one.
+    /// </summary>
     internal sealed class Breaker(CircuitBreakerPolicy policy, TimeProvider time)
     {
         private readonly Lock _gate = new();
+        private readonly TimeSpan _openFor = policy.Timeout > TimeSpan.Zero ? policy.Timeout : TimeSpan.FromSeconds(60);
+        private readonly int _maxRequests = Math.Max(1, policy.MaxRequests);
         private int _consecutiveFailures;
-        private int _halfOpenInFlight;
-        private DateTimeOffset _openedAt;
-        private DateTimeOffset _windowStart = time.GetUtcNow();
+        private int _consecutiveSuccesses;
+        private int _requests;
+        private long _generation;
+        private DateTimeOffset _expiry = policy.Interval > TimeSpan.Zero ? time.GetUtcNow() + policy.Interval : DateTimeOffset.MaxValue;
         private State _state = State.Closed;
 
         private enum State { Closed, Open, HalfOpen }
 
-        public bool TryEnter()
+        public long LastUsed { get; set; }
+
+        /// <summary>Admits a call and returns its generation, or null when the breaker refuses it.</summary>
+        public long? TryEnter()
+        {
+            lock (_gate)
+            {
+                Refresh(time.GetUtcNow());
+                if (_state == State.Open || (_state == State.HalfOpen && _requests >= _maxRequests))
+                {
+                    return null;
+                }
+                _requests++;
+                return _generation;
+            }
+        }
+
+        public void Report(long generation, bool success)
         {
             lock (_gate)
             {
                 var now = time.GetUtcNow();
-                if (_state == State.Open && now - _openedAt >= policy.Timeout)
+                Refresh(now);
+                if (generation != _generation)
                 {
-                    _state = State.HalfOpen;
-                    _halfOpenInFlight = 0;
+                    return;
                 }
-                switch (_state)
+                if (success)
                 {
-                    case State.Open:
-                        return false;
-                    case State.HalfOpen:
-                        if (_halfOpenInFlight >= Math.Max(1, policy.MaxRequests))
-                        {
-                            return false;
-                        }
-                        _halfOpenInFlight++;
-                        return true;
-                    default:
-                        if (policy.Interval > TimeSpan.Zero && now - _windowStart >= policy.Interval)
-                        {
-                            _windowStart = now;
-                            _consecutiveFailures = 0;
-                        }
-                        return true;
+                    _consecutiveFailures = 0;
+                    _consecutiveSuccesses++;
+                    if (_state == State.HalfOpen && _consecutiveSuccesses >= _maxRequests)
+                    {
+                        MoveTo(State.Closed, now);
+                    }
+                    return;
+                }
+                _consecutiveSuccesses = 0;
+                _consecutiveFailures++;
+                if (_state == State.HalfOpen || (_state == State.Closed && _consecutiveFailures >= policy.TripConsecutiveFailures))
+                {
+                    MoveTo(State.Open, now);
                 }
             }
         }
 
-        public void Report(bool success)
+        private void Refresh(DateTimeOffset now)
         {
-            lock (_gate)
+            if (_state == State.Closed && now >= _expiry)
             {
-                if (success)
-                {
-                    _consecutiveFailures = 0;
-                    if (_state == State.HalfOpen)
-                    {
-                        _state = State.Closed;
-                        _windowStart = time.GetUtcNow();
-                    }
-                    return;
-                }
-                _consecutiveFailures++;
-                if (_state == State.HalfOpen || _consecutiveFailures >= policy.TripConsecutiveFailures)
-                {
-                    _state = State.Open;
-                    _openedAt = time.GetUtcNow();
-                    _consecutiveFailures = 0;
-                }
+                NewGeneration(now); // the closed state's counts are cleared every interval
             }
+            else if (_state == State.Open && now >= _expiry)
+            {
+                MoveTo(State.HalfOpen, now);
+            }
+        }
+
+        private void MoveTo(State state, DateTimeOffset now)
+        {
+            _state = state;
+            NewGeneration(now);
+        }
+
+        private void NewGeneration(DateTimeOffset now)
+        {
+            _generation++;
+            _requests = 0;
+            _consecutiveFailures = 0;
+            _consecutiveSuccesses = 0;
+            _expiry = _state switch
+            {
+                State.Closed => policy.Interval > TimeSpan.Zero ? now + policy.Interval : DateTimeOffset.MaxValue,
+                State.Open => now + _openFor,
+                _ => DateTimeOffset.MaxValue,
+            };
         }
     }
 }
@@ -136,63 +243,78 @@ public sealed class ResiliencyPolicy
     private readonly string _target;
     private readonly TimeSpan? _timeout;
     private readonly RetryPolicy? _retry;
+    private readonly CircuitBreakerPolicy? _breakerPolicy;
     private readonly ResiliencyEngine.Breaker? _breaker;
     private readonly TimeProvider _time;
 
-    internal ResiliencyPolicy(string target, TimeSpan? timeout, RetryPolicy? retry, ResiliencyEngine.Breaker? breaker, TimeProvider time)
+    internal ResiliencyPolicy(string target, TimeSpan? timeout, RetryPolicy? retry, CircuitBreakerPolicy? breakerPolicy, ResiliencyEngine.Breaker? breaker, TimeProvider time)
     {
         _target = target;
         _timeout = timeout;
         _retry = retry;
+        _breakerPolicy = breakerPolicy;
         _breaker = breaker;
         _time = time;
     }
+
+    internal CircuitBreakerPolicy? BreakerPolicy => _breakerPolicy;
+
+    internal ResiliencyPolicy WithBreaker(ResiliencyEngine.Breaker breaker) => new(_target, _timeout, _retry, _breakerPolicy, breaker, _time);
 
     public bool IsEmpty => _timeout is null && _retry is null && _breaker is null;
 
     public RetryPolicy? Retry => _retry;
 
     /// <summary>
-    /// Runs <paramref name="action"/> under the policies. <paramref name="isFailure"/> decides whether a result that
-    /// returned normally still counts as a failure (e.g. an HTTP 503 from an app); <paramref name="isRetriable"/>
-    /// lets the caller mark errors that retrying cannot fix (an ETag mismatch) as permanent.
+    /// Runs <paramref name="action"/> under the policies, nested as daprd nests them: retry around the breaker
+    /// around the timeout. The breaker counts every error and every failed result — retried or not, a timeout or the
+    /// caller giving up — since each says something about the target. <paramref name="isFailure"/> decides whether a
+    /// result that returned normally is a failure (e.g. an HTTP 503 from an app), <paramref name="isRetriableResult"/>
+    /// whether such a failure is worth retrying (the policy's <c>matching</c>), and <paramref name="isRetriable"/>
+    /// marks errors retrying cannot fix (an ETag mismatch) as permanent.
     /// </summary>
     public async Task<T> ExecuteAsync<T>(
         Func<CancellationToken, Task<T>> action,
         CancellationToken cancellationToken,
         Func<T, bool>? isFailure = null,
-        Func<Exception, bool>? isRetriable = null)
+        Func<Exception, bool>? isRetriable = null,
+        Func<T, bool>? isRetriableResult = null)
     {
         if (IsEmpty)
         {
             return await action(cancellationToken);
         }
+        var started = _time.GetTimestamp();
         var attempt = 0;
         while (true)
         {
             attempt++;
-            if (_breaker is not null && !_breaker.TryEnter())
+            long generation = 0;
+            if (_breaker is not null)
             {
-                throw new CircuitOpenException(_target);
+                generation = _breaker.TryEnter() ?? throw new CircuitOpenException(_target); // which also ends the retries
             }
             T result;
             try
             {
                 result = await RunAttemptAsync(action, cancellationToken);
             }
-            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            catch (Exception ex)
             {
-                var retriable = isRetriable?.Invoke(ex) ?? true;
-                _breaker?.Report(!retriable); // a permanent (caller) error says nothing about the target's health
-                if (!retriable || !await WaitBeforeRetryAsync(attempt, cancellationToken))
+                _breaker?.Report(generation, success: false);
+                if (ex is OperationCanceledException && cancellationToken.IsCancellationRequested)
+                {
+                    throw;
+                }
+                if (!(isRetriable?.Invoke(ex) ?? true) || !await WaitBeforeRetryAsync(attempt, started, cancellationToken))
                 {
                     throw;
                 }
                 continue;
             }
             var failed = isFailure?.Invoke(result) ?? false;
-            _breaker?.Report(!failed);
-            if (!failed || !await WaitBeforeRetryAsync(attempt, cancellationToken))
+            _breaker?.Report(generation, success: !failed);
+            if (!failed || !(isRetriableResult?.Invoke(result) ?? true) || !await WaitBeforeRetryAsync(attempt, started, cancellationToken))
             {
                 return result;
             }
@@ -218,13 +340,18 @@ public sealed class ResiliencyPolicy
         }
     }
 
-    private async Task<bool> WaitBeforeRetryAsync(int attempt, CancellationToken cancellationToken)
+    private async Task<bool> WaitBeforeRetryAsync(int attempt, long started, CancellationToken cancellationToken)
     {
-        if (_retry is null || (_retry.MaxRetries >= 0 && attempt > _retry.MaxRetries))
+        if (_retry is null)
         {
             return false;
         }
-        await Task.Delay(_retry.DelayBefore(attempt), _time, cancellationToken);
+        var delay = _retry.DelayBefore(attempt);
+        if (!_retry.Allows(attempt, _time.GetElapsedTime(started), delay))
+        {
+            return false;
+        }
+        await Task.Delay(delay, _time, cancellationToken);
         return true;
     }
 }

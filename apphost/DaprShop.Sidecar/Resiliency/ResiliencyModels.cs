@@ -12,18 +12,36 @@ public sealed record RetryPolicy(
     IReadOnlySet<int> RetryOnHttpStatus,
     IReadOnlySet<int> RetryOnGrpcStatus)
 {
+    /// <summary>daprd's exponential backoff starts here whatever <c>duration</c> says (it applies to constant policies only).</summary>
+    public static readonly TimeSpan ExponentialInitialInterval = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>daprd's exponential backoff gives up this long after the first attempt, even with <c>maxRetries: -1</c>.</summary>
+    public static readonly TimeSpan ExponentialMaxElapsedTime = TimeSpan.FromMinutes(15);
+
+    /// <summary>The wait before retry number <paramref name="attempt"/> (1 = after the first attempt).</summary>
     public TimeSpan DelayBefore(int attempt)
     {
         if (Policy == BackoffKind.Constant)
         {
             return Duration;
         }
-        // Dapr's exponential backoff starts at 500ms unless "duration" says otherwise, doubling up to maxInterval.
-        var initial = Duration > TimeSpan.Zero ? Duration : TimeSpan.FromMilliseconds(500);
-        var delay = initial * Math.Pow(1.5, Math.Min(attempt - 1, 30));
+        // 500 ms, then ×1.5 up to maxInterval; the first interval is not capped (cenkalti/backoff under dapr/kit).
         var cap = MaxInterval > TimeSpan.Zero ? MaxInterval : TimeSpan.FromSeconds(60);
-        return delay < cap ? delay : cap;
+        var delay = ExponentialInitialInterval;
+        for (var i = 1; i < attempt; i++)
+        {
+            delay = delay >= cap / 1.5 ? cap : delay * 1.5;
+        }
+        return delay;
     }
+
+    /// <summary>Whether another retry is allowed after <paramref name="attempt"/> attempts that took <paramref name="elapsed"/>, before waiting <paramref name="delay"/>.</summary>
+    public bool Allows(int attempt, TimeSpan elapsed, TimeSpan delay) =>
+        (MaxRetries < 0 || attempt <= MaxRetries)
+        && (Policy == BackoffKind.Constant || elapsed + delay <= ExponentialMaxElapsedTime);
+
+    /// <summary>Whether a failed call's status is one to retry: any, unless <c>matching</c> lists some.</summary>
+    public bool RetriesHttpStatus(int status) => RetryOnHttpStatus.Count == 0 || RetryOnHttpStatus.Contains(status);
 }
 
 /// <summary>A named circuit breaker; <see cref="TripConsecutiveFailures"/> comes from a trip expression such as <c>consecutiveFailures &gt; 5</c>.</summary>
@@ -35,6 +53,11 @@ public sealed record TargetPolicies(TimeSpan? Timeout, RetryPolicy? Retry, Circu
     public static readonly TargetPolicies None = new(null, null, null);
 }
 
+/// <summary>
+/// One Resiliency resource: its targets, and its named policies — which also serve as daprd's default policies when
+/// named by its templates (<c>DefaultRetryPolicy</c>, <c>DefaultAppTimeoutPolicy</c>,
+/// <c>DefaultStatestoreComponentOutboundCircuitBreakerPolicy</c>, ...).
+/// </summary>
 public sealed record ResiliencyResource(
     string Name,
     string File,
@@ -42,4 +65,9 @@ public sealed record ResiliencyResource(
     IReadOnlyDictionary<string, TargetPolicies> ComponentsOutbound,
     IReadOnlyDictionary<string, TargetPolicies> ComponentsInbound,
     IReadOnlyDictionary<string, TargetPolicies> Actors,
-    IReadOnlyList<string> Scopes);
+    IReadOnlyList<string> Scopes)
+{
+    public IReadOnlyDictionary<string, TimeSpan> Timeouts { get; init; } = new Dictionary<string, TimeSpan>();
+    public IReadOnlyDictionary<string, RetryPolicy> Retries { get; init; } = new Dictionary<string, RetryPolicy>();
+    public IReadOnlyDictionary<string, CircuitBreakerPolicy> CircuitBreakers { get; init; } = new Dictionary<string, CircuitBreakerPolicy>();
+}

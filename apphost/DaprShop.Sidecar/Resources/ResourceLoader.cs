@@ -330,7 +330,12 @@ public static class ResourceLoader
                 }
             }
         }
-        return new ResiliencyResource(name, file, apps, outbound, inbound, actors, y.StrList(doc, "scopes", ""));
+        return new ResiliencyResource(name, file, apps, outbound, inbound, actors, y.StrList(doc, "scopes", ""))
+        {
+            Timeouts = timeouts,
+            Retries = retries,
+            CircuitBreakers = breakers,
+        };
     }
 
     private static TimeSpan Duration(YamlNodes y, string? text, string field) =>

@@ -89,21 +89,25 @@ public sealed class InvocationApi(
         request.Headers.TryAddWithoutValidation(CallerHeader, options.AppId);
         request.Headers.TryAddWithoutValidation(CalleeHeader, appId);
 
-        var policy = resiliency.ForApp(appId);
+        var method = request.RequestUri!.OriginalString.Split('?', 2)[0].TrimStart('/');
+        var policy = resiliency.ForApp(appId, method);
+        var builtInRetries = !resiliency.HasAppTarget(appId);
         byte[]? body = null;
         if (request.Content is not null)
         {
             // Buffered (bodies are bounded by --dapr-http-max-request-size) so a retry can send it again whole.
             body = await request.Content.ReadAsByteArrayAsync(ct);
         }
-        var retryStatuses = policy.Retry?.RetryOnHttpStatus;
+        var retry = policy.Retry;
         try
         {
             return await policy.ExecuteAsync(
-                c => SendOnceAsync(appId, request, body, c),
+                c => SendOnceAsync(appId, request, body, builtInRetries, c),
                 ct,
-                // As daprd: any answer outside 200-399 is a failed call, unless the policy lists the statuses to retry.
-                isFailure: r => retryStatuses is { Count: > 0 } ? retryStatuses.Contains((int)r.StatusCode) : (int)r.StatusCode is < 200 or > 399);
+                // As daprd: any answer outside 200-399 is a failed call (the breaker counts it); the policy's
+                // matching.httpStatusCodes, when it lists any, picks the ones worth retrying.
+                isFailure: r => (int)r.StatusCode is < 200 or > 399,
+                isRetriableResult: r => retry?.RetriesHttpStatus((int)r.StatusCode) ?? false);
         }
         catch (ResiliencyTimeoutException)
         {
@@ -115,40 +119,60 @@ public sealed class InvocationApi(
         }
     }
 
-    // Built-in retries, as daprd's: a replica that refuses the connection is skipped and another one tried.
-    private async Task<HttpResponseMessage> SendOnceAsync(string appId, HttpRequestMessage original, byte[]? body, CancellationToken ct)
+    /// <summary>
+    /// One call to a replica of the app. A replica that refuses the connection is skipped for another one; and, as
+    /// daprd's built-in service retries (<c>DaprBuiltInServiceRetries</c>) do for an app no Resiliency target names,
+    /// when no replica can be reached the call is tried again 3 times a second apart, so a restarting service is
+    /// waited for rather than failed.
+    /// </summary>
+    private async Task<HttpResponseMessage> SendOnceAsync(string appId, HttpRequestMessage original, byte[]? body, bool builtInRetries, CancellationToken ct)
     {
-        var tried = new List<string>();
-        for (var attempt = 0; ; attempt++)
+        for (var round = 0; ; round++)
         {
-            var target = mesh.Pick(appId, tried) ?? throw DaprErrors.DirectInvoke(appId,
-                tried.Count == 0 ? $"couldn't find service: {appId}" : $"no replica of {appId} is reachable");
-            using var request = Clone(original, body);
-            try
+            var tried = new List<string>();
+            HttpRequestException? unreachable = null;
+            while (mesh.Pick(appId, tried) is { } target)
             {
-                if (mesh.IsSelf(target))
+                using var request = Clone(original, body);
+                try
                 {
-                    return await CallOwnAppAsync(options.AppId, request, ct);
+                    if (mesh.IsSelf(target))
+                    {
+                        return await CallOwnAppAsync(options.AppId, request, ct);
+                    }
+                    request.RequestUri = new Uri(target.BaseAddress, MeshInvokePrefix + original.RequestUri!.OriginalString.TrimStart('/'));
+                    request.Headers.TryAddWithoutValidation(MeshBroker.TokenHeader, target.Token);
+                    AddForwardedHeaders(request);
+                    var response = await httpClients.CreateClient("mesh").SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+                    response.Headers.Remove(MeshBroker.TokenHeader);
+                    return response;
                 }
-                request.RequestUri = new Uri(target.BaseAddress, MeshInvokePrefix + original.RequestUri!.OriginalString.TrimStart('/'));
-                request.Headers.TryAddWithoutValidation(MeshBroker.TokenHeader, target.Token);
-                AddForwardedHeaders(request);
-                var response = await httpClients.CreateClient("mesh").SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
-                response.Headers.Remove(MeshBroker.TokenHeader);
-                return response;
+                catch (HttpRequestException ex) when (IsConnectionFailure(ex))
+                {
+                    logger.LogWarning("Replica {Instance} of {App} is unreachable: {Error}", target.InstanceId, appId, ex.Message);
+                    tried.Add(target.InstanceId);
+                    unreachable = ex;
+                    mesh.Invalidate();
+                }
+                catch (HttpRequestException ex)
+                {
+                    throw DaprErrors.DirectInvoke(appId, ex.Message, ex);
+                }
             }
-            catch (HttpRequestException ex) when (IsConnectionFailure(ex) && attempt < 3)
+            if (unreachable is null)
             {
-                logger.LogWarning("Replica {Instance} of {App} is unreachable: {Error}", target.InstanceId, appId, ex.Message);
-                tried.Add(target.InstanceId);
-                mesh.Invalidate();
+                throw DaprErrors.DirectInvoke(appId, $"couldn't find service: {appId}");
             }
-            catch (HttpRequestException ex)
+            if (!builtInRetries || round >= BuiltInServiceRetries)
             {
-                throw DaprErrors.DirectInvoke(appId, ex.Message, ex);
+                throw DaprErrors.DirectInvoke(appId, $"no replica of {appId} is reachable: {unreachable.Message}", unreachable);
             }
+            await Task.Delay(BuiltInServiceRetryInterval, ct);
         }
     }
+
+    private const int BuiltInServiceRetries = 3;
+    private static readonly TimeSpan BuiltInServiceRetryInterval = TimeSpan.FromSeconds(1);
 
     /// <summary>The callee side: a request for this sidecar's app, from another sidecar or from itself.</summary>
     public async Task<HttpResponseMessage> CallOwnAppAsync(string? callerAppId, HttpRequestMessage request, CancellationToken ct)

@@ -150,4 +150,29 @@ public sealed class ResiliencyTests
         open.StatusCode.Should().Be(HttpStatusCode.InternalServerError);
         (await open.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("message").GetString().Should().Be("failed to invoke, id: broken, err: circuit breaker is open");
     }
+
+    [Fact]
+    public async Task Without_an_app_target_a_sidecar_that_cannot_be_reached_is_tried_again_a_second_apart_as_daprds_built_in_retries_do()
+    {
+        using var mesh = new TestMesh();
+        using var resources = new ResourcesFolder();
+        await using var caller = await SidecarProcess.StartAsync(new() { AppId = "caller", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
+        using var http = caller.CreateHttpClient();
+        // A replica that is registered (its process is alive: this one) but does not listen yet, as while it starts.
+        var port = Ports.Free();
+        var entry = new
+        {
+            appId = "starting", @namespace = "", instanceId = "pending", pid = Environment.ProcessId, address = "127.0.0.1",
+            httpPort = port, grpcPort = Ports.Free(), token = "t", subscriptions = Array.Empty<string>(), actorTypes = Array.Empty<string>(), startedAt = DateTimeOffset.UtcNow,
+        };
+        await File.WriteAllTextAsync(Path.Combine(mesh.Directory, "starting~pending.json"), JsonSerializer.Serialize(entry));
+
+        var call = http.GetAsync("/v1.0/invoke/starting/method/hello");
+        await Task.Delay(1500);
+        await using var late = await TestApp.StartAsync(a => a.Map("/{**path}", () => Results.Text("finally")), port: port);
+
+        using var answer = await call;
+        answer.StatusCode.Should().Be(HttpStatusCode.OK, "the call waited for the replica instead of failing at once");
+        (await answer.Content.ReadAsStringAsync()).Should().Be("finally");
+    }
 }

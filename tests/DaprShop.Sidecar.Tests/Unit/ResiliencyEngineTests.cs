@@ -1,0 +1,191 @@
+using DaprShop.Sidecar.Resiliency;
+using DaprShop.Sidecar.Resources;
+using DaprShop.Sidecar.Tests.Infrastructure;
+using FluentAssertions;
+
+namespace DaprShop.Sidecar.Tests.Unit;
+
+/// <summary>The policy engine on its own, over a clock the test moves: breaker states, backoff, default policies.</summary>
+public sealed class ResiliencyEngineTests : IDisposable
+{
+    private readonly ManualClock _clock = new();
+    private readonly List<ResourcesFolder> _folders = [];
+
+    private ResiliencyEngine Engine(string spec, params (string Name, string Type)[] components)
+    {
+        var folder = new ResourcesFolder().With("resiliency.yaml", $"""
+            apiVersion: dapr.io/v1alpha1
+            kind: Resiliency
+            metadata:
+              name: r
+            spec:
+            {spec}
+            """);
+        foreach (var (name, type) in components)
+        {
+            folder.WithComponent(name, type);
+        }
+        _folders.Add(folder);
+        return new ResiliencyEngine(ResourceLoader.Load([folder.Path], null, "app"), _clock);
+    }
+
+    private const string Breaker = """
+          policies:
+            circuitBreakers:
+              cb:
+                maxRequests: 2
+                timeout: 10s
+                trip: consecutiveFailures > 1
+          targets:
+            components:
+              store:
+                outbound:
+                  circuitBreaker: cb
+        """;
+
+    private static Task<int> Fail(CancellationToken _) => throw new InvalidOperationException("down");
+
+    private static async Task Trip(ResiliencyPolicy policy)
+    {
+        for (var i = 0; i < 2; i++)
+        {
+            await policy.Invoking(p => p.ExecuteAsync(Fail, CancellationToken.None)).Should().ThrowAsync<InvalidOperationException>();
+        }
+    }
+
+    [Fact]
+    public async Task A_half_open_probe_the_caller_gives_up_on_counts_as_a_failure_and_the_breaker_recovers_later()
+    {
+        var policy = Engine(Breaker, ("store", "state.in-memory")).ForComponentOutbound("store");
+        await Trip(policy);
+        await policy.Invoking(p => p.ExecuteAsync(_ => Task.FromResult(1), CancellationToken.None)).Should().ThrowAsync<CircuitOpenException>();
+
+        _clock.Advance(TimeSpan.FromSeconds(11));
+        using var giveUp = new CancellationTokenSource();
+        var probe = policy.ExecuteAsync(async c => { await Task.Delay(Timeout.Infinite, c); return 1; }, giveUp.Token);
+        await giveUp.CancelAsync();
+        await probe.Invoking(p => p).Should().ThrowAsync<OperationCanceledException>();
+
+        await policy.Invoking(p => p.ExecuteAsync(_ => Task.FromResult(1), CancellationToken.None)).Should().ThrowAsync<CircuitOpenException>("the abandoned probe opened it again");
+        _clock.Advance(TimeSpan.FromSeconds(11));
+        (await policy.ExecuteAsync(_ => Task.FromResult(7), CancellationToken.None)).Should().Be(7, "half-open again: the probe slot was not lost");
+    }
+
+    [Fact]
+    public async Task A_half_open_breaker_closes_only_after_max_requests_successes_in_a_row()
+    {
+        var policy = Engine(Breaker, ("store", "state.in-memory")).ForComponentOutbound("store");
+        await Trip(policy);
+        _clock.Advance(TimeSpan.FromSeconds(11));
+
+        (await policy.ExecuteAsync(_ => Task.FromResult(1), CancellationToken.None)).Should().Be(1);
+        (await policy.ExecuteAsync(_ => Task.FromResult(2), CancellationToken.None)).Should().Be(2);
+        await policy.Invoking(p => p.ExecuteAsync(Fail, CancellationToken.None)).Should().ThrowAsync<InvalidOperationException>();
+
+        (await policy.ExecuteAsync(_ => Task.FromResult(3), CancellationToken.None)).Should().Be(3, "two successes closed it; one failure does not trip it again");
+    }
+
+    [Fact]
+    public async Task Errors_that_are_not_retried_still_count_against_the_breaker()
+    {
+        var policy = Engine(Breaker, ("store", "state.in-memory")).ForComponentOutbound("store");
+
+        for (var i = 0; i < 2; i++)
+        {
+            await policy.Invoking(p => p.ExecuteAsync(Fail, CancellationToken.None, isRetriable: _ => false)).Should().ThrowAsync<InvalidOperationException>();
+        }
+
+        await policy.Invoking(p => p.ExecuteAsync(_ => Task.FromResult(1), CancellationToken.None)).Should().ThrowAsync<CircuitOpenException>(
+            "daprd's breaker sits inside the retry loop and sees every error, an ETag conflict included");
+    }
+
+    [Fact]
+    public void Exponential_backoff_starts_at_500ms_whatever_the_duration_grows_by_half_and_gives_up_after_15_minutes()
+    {
+        var retry = new RetryPolicy("r", BackoffKind.Exponential, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(2), -1, new HashSet<int>(), new HashSet<int>());
+
+        Enumerable.Range(1, 6).Select(retry.DelayBefore).Should().Equal(
+            TimeSpan.FromMilliseconds(500), TimeSpan.FromMilliseconds(750), TimeSpan.FromMilliseconds(1125), TimeSpan.FromMilliseconds(1687.5), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2));
+        retry.Allows(1000, TimeSpan.FromMinutes(14), TimeSpan.FromSeconds(2)).Should().BeTrue("maxRetries -1 has no count limit");
+        retry.Allows(1000, TimeSpan.FromMinutes(15), TimeSpan.FromSeconds(2)).Should().BeFalse("but daprd's exponential backoff stops after 15 minutes");
+        (retry with { Policy = BackoffKind.Constant }).Allows(1000, TimeSpan.FromHours(2), TimeSpan.FromSeconds(2)).Should().BeTrue("a constant policy has no time limit");
+    }
+
+    [Fact]
+    public async Task Default_policies_apply_by_name_from_the_most_specific_to_the_global_one()
+    {
+        var engine = Engine("""
+              policies:
+                retries:
+                  DefaultRetryPolicy:
+                    policy: constant
+                    duration: 0s
+                    maxRetries: 2
+                  DefaultStatestoreComponentOutboundRetryPolicy:
+                    policy: constant
+                    duration: 0s
+                    maxRetries: 4
+                  named:
+                    policy: constant
+                    duration: 0s
+                    maxRetries: 0
+              targets:
+                components:
+                  pinned:
+                    outbound:
+                      retry: named
+            """, ("store", "state.in-memory"), ("broker", "pubsub.in-memory"), ("pinned", "state.in-memory"));
+
+        async Task<int> Attempts(ResiliencyPolicy policy)
+        {
+            var attempts = 0;
+            await policy.Invoking(p => p.ExecuteAsync<int>(_ => { attempts++; throw new InvalidOperationException(); }, CancellationToken.None)).Should().ThrowAsync<InvalidOperationException>();
+            return attempts;
+        }
+
+        (await Attempts(engine.ForComponentOutbound("store"))).Should().Be(5, "DefaultStatestoreComponentOutboundRetryPolicy");
+        (await Attempts(engine.ForComponentOutbound("broker"))).Should().Be(3, "no pub/sub default, so DefaultRetryPolicy");
+        (await Attempts(engine.ForApp("orders", "x"))).Should().Be(3, "apps fall back to DefaultRetryPolicy too");
+        (await Attempts(engine.ForComponentOutbound("pinned"))).Should().Be(1, "a target with an entry of its own gets no defaults");
+        engine.HasAppTarget("orders").Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task App_breakers_are_kept_per_method()
+    {
+        var engine = Engine("""
+              policies:
+                circuitBreakers:
+                  cb:
+                    timeout: 10s
+                    trip: consecutiveFailures >= 1
+              targets:
+                apps:
+                  orders:
+                    circuitBreaker: cb
+            """);
+
+        await engine.ForApp("orders", "broken").Invoking(p => p.ExecuteAsync(Fail, CancellationToken.None)).Should().ThrowAsync<InvalidOperationException>();
+
+        await engine.ForApp("orders", "broken").Invoking(p => p.ExecuteAsync(_ => Task.FromResult(1), CancellationToken.None)).Should().ThrowAsync<CircuitOpenException>();
+        (await engine.ForApp("orders", "healthy").ExecuteAsync(_ => Task.FromResult(1), CancellationToken.None)).Should().Be(1, "another method of the app has its own breaker");
+        engine.HasAppTarget("orders").Should().BeTrue();
+    }
+
+    public void Dispose()
+    {
+        foreach (var folder in _folders)
+        {
+            folder.Dispose();
+        }
+    }
+
+    private sealed class ManualClock : TimeProvider
+    {
+        private DateTimeOffset _now = new(2026, 12, 3, 12, 0, 0, TimeSpan.Zero);
+
+        public override DateTimeOffset GetUtcNow() => _now;
+
+        public void Advance(TimeSpan by) => _now += by;
+    }
+}
