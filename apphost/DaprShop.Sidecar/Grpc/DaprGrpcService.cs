@@ -16,7 +16,8 @@ namespace DaprShop.Sidecar.Grpc;
 /// </summary>
 [BindServiceMethod(typeof(DaprGrpcService), nameof(BindService))]
 public class DaprGrpcService(StateApi state, PubSubApi pubsub, BindingsApi bindings, SecretsApi secrets, MetadataApi metadata, InvocationApi invocation, SidecarState sidecar,
-    Runtime.Actors.ActorRuntime actors, Runtime.Actors.ActorStateApi actorState, Runtime.Actors.ActorReminders reminders, ConfigurationApi configuration, LockApi locks)
+    Runtime.Actors.ActorRuntime actors, Runtime.Actors.ActorStateApi actorState, Runtime.Actors.ActorReminders reminders, ConfigurationApi configuration, LockApi locks,
+    Workflows.DaprWorkflowApi workflows)
 {
     public const string ServiceName = "dapr.proto.runtime.v1.Dapr";
 
@@ -56,6 +57,20 @@ public class DaprGrpcService(StateApi state, PubSubApi pubsub, BindingsApi bindi
         Add<RegisterActorReminderRequest, Empty>(binder, nameof(RegisterActorReminder), RegisterActorReminderRequest.Parser, service is null ? null : service.RegisterActorReminder);
         Add<UnregisterActorReminderRequest, Empty>(binder, nameof(UnregisterActorReminder), UnregisterActorReminderRequest.Parser, service is null ? null : service.UnregisterActorReminder);
         Add<GetActorReminderRequest, GetActorReminderResponse>(binder, nameof(GetActorReminder), GetActorReminderRequest.Parser, service is null ? null : service.GetActorReminder);
+        Add<StartWorkflowRequest, StartWorkflowResponse>(binder, nameof(StartWorkflowAlpha1), StartWorkflowRequest.Parser, service is null ? null : service.StartWorkflowAlpha1);
+        Add<GetWorkflowRequest, GetWorkflowResponse>(binder, nameof(GetWorkflowAlpha1), GetWorkflowRequest.Parser, service is null ? null : service.GetWorkflowAlpha1);
+        Add<TerminateWorkflowRequest, Empty>(binder, nameof(TerminateWorkflowAlpha1), TerminateWorkflowRequest.Parser, service is null ? null : service.TerminateWorkflowAlpha1);
+        Add<RaiseEventWorkflowRequest, Empty>(binder, nameof(RaiseEventWorkflowAlpha1), RaiseEventWorkflowRequest.Parser, service is null ? null : service.RaiseEventWorkflowAlpha1);
+        Add<PauseWorkflowRequest, Empty>(binder, nameof(PauseWorkflowAlpha1), PauseWorkflowRequest.Parser, service is null ? null : service.PauseWorkflowAlpha1);
+        Add<ResumeWorkflowRequest, Empty>(binder, nameof(ResumeWorkflowAlpha1), ResumeWorkflowRequest.Parser, service is null ? null : service.ResumeWorkflowAlpha1);
+        Add<PurgeWorkflowRequest, Empty>(binder, nameof(PurgeWorkflowAlpha1), PurgeWorkflowRequest.Parser, service is null ? null : service.PurgeWorkflowAlpha1);
+        Add<StartWorkflowRequest, StartWorkflowResponse>(binder, nameof(StartWorkflowBeta1), StartWorkflowRequest.Parser, service is null ? null : service.StartWorkflowBeta1);
+        Add<GetWorkflowRequest, GetWorkflowResponse>(binder, nameof(GetWorkflowBeta1), GetWorkflowRequest.Parser, service is null ? null : service.GetWorkflowBeta1);
+        Add<TerminateWorkflowRequest, Empty>(binder, nameof(TerminateWorkflowBeta1), TerminateWorkflowRequest.Parser, service is null ? null : service.TerminateWorkflowBeta1);
+        Add<RaiseEventWorkflowRequest, Empty>(binder, nameof(RaiseEventWorkflowBeta1), RaiseEventWorkflowRequest.Parser, service is null ? null : service.RaiseEventWorkflowBeta1);
+        Add<PauseWorkflowRequest, Empty>(binder, nameof(PauseWorkflowBeta1), PauseWorkflowRequest.Parser, service is null ? null : service.PauseWorkflowBeta1);
+        Add<ResumeWorkflowRequest, Empty>(binder, nameof(ResumeWorkflowBeta1), ResumeWorkflowRequest.Parser, service is null ? null : service.ResumeWorkflowBeta1);
+        Add<PurgeWorkflowRequest, Empty>(binder, nameof(PurgeWorkflowBeta1), PurgeWorkflowRequest.Parser, service is null ? null : service.PurgeWorkflowBeta1);
     }
 
     private static void Add<TRequest, TResponse>(ServiceBinderBase binder, string name, MessageParser<TRequest> parser, UnaryServerMethod<TRequest, TResponse>? handler)
@@ -375,6 +390,55 @@ public class DaprGrpcService(StateApi state, PubSubApi pubsub, BindingsApi bindi
             Data = new Any { Value = ByteString.CopyFrom(body) },
             ContentType = response.Content.Headers.ContentType?.ToString() ?? "",
         };
+    });
+
+    // ---------------------------------------------------------------- workflows (Dapr's own API over the engine)
+
+    public virtual Task<StartWorkflowResponse> StartWorkflowAlpha1(StartWorkflowRequest request, ServerCallContext context) => StartWorkflow(request, context);
+
+    public virtual Task<GetWorkflowResponse> GetWorkflowAlpha1(GetWorkflowRequest request, ServerCallContext context) => GetWorkflow(request, context);
+
+    public virtual Task<Empty> TerminateWorkflowAlpha1(TerminateWorkflowRequest request, ServerCallContext context) => Workflow(() => workflows.TerminateAsync(request.InstanceId, context.CancellationToken));
+
+    public virtual Task<Empty> RaiseEventWorkflowAlpha1(RaiseEventWorkflowRequest request, ServerCallContext context) =>
+        Workflow(() => workflows.RaiseEventAsync(request.InstanceId, request.EventName, request.EventData.ToStringUtf8(), context.CancellationToken));
+
+    public virtual Task<Empty> PauseWorkflowAlpha1(PauseWorkflowRequest request, ServerCallContext context) => Workflow(() => workflows.PauseAsync(request.InstanceId, context.CancellationToken));
+
+    public virtual Task<Empty> ResumeWorkflowAlpha1(ResumeWorkflowRequest request, ServerCallContext context) => Workflow(() => workflows.ResumeAsync(request.InstanceId, context.CancellationToken));
+
+    public virtual Task<Empty> PurgeWorkflowAlpha1(PurgeWorkflowRequest request, ServerCallContext context) => Workflow(() => workflows.PurgeAsync(request.InstanceId, context.CancellationToken));
+
+    public virtual Task<StartWorkflowResponse> StartWorkflowBeta1(StartWorkflowRequest request, ServerCallContext context) => StartWorkflow(request, context);
+
+    public virtual Task<GetWorkflowResponse> GetWorkflowBeta1(GetWorkflowRequest request, ServerCallContext context) => GetWorkflow(request, context);
+
+    public virtual Task<Empty> TerminateWorkflowBeta1(TerminateWorkflowRequest request, ServerCallContext context) => Workflow(() => workflows.TerminateAsync(request.InstanceId, context.CancellationToken));
+
+    public virtual Task<Empty> RaiseEventWorkflowBeta1(RaiseEventWorkflowRequest request, ServerCallContext context) =>
+        Workflow(() => workflows.RaiseEventAsync(request.InstanceId, request.EventName, request.EventData.ToStringUtf8(), context.CancellationToken));
+
+    public virtual Task<Empty> PauseWorkflowBeta1(PauseWorkflowRequest request, ServerCallContext context) => Workflow(() => workflows.PauseAsync(request.InstanceId, context.CancellationToken));
+
+    public virtual Task<Empty> ResumeWorkflowBeta1(ResumeWorkflowRequest request, ServerCallContext context) => Workflow(() => workflows.ResumeAsync(request.InstanceId, context.CancellationToken));
+
+    public virtual Task<Empty> PurgeWorkflowBeta1(PurgeWorkflowRequest request, ServerCallContext context) => Workflow(() => workflows.PurgeAsync(request.InstanceId, context.CancellationToken));
+
+    private Task<StartWorkflowResponse> StartWorkflow(StartWorkflowRequest request, ServerCallContext context) => Run(async () =>
+        new StartWorkflowResponse
+        {
+            InstanceId = await workflows.StartAsync(request.WorkflowName, request.InstanceId, request.Input.ToStringUtf8(),
+                new Dictionary<string, string>(request.Options), context.CancellationToken),
+        });
+
+    // As daprd: an unknown id is not an error here, only an answer that carries nothing but the id.
+    private Task<GetWorkflowResponse> GetWorkflow(GetWorkflowRequest request, ServerCallContext context) => Run(async () =>
+        await workflows.GetAsync(request.InstanceId, context.CancellationToken) ?? new GetWorkflowResponse { InstanceId = request.InstanceId });
+
+    private static Task<Empty> Workflow(Func<Task> action) => Run(async () =>
+    {
+        await action();
+        return new Empty();
     });
 
     // ---------------------------------------------------------------- actors

@@ -49,6 +49,7 @@ public static partial class SidecarApp
         services.AddSingleton<MetadataApi>();
         services.AddSingleton<WorkItemDispatcher>();
         services.AddSingleton<WorkflowEngine>();
+        services.AddSingleton<Workflows.DaprWorkflowApi>();
         services.AddSingleton<Runtime.Actors.ActorPlacement>();
         services.AddSingleton<Runtime.Actors.ActorRuntime>();
         services.AddSingleton<Runtime.Actors.ActorStateApi>();
@@ -107,6 +108,7 @@ public static partial class SidecarApp
         app.MapGrpcService<ReflectionV1ServiceImpl>();
         app.MapDaprHttpApi();
         app.MapActorApi();
+        app.MapWorkflowApi();
         // "{**path}", not MapFallback's default "{*path:nonfile}": an invoked method may look like a file (/openapi/v1.json).
         app.MapFallback("{**path}", async (HttpContext context, InvocationApi invocation) =>
         {

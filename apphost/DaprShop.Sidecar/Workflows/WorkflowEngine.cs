@@ -1126,13 +1126,15 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         }
     }
 
-    private static InstanceMetadata Copy(InstanceMetadata m) => new()
+    /// <summary>Every field (a test checks that none is forgotten: a lost PurgeAt once kept finished child workflows for ever).</summary>
+    internal static InstanceMetadata Copy(InstanceMetadata m) => new()
     {
         Name = m.Name,
         Status = m.Status,
         CreatedAt = m.CreatedAt,
         LastUpdatedAt = m.LastUpdatedAt,
         CompletedAt = m.CompletedAt,
+        PurgeAt = m.PurgeAt,
         StartedAt = m.StartedAt,
         ScheduledStartAt = m.ScheduledStartAt,
         Input = m.Input,

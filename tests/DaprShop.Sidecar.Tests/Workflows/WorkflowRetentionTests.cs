@@ -52,6 +52,18 @@ public sealed class WorkflowRetentionTests
     }
 
     [Fact]
+    public async Task A_child_workflow_is_purged_by_the_retention_policy_like_its_parent()
+    {
+        await using var host = await WorkflowHost.StartAsync(configurationSpec: Policy);
+        await RunAsync(host, nameof(ParentWorkflow), "x", "with-child");
+        var ids = (await host.Client.ListInstanceIdsAsync()).InstanceIds;
+        var child = ids.Should().ContainSingle(id => id != "with-child", "the parent started one child").Which;
+
+        await WaitUntilPurgedAsync(host.Client, "with-child");
+        await WaitUntilPurgedAsync(host.Client, child);
+    }
+
+    [Fact]
     public async Task The_retention_purge_of_a_finished_instance_survives_a_sidecar_restart()
     {
         await using var host = await WorkflowHost.StartAsync(sqlite: true, configurationSpec: """
