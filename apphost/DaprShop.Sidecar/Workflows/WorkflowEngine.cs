@@ -185,6 +185,12 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         }
         var started = ExecutionStarted(id, Timestamp.FromDateTime(Now), request.Name, request.Version, request.Input, request.ScheduledStartTimestamp, request.ParentTraceContext, request.Tags);
         await CreateAsync(id, started, ct);
+        if (request.ScheduledStartTimestamp is null)
+        {
+            // As daprd's executor: the call returns once the instance has started (its first turn taken), so a
+            // caller reading its status next never sees PENDING. A scheduled start returns at once.
+            await WaitForInstanceAsync(id, withInputs: false, completion: false, ct);
+        }
         return id;
     }
 
@@ -365,12 +371,13 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         {
             state.ParentInstanceId = m.ParentInstanceId;
         }
-        if (m.FailureDetails is not null)
-        {
-            state.FailureDetails = TaskFailureDetails.Parser.ParseFrom(Convert.FromBase64String(m.FailureDetails));
-        }
         if (withInputs)
         {
+            // Failure details come with the inputs and outputs only, as daprd's backend gives them.
+            if (m.FailureDetails is not null)
+            {
+                state.FailureDetails = TaskFailureDetails.Parser.ParseFrom(Convert.FromBase64String(m.FailureDetails));
+            }
             if (m.Input is not null) { state.Input = m.Input; }
             if (m.Output is not null) { state.Output = m.Output; }
             var custom = instance.Loaded ? instance.CustomStatus : m.HasCustomStatus ? await Storage.ReadCustomStatusAsync(instance.Id, ct) : null;

@@ -20,7 +20,8 @@ public sealed class WorkflowStallTests
     public async Task A_stalled_instance_waits_and_runs_again_when_a_worker_that_can_take_it_connects()
     {
         await using var host = await WorkflowHost.StartAsync(withApp: false);
-        await host.Client.ScheduleNewWorkflowAsync(nameof(ChainWorkflow), "stall-1", "x");
+        // The start returns once a worker has taken the first turn, as daprd's does: here the worker below.
+        var scheduled = host.Client.ScheduleNewWorkflowAsync(nameof(ChainWorkflow), "stall-1", "x");
 
         // An older worker: it answers the first turn with a stall, as the SDK does on a patch mismatch, then leaves.
         using (var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{host.Sidecar.GrpcPort}"))
@@ -44,6 +45,7 @@ public sealed class WorkflowStallTests
                     },
                 },
             }, cancellationToken: cts.Token);
+            await scheduled.WaitAsync(cts.Token);
             await cts.CancelAsync();
         }
 

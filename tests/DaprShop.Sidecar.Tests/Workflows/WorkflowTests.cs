@@ -267,6 +267,20 @@ public sealed class WorkflowTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_scheduled_workflow_has_started_when_the_schedule_call_returns()
+    {
+        for (var i = 0; i < 5; i++)
+        {
+            var id = await Client.ScheduleNewWorkflowAsync(nameof(EventWorkflow), $"started-{i}", "x");
+
+            (await Client.GetWorkflowStateAsync(id, getInputsAndOutputs: false))!.RuntimeStatus.Should().Be(WorkflowRuntimeStatus.Running,
+                "daprd answers a start once the instance's first turn has been taken");
+        }
+        var later = await Client.ScheduleNewWorkflowAsync(nameof(EventWorkflow), "started-later", "x", DateTimeOffset.UtcNow.AddHours(1));
+        (await Client.GetWorkflowStateAsync(later, getInputsAndOutputs: false))!.RuntimeStatus.Should().Be(WorkflowRuntimeStatus.Pending, "a start scheduled for later returns at once");
+    }
+
+    [Fact]
     public async Task A_failing_activity_fails_the_workflow_and_the_caller_sees_the_failure_details()
     {
         var state = await RunAsync(nameof(FailingWorkflow), "payload", "fail-1");
@@ -275,6 +289,7 @@ public sealed class WorkflowTests : IAsyncLifetime
         state.FailureDetails.Should().NotBeNull();
         state.FailureDetails!.ErrorMessage.Should().Contain("boom: payload");
         state.FailureDetails.ErrorType.Should().NotBeNullOrEmpty();
+        (await Client.GetWorkflowStateAsync("fail-1", getInputsAndOutputs: false))!.FailureDetails.Should().BeNull("daprd gives failure details only with the inputs and outputs");
     }
 
     [Fact]
