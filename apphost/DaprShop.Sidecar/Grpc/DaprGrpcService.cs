@@ -305,6 +305,7 @@ public class DaprGrpcService(StateApi state, PubSubApi pubsub, BindingsApi bindi
             },
         };
         response.ActorRuntime.ActiveActors.AddRange(m.ActorRuntime.ActiveActors.Select(a => new ActiveActorsCount { Type = a.Type, Count = a.Count }));
+        response.Workflows = new MetadataWorkflows { ConnectedWorkers = m.Workflows.ConnectedWorkers };
         if (m.AppConnectionProperties.Health is { } health)
         {
             response.AppConnectionProperties.Health = new AppConnectionHealthProperties
@@ -316,6 +317,7 @@ public class DaprGrpcService(StateApi state, PubSubApi pubsub, BindingsApi bindi
             };
         }
         response.ExtendedMetadata.Add(Map(m.Extended));
+        response.EnabledFeatures.AddRange(m.EnabledFeatures);
         foreach (var c in m.Components)
         {
             var rc = new RegisteredComponents { Name = c.Name, Type = c.Type, Version = c.Version };

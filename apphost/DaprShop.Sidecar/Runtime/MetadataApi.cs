@@ -5,7 +5,7 @@ using DaprShop.Sidecar.Hosting;
 namespace DaprShop.Sidecar.Runtime;
 
 /// <summary><c>/v1.0/metadata</c> and gRPC GetMetadata/SetMetadata: what this sidecar runs, in daprd's shape.</summary>
-public sealed class MetadataApi(SidecarOptions options, ComponentHost components, Subscriptions subscriptions, SidecarState state, Actors.ActorRuntime actors)
+public sealed class MetadataApi(SidecarOptions options, ComponentHost components, Subscriptions subscriptions, SidecarState state, Actors.ActorRuntime actors, Workflows.WorkItemDispatcher workers, Resources.LoadedResources resources)
 {
     public const string RuntimeVersion = "1.18.7-daprshop";
     private readonly ConcurrentDictionary<string, string> _extended = new(StringComparer.Ordinal);
@@ -24,7 +24,7 @@ public sealed class MetadataApi(SidecarOptions options, ComponentHost components
         return new MetadataResponse(
             options.AppId,
             RuntimeVersion,
-            [],
+            [.. resources.Configuration.Features.Order(StringComparer.Ordinal)],
             components.Loaded.Select(c => new ComponentMetadata(
                 c.Resource.Name, c.Resource.Type, c.Resource.Version, NullIfEmpty(CapabilitiesOf(c.Resource.Name, c.Instance.Capabilities)))).ToList(),
             extended,
@@ -42,7 +42,8 @@ public sealed class MetadataApi(SidecarOptions options, ComponentHost components
                     ? new AppHealth(options.AppHealthCheckPath, Durations.ToGoString(options.AppHealthProbeInterval), Durations.ToGoString(options.AppHealthProbeTimeout), options.AppHealthThreshold)
                     : null),
             new ActorRuntimeMetadata(state.ActorRuntimeStatus, state.ActorHostReady,
-                actors.Config.Entities.Select(t => new ActiveActors(t, actors.Active.Count(a => a.ActorType == t))).ToList()));
+                actors.Config.Entities.Select(t => new ActiveActors(t, actors.Active.Count(a => a.ActorType == t))).ToList()),
+            new WorkflowsMetadata(workers.ConnectedWorkers));
     }
 
     private static IEnumerable<RuleMetadata> DefaultRule(string? path) => path is null ? [] : [new RuleMetadata(null, path)];
@@ -80,7 +81,12 @@ public sealed record MetadataResponse(
     [property: JsonPropertyName("extended")] IReadOnlyDictionary<string, string> Extended,
     [property: JsonPropertyName("subscriptions")] IReadOnlyList<SubscriptionMetadata> Subscriptions,
     [property: JsonPropertyName("appConnectionProperties")] AppConnection AppConnectionProperties,
-    [property: JsonPropertyName("actorRuntime")] ActorRuntimeMetadata ActorRuntime);
+    [property: JsonPropertyName("actorRuntime")] ActorRuntimeMetadata ActorRuntime,
+    [property: JsonPropertyName("workflows")] WorkflowsMetadata Workflows);
+
+/// <summary>daprd's <c>workflows</c> block: how many workflow workers (SDK streams) are connected; <c>{}</c> when none.</summary>
+public sealed record WorkflowsMetadata(
+    [property: JsonPropertyName("connectedWorkers"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] int ConnectedWorkers);
 
 public sealed record ComponentMetadata(
     [property: JsonPropertyName("name")] string Name,

@@ -47,6 +47,7 @@ public sealed class DefaultProfileTests
             var capabilities = metadata.GetProperty("components").EnumerateArray()
                 .Single(c => c.GetProperty("name").GetString() == "statestore").GetProperty("capabilities").EnumerateArray().Select(c => c.GetString());
             capabilities.Should().Contain("ACTOR", "the default state store also holds actors and workflows");
+            metadata.GetProperty("enabledFeatures").EnumerateArray().Select(f => f.GetString()).Should().Contain("ActorStateTTL", "the profile's Configuration turns it on");
         }
         finally
         {

@@ -131,6 +131,19 @@ public sealed class WorkflowHttpApiTests : IAsyncLifetime
         (await dapr.GetWorkflowBeta1Async(new GetWorkflowRequest { InstanceId = "grpc-1" })).RuntimeStatus.Should().BeEmpty("purged");
     }
 
+    [Fact]
+    public async Task The_metadata_counts_the_connected_workflow_workers_as_daprd_does()
+    {
+        await Eventually.HoldsAsync(async () =>
+        {
+            var metadata = await _http.GetFromJsonAsync<JsonElement>("/v1.0/metadata");
+            return metadata.GetProperty("workflows").TryGetProperty("connectedWorkers", out var n) && n.GetInt32() == 1;
+        }, TimeSpan.FromSeconds(15), "the test app's worker is connected");
+
+        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{_host.Sidecar.GrpcPort}");
+        (await new Dapr.Client.Autogen.Grpc.v1.Dapr.DaprClient(channel).GetMetadataAsync(new GetMetadataRequest())).Workflows.ConnectedWorkers.Should().Be(1);
+    }
+
     public async Task DisposeAsync()
     {
         _http.Dispose();
