@@ -324,9 +324,9 @@ public sealed class ResiliencyPolicy
 
     private async Task<T> RunAttemptAsync<T>(Func<CancellationToken, Task<T>> action, CancellationToken cancellationToken)
     {
-        if (_timeout is not { } timeout)
+        if (_timeout is not { } timeout || timeout <= TimeSpan.Zero)
         {
-            return await action(cancellationToken);
+            return await action(cancellationToken); // a zero timeout means none, as in daprd
         }
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         cts.CancelAfter(timeout);

@@ -269,7 +269,7 @@ public static class ResourceLoader
                 var key = ((YamlScalarNode)k).Value!;
                 var path = $"spec.policies.circuitBreakers.{key}";
                 var map = v as YamlMappingNode ?? throw y.Error(path, "must be a mapping");
-                var trip = y.Str(map, "trip", path, required: true)!;
+                var trip = y.Str(map, "trip", path) ?? "consecutiveFailures > 5"; // daprd's default trip
                 breakers[key] = new CircuitBreakerPolicy(key,
                     y.Int(map, "maxRequests", path) ?? 1,
                     y.Str(map, "interval", path) is { } iv ? Duration(y, iv, $"{path}.interval") : TimeSpan.Zero,

@@ -172,6 +172,33 @@ public sealed class ResiliencyEngineTests : IDisposable
         engine.HasAppTarget("orders").Should().BeTrue();
     }
 
+    [Fact]
+    public async Task A_zero_timeout_means_no_timeout_and_a_breaker_without_trip_opens_after_six_failures_as_in_daprd()
+    {
+        var engine = Engine("""
+              policies:
+                timeouts:
+                  none: 0s
+                circuitBreakers:
+                  plain:
+                    timeout: 10s
+              targets:
+                components:
+                  store:
+                    outbound:
+                      timeout: none
+                      circuitBreaker: plain
+            """, ("store", "state.in-memory"));
+        var policy = engine.ForComponentOutbound("store");
+
+        (await policy.ExecuteAsync(async c => { await Task.Delay(50, c); return 1; }, CancellationToken.None)).Should().Be(1);
+        for (var i = 0; i < 6; i++)
+        {
+            await policy.Invoking(p => p.ExecuteAsync(Fail, CancellationToken.None)).Should().ThrowAsync<InvalidOperationException>($"failure {i + 1} is let through");
+        }
+        await policy.Invoking(p => p.ExecuteAsync(_ => Task.FromResult(1), CancellationToken.None)).Should().ThrowAsync<CircuitOpenException>("consecutiveFailures > 5");
+    }
+
     public void Dispose()
     {
         foreach (var folder in _folders)
