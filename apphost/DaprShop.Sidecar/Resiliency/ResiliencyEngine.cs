@@ -41,7 +41,9 @@ public sealed class ResiliencyEngine
     }
 
     /// <summary>Whether a Resiliency resource names <paramref name="appId"/> (which turns daprd's built-in invocation retries off).</summary>
-    public bool HasAppTarget(string appId) => _resources.Resiliencies.Any(r => r.Apps.ContainsKey(appId));
+    public bool HasAppTarget(string appId) => _appTargets.GetOrAdd(appId, id => _resources.Resiliencies.Any(r => r.Apps.ContainsKey(id)));
+
+    private readonly ConcurrentDictionary<string, bool> _appTargets = new(StringComparer.Ordinal);
 
     public ResiliencyPolicy ForComponentOutbound(string name) =>
         Build($"component-out:{name}", r => r.ComponentsOutbound.GetValueOrDefault(name), ComponentLevels(name, "Outbound"));
@@ -273,12 +275,16 @@ public sealed class ResiliencyPolicy
     /// whether such a failure is worth retrying (the policy's <c>matching</c>), and <paramref name="isRetriable"/>
     /// marks errors retrying cannot fix (an ETag mismatch) as permanent.
     /// </summary>
+    /// <param name="countsAgainstBreaker">Errors of the sidecar's own making that daprd would never send to the
+    /// component (a conflict on the sidecar's reminder records, which daprd 1.18 keeps in its Scheduler), left out of
+    /// the breaker's count.</param>
     public async Task<T> ExecuteAsync<T>(
         Func<CancellationToken, Task<T>> action,
         CancellationToken cancellationToken,
         Func<T, bool>? isFailure = null,
         Func<Exception, bool>? isRetriable = null,
-        Func<T, bool>? isRetriableResult = null)
+        Func<T, bool>? isRetriableResult = null,
+        Func<Exception, bool>? countsAgainstBreaker = null)
     {
         if (IsEmpty)
         {
@@ -301,7 +307,10 @@ public sealed class ResiliencyPolicy
             }
             catch (Exception ex)
             {
-                _breaker?.Report(generation, success: false);
+                if (countsAgainstBreaker?.Invoke(ex) ?? true)
+                {
+                    _breaker?.Report(generation, success: false);
+                }
                 if (ex is OperationCanceledException && cancellationToken.IsCancellationRequested)
                 {
                     throw;

@@ -100,6 +100,20 @@ public sealed class ResiliencyEngineTests : IDisposable
     }
 
     [Fact]
+    public async Task Errors_of_the_sidecars_own_making_can_be_kept_out_of_the_breakers_count()
+    {
+        var policy = Engine(Breaker, ("store", "state.in-memory")).ForComponentOutbound("store");
+
+        for (var i = 0; i < 4; i++)
+        {
+            await policy.Invoking(p => p.ExecuteAsync(Fail, CancellationToken.None, isRetriable: _ => false, countsAgainstBreaker: _ => false))
+                .Should().ThrowAsync<InvalidOperationException>();
+        }
+
+        (await policy.ExecuteAsync(_ => Task.FromResult(1), CancellationToken.None)).Should().Be(1, "the reminder layout's own conflicts do not open the store's breaker");
+    }
+
+    [Fact]
     public void Exponential_backoff_starts_at_500ms_whatever_the_duration_grows_by_half_and_gives_up_after_15_minutes()
     {
         var retry = new RetryPolicy("r", BackoffKind.Exponential, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(2), -1, new HashSet<int>(), new HashSet<int>());
