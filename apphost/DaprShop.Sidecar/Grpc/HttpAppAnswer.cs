@@ -1,6 +1,4 @@
 using System.Text;
-using Google.Protobuf;
-using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Microsoft.AspNetCore.WebUtilities;
 
@@ -14,7 +12,6 @@ namespace DaprShop.Sidecar.Grpc;
 /// </summary>
 public static class HttpAppAnswer
 {
-    private const string Domain = "dapr.io";
     private const int MaxMetadataValueBytes = 63; // ErrorInfo metadata values are limited to 64 characters
 
     // The IANA permanent request headers: daprd renames them with a dapr- prefix, so that none of them can clash
@@ -55,13 +52,13 @@ public static class HttpAppAnswer
     public static RpcException Error(int status, byte[] body)
     {
         var reason = ReasonPhrases.GetReasonPhrase(status);
-        var detail = Encoding.UTF8.GetString(body, 0, Math.Min(body.Length, MaxMetadataValueBytes));
-        var info = new Google.Rpc.ErrorInfo { Reason = reason, Domain = Domain };
-        info.Metadata.Add("http.code", status.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        info.Metadata.Add("http.error_message", detail);
-        var code = Code(status);
-        var rich = new Google.Rpc.Status { Code = (int)code, Message = reason, Details = { Any.Pack(info) } };
-        return new RpcException(new Status(code, reason), new Metadata { { "grpc-status-details-bin", rich.ToByteArray() } });
+        var metadata = new Dictionary<string, string>
+        {
+            ["http.code"] = status.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["http.error_message"] = Encoding.UTF8.GetString(body, 0, Math.Min(body.Length, MaxMetadataValueBytes)),
+        };
+        // Only the gRPC rendering is used: the HTTP status and error code of the exception never reach a caller.
+        return Runtime.RichErrors.ToRpcException(new Runtime.DaprApiException(status, Code(status), "", reason) { Details = new(reason, metadata) });
     }
 
     /// <summary>The app's headers as gRPC response metadata, plus <c>dapr-http-status</c>.</summary>

@@ -32,53 +32,39 @@ public static class RichErrors
         var body = new JsonObject { ["errorCode"] = ex.ErrorCode, ["message"] = ex.Message };
         if (ex.Details is { } d)
         {
-            var details = new JsonArray();
-            if (d.Violation is { } v)
-            {
-                details.Add(new JsonObject
-                {
-                    ["@type"] = TypePrefix + Google.Rpc.BadRequest.Descriptor.FullName,
-                    ["field_violations"] = new JsonArray(new JsonObject { ["field"] = v.Field, ["description"] = v.Description }),
-                });
-            }
-            if (d.Help is { } h)
-            {
-                details.Add(new JsonObject
-                {
-                    ["@type"] = TypePrefix + Google.Rpc.Help.Descriptor.FullName,
-                    ["links"] = new JsonArray(new JsonObject { ["description"] = h.Description, ["url"] = h.Url }),
-                });
-            }
-            if (d.Resource is { } r)
-            {
-                details.Add(new JsonObject
-                {
-                    ["@type"] = TypePrefix + Google.Rpc.ResourceInfo.Descriptor.FullName,
-                    ["description"] = r.Description,
-                    ["owner"] = r.Owner,
-                    ["resource_name"] = r.Name,
-                    ["resource_type"] = r.Type,
-                });
-            }
-            JsonObject? metadata = null;
-            if (d.Metadata is not null)
-            {
-                metadata = new JsonObject();
-                foreach (var (key, value) in d.Metadata.OrderBy(m => m.Key, StringComparer.Ordinal))
-                {
-                    metadata[key] = value;
-                }
-            }
-            details.Add(new JsonObject
-            {
-                ["@type"] = TypePrefix + Google.Rpc.ErrorInfo.Descriptor.FullName,
-                ["domain"] = Domain,
-                ["metadata"] = metadata,
-                ["reason"] = d.Reason,
-            });
-            body["details"] = details;
+            // The same messages, in the same order, as gRPC carries them; only the rendering differs.
+            body["details"] = new JsonArray([.. Messages(d).Select(m => Json(m, d))]);
         }
         return body;
+    }
+
+    /// <summary>One detail as dapr/kit writes it over HTTP: <c>@type</c>, then the fields' snake_case names in alphabetical order.</summary>
+    private static JsonObject Json(Google.Protobuf.IMessage detail, ErrorDetails details)
+    {
+        var o = new JsonObject { ["@type"] = TypePrefix + detail.Descriptor.FullName };
+        switch (detail)
+        {
+            case Google.Rpc.BadRequest bad:
+                o["field_violations"] = new JsonArray([.. bad.FieldViolations.Select(v => (JsonNode)new JsonObject { ["field"] = v.Field, ["description"] = v.Description })]);
+                break;
+            case Google.Rpc.Help help:
+                o["links"] = new JsonArray([.. help.Links.Select(l => (JsonNode)new JsonObject { ["description"] = l.Description, ["url"] = l.Url })]);
+                break;
+            case Google.Rpc.ResourceInfo r:
+                o["description"] = r.Description;
+                o["owner"] = r.Owner;
+                o["resource_name"] = r.ResourceName;
+                o["resource_type"] = r.ResourceType;
+                break;
+            case Google.Rpc.ErrorInfo info:
+                o["domain"] = info.Domain;
+                // dapr/kit writes a nil metadata map as null and an empty one as {}, which the proto cannot tell apart.
+                o["metadata"] = details.Metadata is null ? null
+                    : new JsonObject([.. info.Metadata.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => KeyValuePair.Create(m.Key, (JsonNode?)m.Value))]);
+                o["reason"] = info.Reason;
+                break;
+        }
+        return o;
     }
 
     /// <summary>The detail messages in dapr/kit's order: field violation, help link, resource, then the ErrorInfo.</summary>
