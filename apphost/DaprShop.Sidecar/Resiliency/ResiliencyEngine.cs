@@ -33,11 +33,19 @@ public sealed class ResiliencyEngine
         _time = time ?? TimeProvider.System;
     }
 
-    /// <summary>The policies for calls to <paramref name="appId"/>'s <paramref name="method"/>: the app's timeout and retry, and a breaker per method.</summary>
-    public ResiliencyPolicy ForApp(string appId, string method)
+    /// <summary>
+    /// The policies for a call to <paramref name="appId"/> at <paramref name="path"/> (the method, with any query):
+    /// the app's timeout and retry, and a breaker per method, keyed only when the app has a breaker at all.
+    /// </summary>
+    public ResiliencyPolicy ForApp(string appId, string path)
     {
         var policy = Build($"app:{appId}", r => r.Apps.GetValueOrDefault(appId), ["App", ""]);
-        return policy.BreakerPolicy is null ? policy : policy.WithBreaker(EndpointBreaker($"app:{appId}:{method}", policy.BreakerPolicy));
+        if (policy.BreakerPolicy is null)
+        {
+            return policy;
+        }
+        var method = path.Split('?', 2)[0].TrimStart('/');
+        return policy.WithBreaker(EndpointBreaker($"app:{appId}:{method}", policy.BreakerPolicy));
     }
 
     /// <summary>Whether a Resiliency resource names <paramref name="appId"/> (which turns daprd's built-in invocation retries off).</summary>

@@ -89,8 +89,7 @@ public sealed class InvocationApi(
         request.Headers.TryAddWithoutValidation(CallerHeader, options.AppId);
         request.Headers.TryAddWithoutValidation(CalleeHeader, appId);
 
-        var method = request.RequestUri!.OriginalString.Split('?', 2)[0].TrimStart('/');
-        var policy = resiliency.ForApp(appId, method);
+        var policy = resiliency.ForApp(appId, request.RequestUri!.OriginalString);
         var builtInRetries = !resiliency.HasAppTarget(appId);
         byte[]? body = null;
         if (request.Content is not null)
