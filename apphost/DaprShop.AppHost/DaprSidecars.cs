@@ -73,6 +73,7 @@ public static class DaprSidecars
             .WithEnvironment("DAPR_HTTP_PORT", httpPort.ToString(System.Globalization.CultureInfo.InvariantCulture))
             .WithEnvironment("DAPR_GRPC_PORT", grpcPort.ToString(System.Globalization.CultureInfo.InvariantCulture))
             .WithEnvironment("DAPR_API_TOKEN", mesh.ApiToken)
-            .WithEnvironment("APP_API_TOKEN", onlyDaprCallsIt ? mesh.AppToken : "");
+            .WithEnvironment("APP_API_TOKEN", onlyDaprCallsIt ? mesh.AppToken : "")
+            .WithEnvironment(LocalRuntime.WriteXorExecuteVariable, LocalRuntime.WriteXorExecuteOff);
     }
 }

@@ -33,6 +33,31 @@ public sealed class AppHostTests(RunningShop shop)
         (await direct.GetAsync("/health")).StatusCode.Should().Be(HttpStatusCode.OK, "health probes come from the orchestrator, not through Dapr");
     }
 
+    [Fact]
+    public void The_local_mesh_runs_every_service_and_sidecar_with_write_xor_execute_off()
+    {
+        foreach (var (resource, program) in Apps.SelectMany(a => new[] { (a.AppId, a.Program), ($"{a.AppId}-dapr", "daprshop-sidecar") }))
+        {
+            // The orchestrator's process for the resource, and what it started (a project may run under "dotnet run").
+            var pid = shop.Host.ProcessIdOf(resource);
+            var tree = CodeMappings.Descendants(pid).Prepend((Pid: pid, CommandLine: CodeMappings.CommandLineOf(pid)));
+            var process = tree.Where(p => Runs(p.CommandLine, program)).Should()
+                .ContainSingle($"{resource} runs {program}").Subject;
+            CodeMappings.WriteXorExecuteIsOn(process.Pid).Should().BeFalse($"{resource} runs as the local mesh runs it (docs/apphost.md)");
+        }
+    }
+
+    /// <summary>The program itself (its native launcher or its dll under <c>dotnet</c>), not the <c>dotnet run</c> that built its path.</summary>
+    private static bool Runs(string commandLine, string program) =>
+        commandLine.Split(' ').Select(Path.GetFileName).Any(name => name == program || name == program + ".dll");
+
+    private static readonly (string AppId, string Program)[] Apps =
+    [
+        (AppIds.Catalog, "DaprShop.Catalog"), (AppIds.Basket, "DaprShop.Basket"), (AppIds.Inventory, "DaprShop.Inventory"),
+        (AppIds.Ordering, "DaprShop.Ordering"), (AppIds.Payment, "DaprShop.Payment"), (AppIds.Notifications, "DaprShop.Notifications"),
+        (AppIds.Storefront, "DaprShop.Storefront"), (AppIds.Gateway, "DaprShop.Gateway"),
+    ];
+
     private sealed record ProductPage(IReadOnlyList<ProductSummary> Items, int TotalCount);
 
     private sealed record ProductSummary(string ProductId, string Name);

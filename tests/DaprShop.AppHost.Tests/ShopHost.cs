@@ -123,6 +123,17 @@ public sealed class ShopHost : IAsyncDisposable
 
     private readonly CancellationTokenSource _stopping = new();
 
+    /// <summary>The process the orchestrator started for a resource (its snapshot's <c>executable.pid</c>).</summary>
+    public int ProcessIdOf(string resource)
+    {
+        if (!App.ResourceNotifications.TryGetCurrentState(resource, out var state))
+        {
+            throw new InvalidOperationException($"no resource '{resource}'");
+        }
+        var pid = state.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value;
+        return pid is null ? throw new InvalidOperationException($"'{resource}' has no process id") : Convert.ToInt32(pid, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     public HttpClient CreateGatewayClient() => new() { BaseAddress = Gateway, Timeout = TimeSpan.FromSeconds(30) };
 
     /// <summary>An HTTP client straight to a service's own endpoint, bypassing Dapr.</summary>
