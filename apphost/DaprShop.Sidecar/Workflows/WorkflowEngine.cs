@@ -389,22 +389,21 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
     public async Task<GetInstanceResponse> WaitForInstanceAsync(string id, bool withInputs, bool completion, CancellationToken ct)
     {
         await ReadyAsync(ct);
-        if (!_instances.TryGetValue(id, out var instance))
+        if (string.IsNullOrEmpty(id))
         {
+            // No instance can ever have it (a start without an id gets a generated one).
             return new GetInstanceResponse { Exists = false };
         }
+        // As daprd's orchestrator stream: an id that holds no instance (not created yet, or purged) is waited on until
+        // one is created under it and meets the condition, or the caller gives up. The record stays, as a purged one does.
+        var instance = _instances.GetOrAdd(id, static i => new InstanceRecord(i));
         while (true)
         {
             Task changed;
             await instance.Gate.WaitAsync(ct);
             try
             {
-                if (instance.Metadata is not { } m)
-                {
-                    // No such instance (or it was purged while waited on): the SDK reports "does not exist".
-                    return new GetInstanceResponse { Exists = false };
-                }
-                var done = completion ? m.IsTerminal : m.RuntimeStatus != OrchestrationStatus.Pending;
+                var done = instance.Metadata is { } m && (completion ? m.IsTerminal : m.RuntimeStatus != OrchestrationStatus.Pending);
                 if (done)
                 {
                     return await DescribeAsync(instance, withInputs, ct);

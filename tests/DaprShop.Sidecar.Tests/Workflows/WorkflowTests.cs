@@ -99,6 +99,33 @@ public sealed class WorkflowTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_wait_on_an_id_with_no_instance_yet_ends_once_an_instance_starts_under_it()
+    {
+        using var cts = new CancellationTokenSource(Timeout);
+        var waiting = Client.WaitForWorkflowStartAsync("later-1", cancellation: cts.Token);
+        await Task.Delay(300);
+        waiting.IsCompleted.Should().BeFalse("as daprd, the sidecar keeps the call open until an instance exists");
+
+        await Client.ScheduleNewWorkflowAsync(nameof(EventWorkflow), "later-1", "order");
+        var state = await waiting;
+
+        state.Exists.Should().BeTrue();
+        state.RuntimeStatus.Should().Be(WorkflowRuntimeStatus.Running);
+    }
+
+    [Fact]
+    public async Task A_wait_on_an_id_that_never_gets_an_instance_lasts_until_the_caller_gives_up()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+
+        var gaveUp = await FluentActions.Awaiting(() => Client.WaitForWorkflowCompletionAsync("never-started", cancellation: cts.Token))
+            .Should().ThrowAsync<Exception>();
+
+        gaveUp.Which.Should().Match<Exception>(e => e is OperationCanceledException || e is RpcException && ((RpcException)e).StatusCode == StatusCode.Cancelled,
+            "the answer is not \"does not exist\": an instance may still be created under the id");
+    }
+
+    [Fact]
     public async Task An_external_event_raised_while_the_workflow_waits_completes_it()
     {
         await Client.ScheduleNewWorkflowAsync(nameof(EventWorkflow), "event-2", "order");
