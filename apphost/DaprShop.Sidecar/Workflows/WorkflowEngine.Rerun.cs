@@ -49,7 +49,7 @@ public sealed partial class WorkflowEngine
         }
 
         var (kept, again) = Fork(history, request.EventID, request.OverwriteInput, request.Input);
-        var newId = request.HasNewInstanceID && request.NewInstanceID.Length > 0 ? request.NewInstanceID : Guid.NewGuid().ToString("N");
+        var newId = request.HasNewInstanceID && request.NewInstanceID.Length > 0 ? request.NewInstanceID : Guid.NewGuid().ToString();
         await CreateRerunAsync(newId, source, kept, again, ct);
         return newId;
     }

@@ -261,6 +261,7 @@ public sealed class WorkflowTests : IAsyncLifetime
         var state = await Client.WaitForWorkflowCompletionAsync(newId, cancellation: cts.Token);
 
         newId.Should().NotBe("rerun-same");
+        Guid.TryParseExact(newId, "D", out _).Should().BeTrue("without a new id the sidecar names the rerun with a dashed UUID, as daprd does");
         state.ReadOutputAs<string>().Should().Be("again-a-b-c");
         _host.Log.Count($"concat:{newId}").Should().Be(3);
     }
