@@ -8,6 +8,9 @@ namespace DaprShop.Testing;
 /// </summary>
 public static class CodeMappings
 {
+    /// <summary>The environment variable that turns W^X on (1) or off (0), over any runtimeconfig.</summary>
+    public const string WriteXorExecuteVariable = "DOTNET_EnableWriteXorExecute";
+
     public static bool WriteXorExecuteIsOn(int pid) =>
         File.ReadLines($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/maps").Any(line => line.Contains("doublemapper", StringComparison.Ordinal));
 

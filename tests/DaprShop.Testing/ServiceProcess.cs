@@ -103,7 +103,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         start.Environment["APP_ID"] = _options.AppId;
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
         // As the AppHost's local mesh runs the services (DaprShop.AppHost.LocalRuntime, docs/apphost.md).
-        start.Environment["DOTNET_EnableWriteXorExecute"] = "0";
+        start.Environment[CodeMappings.WriteXorExecuteVariable] = "0";
         start.Environment.Remove("OTEL_EXPORTER_OTLP_ENDPOINT");
         start.Environment.Remove("DAPR_API_TOKEN");
         if (_options.ApiToken is not null)

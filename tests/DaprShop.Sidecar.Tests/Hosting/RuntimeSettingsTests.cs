@@ -14,7 +14,7 @@ public sealed class RuntimeSettingsTests
         {
             AppId = "wx-on",
             MeshDirectory = mesh.Directory,
-            Environment = new Dictionary<string, string> { ["DOTNET_EnableWriteXorExecute"] = "1" },
+            Environment = new Dictionary<string, string> { [CodeMappings.WriteXorExecuteVariable] = "1" },
         });
 
         CodeMappings.WriteXorExecuteIsOn(plain.Pid).Should().BeFalse("the sidecar's runtimeconfig turns W^X off");

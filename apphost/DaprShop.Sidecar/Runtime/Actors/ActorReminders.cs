@@ -516,11 +516,12 @@ public sealed class ActorReminders : IAsyncDisposable
     }
 
     private Task<T> Run<T>(Func<CancellationToken, Task<T>> action, CancellationToken ct) =>
-        _resiliency.ForComponentOutbound(Store.Name).ExecuteAsync(action, ct,
-            isRetriable: ex => ex is not ETagMismatchException,
-            // Replicas racing on a reminder partition is this layout's own affair (daprd 1.18 keeps reminders in its
-            // Scheduler), so it must not open the store's breaker for the app's own state calls.
-            countsAgainstBreaker: ex => ex is not ETagMismatchException);
+        // A conflict is not retried here (the caller re-reads the partition), and replicas racing on a reminder
+        // partition is this layout's own affair (daprd 1.18 keeps reminders in its Scheduler), so it must not open the
+        // store's breaker for the app's own state calls either.
+        _resiliency.ForComponentOutbound(Store.Name).ExecuteAsync(action, ct, isRetriable: IsNoConflict, countsAgainstBreaker: IsNoConflict);
+
+    private static bool IsNoConflict(Exception ex) => ex is not ETagMismatchException;
 
     private async Task<Metadata> ReadMetadataAsync(string type, CancellationToken ct)
     {
