@@ -19,11 +19,14 @@ public sealed class CircuitOpenException(string target) : Exception($"circuit br
 /// </summary>
 public sealed class ResiliencyEngine
 {
-    // daprd keeps at most circuitBreakerCacheSize (default 100) per-endpoint breakers per app, least recently used out.
-    private const int EndpointBreakerCacheSize = 100;
+    // daprd keeps at most circuitBreakerCacheSize breakers per app (one per method, default 100) and per actor type
+    // (one per id when scoped by id, default 5000), least recently used out.
+    private const int DefaultEndpointBreakers = 100;
+    private const int DefaultActorBreakers = 5000;
 
     private readonly LoadedResources _resources;
     private readonly ConcurrentDictionary<string, Breaker> _breakers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, BreakerCache> _keyedBreakers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ResiliencyPolicy> _policies = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
 
@@ -39,13 +42,14 @@ public sealed class ResiliencyEngine
     /// </summary>
     public ResiliencyPolicy ForApp(string appId, string path)
     {
-        var policy = Build($"app:{appId}", r => r.Apps.GetValueOrDefault(appId), ["App", ""]);
+        var target = $"app:{appId}";
+        var policy = Build(target, r => r.Apps.GetValueOrDefault(appId), ["App", ""]);
         if (policy.BreakerPolicy is null)
         {
             return policy;
         }
         var method = path.Split('?', 2)[0].TrimStart('/');
-        return policy.WithBreaker(EndpointBreaker($"app:{appId}:{method}", policy.BreakerPolicy));
+        return policy.WithBreaker(KeyedBreaker(target, method, policy, DefaultEndpointBreakers));
     }
 
     /// <summary>Whether a Resiliency resource names <paramref name="appId"/> (which turns daprd's built-in invocation retries off).</summary>
@@ -59,7 +63,19 @@ public sealed class ResiliencyEngine
     public ResiliencyPolicy ForComponentInbound(string name) =>
         Build($"component-in:{name}", r => r.ComponentsInbound.GetValueOrDefault(name), ComponentLevels(name, "Inbound"));
 
-    public ResiliencyPolicy ForActor(string actorType) => Build($"actor:{actorType}", r => r.Actors.GetValueOrDefault(actorType), ["Actor", ""]);
+    /// <summary>
+    /// The policies for a call to the actor <paramref name="actorType"/>/<paramref name="actorId"/>: the type's, with
+    /// one breaker for the type or, under <c>circuitBreakerScope: id</c> (or <c>both</c>), one per actor id. A type
+    /// without an entry of its own gets the default policies, its breaker shared by the type, as in daprd.
+    /// </summary>
+    public ResiliencyPolicy ForActor(string actorType, string actorId)
+    {
+        var target = $"actor:{actorType}";
+        var policy = Build(target, r => r.Actors.GetValueOrDefault(actorType), ["Actor", ""]);
+        return policy.BreakerScope is ActorBreakerScope.Id or ActorBreakerScope.Both
+            ? policy.WithBreaker(KeyedBreaker(target, actorId, policy, DefaultActorBreakers))
+            : policy;
+    }
 
     private string[] ComponentLevels(string name, string direction)
     {
@@ -90,6 +106,8 @@ public sealed class ResiliencyEngine
         TimeSpan? timeout = null;
         RetryPolicy? retry = null;
         CircuitBreakerPolicy? breaker = null;
+        ActorBreakerScope? scope = null;
+        int? cacheSize = null;
         var named = false;
         foreach (var r in _resources.Resiliencies)
         {
@@ -102,6 +120,8 @@ public sealed class ResiliencyEngine
             timeout = p.Timeout ?? timeout;
             retry = p.Retry ?? retry;
             breaker = p.CircuitBreaker ?? breaker;
+            scope = p.BreakerScope ?? scope;
+            cacheSize = p.BreakerCacheSize ?? cacheSize;
         }
         if (!named)
         {
@@ -110,8 +130,10 @@ public sealed class ResiliencyEngine
             retry = Default(defaultLevels, "Retry", r => r.Retries, p => p);
             breaker = Default(defaultLevels, "CircuitBreaker", r => r.CircuitBreakers, p => p);
         }
-        var state = breaker is null || target.StartsWith("app:", StringComparison.Ordinal) ? null : _breakers.GetOrAdd(target, _ => new Breaker(breaker, _time));
-        return new ResiliencyPolicy(target, timeout, retry, breaker, state, _time);
+        // Apps and id-scoped actors key their breakers further (KeyedBreaker); every other target has one.
+        var keyed = target.StartsWith("app:", StringComparison.Ordinal) || scope is ActorBreakerScope.Id or ActorBreakerScope.Both;
+        var state = breaker is null || keyed ? null : _breakers.GetOrAdd(target, _ => new Breaker(breaker, _time));
+        return new ResiliencyPolicy(target, timeout, retry, breaker, state, _time) { BreakerScope = scope, BreakerCacheSize = cacheSize };
     }
 
     private T? Default<TPolicy, T>(string[] levels, string kind, Func<ResiliencyResource, IReadOnlyDictionary<string, TPolicy>> policies, Func<TPolicy, T?> wrap)
@@ -130,21 +152,31 @@ public sealed class ResiliencyEngine
         return default;
     }
 
-    private Breaker EndpointBreaker(string key, CircuitBreakerPolicy policy)
+    private Breaker KeyedBreaker(string target, string key, ResiliencyPolicy policy, int defaultCapacity) =>
+        _keyedBreakers.GetOrAdd(target, _ => new BreakerCache(policy.BreakerCacheSize ?? defaultCapacity, policy.BreakerPolicy!, _time)).Get(key);
+
+    /// <summary>
+    /// The breakers of one target kept per key (an app's methods, an actor type's ids), bounded like daprd's LRU
+    /// cache so that keys with ids in them cannot grow it without end. Trimmed in batches, least recently used out:
+    /// a trim per call would cost more than the bound saves.
+    /// </summary>
+    private sealed class BreakerCache(int capacity, CircuitBreakerPolicy policy, TimeProvider time)
     {
-        var breaker = _breakers.GetOrAdd(key, _ => new Breaker(policy, _time));
-        breaker.LastUsed = _time.GetTimestamp();
-        if (_breakers.Count > EndpointBreakerCacheSize * 4)
+        private readonly ConcurrentDictionary<string, Breaker> _breakers = new(StringComparer.Ordinal);
+
+        public Breaker Get(string key)
         {
-            // Bounded like daprd's LRU cache, so methods with ids in their paths cannot grow it without end.
-            var prefix = key[..(key.IndexOf(':', 4) + 1)];
-            var ofApp = _breakers.Where(b => b.Key.StartsWith(prefix, StringComparison.Ordinal)).OrderByDescending(b => b.Value.LastUsed).Skip(EndpointBreakerCacheSize);
-            foreach (var (stale, _) in ofApp.ToList())
+            var breaker = _breakers.GetOrAdd(key, _ => new Breaker(policy, time));
+            breaker.LastUsed = time.GetTimestamp();
+            if (_breakers.Count > capacity + Math.Max(16, capacity / 4))
             {
-                _breakers.TryRemove(stale, out _);
+                foreach (var (stale, _) in _breakers.OrderByDescending(b => b.Value.LastUsed).Skip(capacity).ToList())
+                {
+                    _breakers.TryRemove(stale, out _);
+                }
             }
+            return breaker;
         }
-        return breaker;
     }
 
     /// <summary>
@@ -268,6 +300,11 @@ public sealed class ResiliencyPolicy
     }
 
     internal CircuitBreakerPolicy? BreakerPolicy => _breakerPolicy;
+
+    /// <summary>An actor target's breaker scope, and how many keyed breakers its target keeps (null: daprd's default).</summary>
+    internal ActorBreakerScope? BreakerScope { get; init; }
+
+    internal int? BreakerCacheSize { get; init; }
 
     internal ResiliencyPolicy WithBreaker(ResiliencyEngine.Breaker breaker) => new(_target, _timeout, _retry, _breakerPolicy, breaker, _time);
 

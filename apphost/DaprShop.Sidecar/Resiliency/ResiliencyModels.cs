@@ -47,10 +47,22 @@ public sealed record RetryPolicy(
 /// <summary>A named circuit breaker; <see cref="TripConsecutiveFailures"/> comes from a trip expression such as <c>consecutiveFailures &gt; 5</c>.</summary>
 public sealed record CircuitBreakerPolicy(string Name, int MaxRequests, TimeSpan Interval, TimeSpan Timeout, int TripConsecutiveFailures);
 
+/// <summary>
+/// Which calls to an actor type share a circuit breaker (<c>circuitBreakerScope</c>): all of the type's, or each
+/// actor id's own. daprd keys <c>both</c> as it keys <c>id</c> (type and id).
+/// </summary>
+public enum ActorBreakerScope { Type, Id, Both }
+
 /// <summary>The policies that apply to one target (an app, a component direction, an actor type).</summary>
 public sealed record TargetPolicies(TimeSpan? Timeout, RetryPolicy? Retry, CircuitBreakerPolicy? CircuitBreaker)
 {
     public static readonly TargetPolicies None = new(null, null, null);
+
+    /// <summary>An actor target's <c>circuitBreakerScope</c> (required with a breaker, as daprd requires it).</summary>
+    public ActorBreakerScope? BreakerScope { get; init; }
+
+    /// <summary><c>circuitBreakerCacheSize</c>: how many per-method (app) or per-id (actor) breakers are kept.</summary>
+    public int? BreakerCacheSize { get; init; }
 }
 
 /// <summary>

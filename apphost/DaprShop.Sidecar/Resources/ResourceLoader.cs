@@ -292,10 +292,40 @@ public static class ResourceLoader
                     : Durations.TryParse(timeoutRef, out var inline) ? inline
                     : throw y.Error($"{path}.timeout", $"names no timeout policy: '{timeoutRef}'");
             }
+            var cacheSize = y.Int(map, "circuitBreakerCacheSize", path);
+            if (cacheSize is <= 0)
+            {
+                throw y.Error($"{path}.circuitBreakerCacheSize", $"must be a positive number, not {cacheSize}");
+            }
             return new TargetPolicies(
                 timeout,
                 retryRef is null ? null : retries.GetValueOrDefault(retryRef) ?? throw y.Error($"{path}.retry", $"names no retry policy: '{retryRef}'"),
-                breakerRef is null ? null : breakers.GetValueOrDefault(breakerRef) ?? throw y.Error($"{path}.circuitBreaker", $"names no circuit breaker: '{breakerRef}'"));
+                breakerRef is null ? null : breakers.GetValueOrDefault(breakerRef) ?? throw y.Error($"{path}.circuitBreaker", $"names no circuit breaker: '{breakerRef}'"))
+            {
+                BreakerCacheSize = cacheSize,
+            };
+        }
+
+        // daprd refuses an actor breaker without a scope ("actor circuit breakers must include scope").
+        TargetPolicies ActorTarget(YamlNode node, string path)
+        {
+            var target = Target(node, path);
+            var scope = node is YamlMappingNode map ? y.Str(map, "circuitBreakerScope", path) : null;
+            if (scope is null)
+            {
+                return target.CircuitBreaker is null ? target
+                    : throw y.Error($"{path}.circuitBreakerScope", "is required with a circuitBreaker: id, type or both");
+            }
+            return target with
+            {
+                BreakerScope = scope switch
+                {
+                    "type" => ActorBreakerScope.Type,
+                    "id" => ActorBreakerScope.Id,
+                    "both" => ActorBreakerScope.Both,
+                    _ => throw y.Error($"{path}.circuitBreakerScope", $"must be id, type or both, not '{scope}'"),
+                },
+            };
         }
 
         var targets = y.Map(spec, "targets", "spec");
@@ -313,7 +343,7 @@ public static class ResourceLoader
             foreach (var (k, v) in y.Map(targets, "actors", "spec.targets")?.Children ?? NoChildren)
             {
                 var key = ((YamlScalarNode)k).Value!;
-                actors[key] = Target(v, $"spec.targets.actors.{key}");
+                actors[key] = ActorTarget(v, $"spec.targets.actors.{key}");
             }
             foreach (var (k, v) in y.Map(targets, "components", "spec.targets")?.Children ?? NoChildren)
             {

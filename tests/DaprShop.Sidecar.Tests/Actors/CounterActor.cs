@@ -16,6 +16,7 @@ public interface ICounterActor : IActor
     Task RegisterReminder(string name, int dueMs, int periodMs, int repetitions, string data);
     Task<string?> ReminderPeriod(string name);
     Task UnregisterReminder(string name);
+    Task Fail();
 }
 
 /// <summary>What one app process observed, injected per test app so that two apps in one test process stay apart.</summary>
@@ -57,6 +58,12 @@ public sealed class CounterActor(ActorHost host, ActorProbe probe) : Actor(host)
     {
         var current = await StateManager.TryGetStateAsync<int>("count");
         return current.HasValue ? current.Value : 0;
+    }
+
+    public Task Fail()
+    {
+        Interlocked.Increment(ref probe.Calls);
+        throw new InvalidOperationException($"{Id} fails on purpose");
     }
 
     public Task<string> WhoAmI()

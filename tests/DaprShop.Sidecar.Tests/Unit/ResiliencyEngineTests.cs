@@ -1,3 +1,4 @@
+using DaprShop.Sidecar.Hosting;
 using DaprShop.Sidecar.Resiliency;
 using DaprShop.Sidecar.Resources;
 using DaprShop.Sidecar.Tests.Infrastructure;
@@ -184,6 +185,94 @@ public sealed class ResiliencyEngineTests : IDisposable
         await engine.ForApp("orders", "broken").Invoking(p => p.ExecuteAsync(_ => Task.FromResult(1), CancellationToken.None)).Should().ThrowAsync<CircuitOpenException>();
         (await engine.ForApp("orders", "healthy").ExecuteAsync(_ => Task.FromResult(1), CancellationToken.None)).Should().Be(1, "another method of the app has its own breaker");
         engine.HasAppTarget("orders").Should().BeTrue();
+    }
+
+    private static string ActorBreaker(string scope, string extra = "") => $"""
+          policies:
+            circuitBreakers:
+              cb:
+                timeout: 10s
+                trip: consecutiveFailures >= 1
+          targets:
+            actors:
+              Basket:
+                circuitBreaker: cb
+                circuitBreakerScope: {scope}{extra}
+        """;
+
+    [Theory]
+    [InlineData("id", false)]
+    [InlineData("both", false)]
+    [InlineData("type", true)]
+    public async Task An_actor_breaker_is_kept_per_id_or_per_type_as_its_scope_says(string scope, bool sharedByTheType)
+    {
+        var engine = Engine(ActorBreaker(scope));
+
+        await engine.ForActor("Basket", "a").Invoking(p => p.ExecuteAsync(Fail, CancellationToken.None)).Should().ThrowAsync<InvalidOperationException>();
+
+        await engine.ForActor("Basket", "a").Invoking(p => p.ExecuteAsync(_ => Task.FromResult(1), CancellationToken.None)).Should().ThrowAsync<CircuitOpenException>();
+        var other = engine.ForActor("Basket", "b").Invoking(p => p.ExecuteAsync(_ => Task.FromResult(1), CancellationToken.None));
+        if (sharedByTheType)
+        {
+            await other.Should().ThrowAsync<CircuitOpenException>("one breaker for every actor of the type");
+        }
+        else
+        {
+            await other.Should().NotThrowAsync("each actor id has a breaker of its own");
+        }
+    }
+
+    [Fact]
+    public async Task An_actor_type_without_an_entry_of_its_own_shares_the_default_breaker_across_its_ids()
+    {
+        var engine = Engine("""
+              policies:
+                circuitBreakers:
+                  DefaultActorCircuitBreakerPolicy:
+                    timeout: 10s
+                    trip: consecutiveFailures >= 1
+            """);
+
+        await engine.ForActor("Basket", "a").Invoking(p => p.ExecuteAsync(Fail, CancellationToken.None)).Should().ThrowAsync<InvalidOperationException>();
+
+        await engine.ForActor("Basket", "b").Invoking(p => p.ExecuteAsync(_ => Task.FromResult(1), CancellationToken.None)).Should().ThrowAsync<CircuitOpenException>();
+        (await engine.ForActor("Order", "a").ExecuteAsync(_ => Task.FromResult(1), CancellationToken.None)).Should().Be(1, "another type has its own");
+    }
+
+    [Fact]
+    public async Task Per_id_breakers_are_bounded_by_the_cache_size_least_recently_used_out()
+    {
+        var engine = Engine(ActorBreaker("id", "\n        circuitBreakerCacheSize: 2"));
+        await engine.ForActor("Basket", "tripped").Invoking(p => p.ExecuteAsync(Fail, CancellationToken.None)).Should().ThrowAsync<InvalidOperationException>();
+        await engine.ForActor("Basket", "tripped").Invoking(p => p.ExecuteAsync(_ => Task.FromResult(1), CancellationToken.None)).Should().ThrowAsync<CircuitOpenException>();
+
+        for (var i = 0; i < 40; i++)
+        {
+            (await engine.ForActor("Basket", $"busy-{i}").ExecuteAsync(_ => Task.FromResult(1), CancellationToken.None)).Should().Be(1);
+        }
+
+        (await engine.ForActor("Basket", "tripped").ExecuteAsync(_ => Task.FromResult(7), CancellationToken.None))
+            .Should().Be(7, "the least recently used breakers were dropped, the open one with them");
+    }
+
+    [Theory]
+    [InlineData("circuitBreaker: cb", "spec.targets.actors.Basket.circuitBreakerScope", "is required")]
+    [InlineData("circuitBreaker: cb\n        circuitBreakerScope: actor", "spec.targets.actors.Basket.circuitBreakerScope", "must be id, type or both")]
+    [InlineData("circuitBreaker: cb\n        circuitBreakerScope: id\n        circuitBreakerCacheSize: 0", "spec.targets.actors.Basket.circuitBreakerCacheSize", "positive")]
+    public void A_bad_actor_breaker_stops_the_start_naming_the_field(string target, string field, string problem)
+    {
+        var spec = $"""
+              policies:
+                circuitBreakers:
+                  cb:
+                    timeout: 10s
+              targets:
+                actors:
+                  Basket:
+                    {target}
+            """;
+        var load = () => Engine(spec);
+        load.Should().Throw<SidecarStartupException>().Which.Message.Should().Contain(field).And.Contain(problem).And.Contain("resiliency.yaml");
     }
 
     [Fact]

@@ -128,7 +128,7 @@ public sealed class ActorRuntime(
     /// <summary>Invokes an actor method wherever the actor lives, under the actor type's resiliency policy.</summary>
     public async Task<ActorResponse> InvokeAsync(ActorCall call, CancellationToken ct)
     {
-        var policy = resiliency.ForActor(call.ActorType);
+        var policy = resiliency.ForActor(call.ActorType, call.ActorId);
         try
         {
             return await policy.ExecuteAsync(

@@ -1,0 +1,77 @@
+using System.Net;
+using DaprShop.Sidecar.Tests.Infrastructure;
+using FluentAssertions;
+
+namespace DaprShop.Sidecar.Tests.Actors;
+
+/// <summary>Resiliency's <c>targets.actors</c> through a real sidecar and an app hosting actors with the official SDK.</summary>
+public sealed class ActorResiliencyTests
+{
+    private static ResourcesFolder Resources(string scope) => new ResourcesFolder()
+        .WithComponent("store", "state.in-memory", ("actorStateStore", "true"))
+        .With("resiliency.yaml", $"""
+            apiVersion: dapr.io/v1alpha1
+            kind: Resiliency
+            metadata:
+              name: actors
+            spec:
+              policies:
+                circuitBreakers:
+                  counters:
+                    timeout: 60s
+                    trip: consecutiveFailures >= 2
+              targets:
+                actors:
+                  CounterActor:
+                    circuitBreaker: counters
+                    circuitBreakerScope: {scope}
+            """);
+
+    private static Task<HttpResponseMessage> Call(HttpClient sidecar, string id, string method) =>
+        sidecar.PutAsync($"/v1.0/actors/CounterActor/{id}/method/{method}", null);
+
+    /// <summary>Two failures of the actor <c>broken</c> trip its breaker; the third call is refused by the sidecar.</summary>
+    private static async Task TripAsync(ActorApp host, HttpClient sidecar)
+    {
+        for (var i = 0; i < 2; i++)
+        {
+            using var failed = await Call(sidecar, "broken", "Fail");
+            failed.StatusCode.Should().Be(HttpStatusCode.InternalServerError);
+        }
+        using var refused = await Call(sidecar, "broken", "Fail");
+        refused.StatusCode.Should().Be(HttpStatusCode.InternalServerError);
+        (await refused.Content.ReadAsStringAsync()).Should().Contain("ERR_ACTOR_INVOKE_METHOD").And.Contain("circuit breaker is open");
+        host.App.RequestsTo("/actors/CounterActor/broken/method/Fail").Should().HaveCount(2, "the open breaker refused the third call without calling the app");
+    }
+
+    [Fact]
+    public async Task An_actor_breaker_scoped_by_id_opens_for_the_failing_actor_only()
+    {
+        using var mesh = new TestMesh();
+        using var resources = Resources("id");
+        await using var host = await ActorApp.StartAsync("counters", mesh, resources.Path, "host");
+        using var sidecar = host.Sidecar.CreateHttpClient();
+
+        await TripAsync(host, sidecar);
+
+        using var healthy = await Call(sidecar, "healthy", "WhoAmI");
+        healthy.StatusCode.Should().Be(HttpStatusCode.OK, "another actor of the type has a breaker of its own");
+        (await host.Proxy("healthy").IncrementSlowly()).Should().Be(1);
+    }
+
+    [Fact]
+    public async Task An_actor_breaker_scoped_by_type_opens_for_every_actor_of_the_type()
+    {
+        using var mesh = new TestMesh();
+        using var resources = Resources("type");
+        await using var host = await ActorApp.StartAsync("counters", mesh, resources.Path, "host");
+        using var sidecar = host.Sidecar.CreateHttpClient();
+
+        await TripAsync(host, sidecar);
+
+        using var healthy = await Call(sidecar, "healthy", "WhoAmI");
+        healthy.StatusCode.Should().Be(HttpStatusCode.InternalServerError);
+        (await healthy.Content.ReadAsStringAsync()).Should().Contain("circuit breaker is open");
+        host.App.RequestsTo("/actors/CounterActor/healthy/method/WhoAmI").Should().BeEmpty("the type's one breaker is open");
+    }
+}
