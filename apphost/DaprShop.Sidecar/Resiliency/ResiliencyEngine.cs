@@ -57,6 +57,24 @@ public sealed class ResiliencyEngine
 
     private readonly ConcurrentDictionary<string, bool> _appTargets = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// daprd's built-in retries of a service call no app target covers, when no replica can be reached: 3, a second
+    /// apart, unless a Resiliency resource redefines the retry policy <c>DaprBuiltInServiceRetries</c> — which, as in
+    /// daprd, cannot retry fewer than 3 times (a lower <c>maxRetries</c>, or none, which means -1, counts as 3).
+    /// </summary>
+    public RetryPolicy BuiltInServiceRetries => _builtInServiceRetries ??= ResolveBuiltInServiceRetries();
+
+    private RetryPolicy? _builtInServiceRetries;
+
+    private RetryPolicy ResolveBuiltInServiceRetries()
+    {
+        const string name = "DaprBuiltInServiceRetries";
+        var redefined = _resources.Resiliencies.Reverse().Select(r => r.Retries.GetValueOrDefault(name)).FirstOrDefault(p => p is not null);
+        return redefined is null
+            ? new RetryPolicy(name, BackoffKind.Constant, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(60), 3, new HashSet<int>(), new HashSet<int>())
+            : redefined with { MaxRetries = Math.Max(3, redefined.MaxRetries) };
+    }
+
     public ResiliencyPolicy ForComponentOutbound(string name) =>
         Build($"component-out:{name}", r => r.ComponentsOutbound.GetValueOrDefault(name), ComponentLevels(name, "Outbound"));
 

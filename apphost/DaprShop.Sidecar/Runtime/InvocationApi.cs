@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.Sockets;
 using DaprShop.Sidecar.Hosting;
 using DaprShop.Sidecar.Mesh;
@@ -121,11 +122,12 @@ public sealed class InvocationApi(
     /// <summary>
     /// One call to a replica of the app. A replica that refuses the connection is skipped for another one; and, as
     /// daprd's built-in service retries (<c>DaprBuiltInServiceRetries</c>) do for an app no Resiliency target names,
-    /// when no replica can be reached the call is tried again 3 times a second apart, so a restarting service is
-    /// waited for rather than failed.
+    /// when no replica can be reached the call is tried again (3 times a second apart, or as a Resiliency resource
+    /// redefines that policy), so a restarting service is waited for rather than failed.
     /// </summary>
     private async Task<HttpResponseMessage> SendOnceAsync(string appId, HttpRequestMessage original, byte[]? body, bool builtInRetries, CancellationToken ct)
     {
+        var started = Stopwatch.GetTimestamp();
         for (var round = 0; ; round++)
         {
             var tried = new List<string>();
@@ -162,16 +164,15 @@ public sealed class InvocationApi(
             {
                 throw DaprErrors.DirectInvoke(appId, $"couldn't find service: {appId}");
             }
-            if (!builtInRetries || round >= BuiltInServiceRetries)
+            var retries = resiliency.BuiltInServiceRetries;
+            var delay = retries.DelayBefore(round + 1);
+            if (!builtInRetries || !retries.Allows(round + 1, Stopwatch.GetElapsedTime(started), delay))
             {
                 throw DaprErrors.DirectInvoke(appId, $"no replica of {appId} is reachable: {unreachable.Message}", unreachable);
             }
-            await Task.Delay(BuiltInServiceRetryInterval, ct);
+            await Task.Delay(delay, ct);
         }
     }
-
-    private const int BuiltInServiceRetries = 3;
-    private static readonly TimeSpan BuiltInServiceRetryInterval = TimeSpan.FromSeconds(1);
 
     /// <summary>The callee side: a request for this sidecar's app, from another sidecar or from itself.</summary>
     public async Task<HttpResponseMessage> CallOwnAppAsync(string? callerAppId, HttpRequestMessage request, CancellationToken ct)

@@ -158,14 +158,7 @@ public sealed class ResiliencyTests
         using var resources = new ResourcesFolder();
         await using var caller = await SidecarProcess.StartAsync(new() { AppId = "caller", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
         using var http = caller.CreateHttpClient();
-        // A replica that is registered (its process is alive: this one) but does not listen yet, as while it starts.
-        var port = Ports.Free();
-        var entry = new
-        {
-            appId = "starting", @namespace = "", instanceId = "pending", pid = Environment.ProcessId, address = "127.0.0.1",
-            httpPort = port, grpcPort = Ports.Free(), token = "t", subscriptions = Array.Empty<string>(), actorTypes = Array.Empty<string>(), startedAt = DateTimeOffset.UtcNow,
-        };
-        await File.WriteAllTextAsync(Path.Combine(mesh.Directory, "starting~pending.json"), JsonSerializer.Serialize(entry));
+        var port = await RegisterStartingReplicaAsync(mesh);
 
         var call = http.GetAsync("/v1.0/invoke/starting/method/hello");
         await Task.Delay(1500);
@@ -174,5 +167,70 @@ public sealed class ResiliencyTests
         using var answer = await call;
         answer.StatusCode.Should().Be(HttpStatusCode.OK, "the call waited for the replica instead of failing at once");
         (await answer.Content.ReadAsStringAsync()).Should().Be("finally");
+    }
+
+    private static ResourcesFolder BuiltInServiceRetries(string duration, int maxRetries) => new ResourcesFolder().With("resiliency.yaml", $"""
+        apiVersion: dapr.io/v1alpha1
+        kind: Resiliency
+        metadata:
+          name: builtin
+        spec:
+          policies:
+            retries:
+              DaprBuiltInServiceRetries:
+                policy: constant
+                duration: {duration}
+                maxRetries: {maxRetries}
+        """);
+
+    [Fact]
+    public async Task A_resiliency_resource_can_redefine_the_built_in_service_retries()
+    {
+        using var mesh = new TestMesh();
+        using var resources = BuiltInServiceRetries("100ms", 3);
+        await using var caller = await SidecarProcess.StartAsync(new() { AppId = "caller", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
+        using var http = caller.CreateHttpClient();
+        await RegisterStartingReplicaAsync(mesh);
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var answer = await http.GetAsync("/v1.0/invoke/starting/method/hello");
+
+        answer.StatusCode.Should().Be(HttpStatusCode.InternalServerError, "the replica never listens");
+        (await answer.Content.ReadAsStringAsync()).Should().Contain("ERR_DIRECT_INVOKE");
+        clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(2.5), "3 retries 100 ms apart, not the default's 3 a second apart");
+    }
+
+    [Fact]
+    public async Task The_built_in_service_retries_cannot_be_redefined_below_three_retries()
+    {
+        using var mesh = new TestMesh();
+        using var resources = BuiltInServiceRetries("500ms", 0);
+        await using var caller = await SidecarProcess.StartAsync(new() { AppId = "caller", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
+        using var http = caller.CreateHttpClient();
+        var port = await RegisterStartingReplicaAsync(mesh);
+
+        var call = http.GetAsync("/v1.0/invoke/starting/method/hello");
+        await Task.Delay(600);
+        await using var late = await TestApp.StartAsync(a => a.Map("/{**path}", () => Results.Text("finally")), port: port);
+
+        using var answer = await call;
+        answer.StatusCode.Should().Be(HttpStatusCode.OK, "maxRetries 0 counts as daprd's minimum of 3, so the call was still being retried");
+        (await answer.Content.ReadAsStringAsync()).Should().Be("finally");
+    }
+
+    /// <summary>
+    /// A replica of <c>starting</c> that is registered in the mesh (its process is alive: this one) but does not
+    /// listen yet, as while it starts. Returns the port it will listen on.
+    /// </summary>
+    private static async Task<int> RegisterStartingReplicaAsync(TestMesh mesh)
+    {
+        var port = Ports.Free();
+        var entry = new
+        {
+            appId = "starting", @namespace = "", instanceId = "pending", pid = Environment.ProcessId, address = "127.0.0.1",
+            httpPort = port, grpcPort = Ports.Free(), token = "t", subscriptions = Array.Empty<string>(), actorTypes = Array.Empty<string>(), startedAt = DateTimeOffset.UtcNow,
+        };
+        await File.WriteAllTextAsync(Path.Combine(mesh.Directory, "starting~pending.json"), JsonSerializer.Serialize(entry));
+        return port;
     }
 }
