@@ -402,15 +402,35 @@ public sealed class ResiliencyPolicy
         }
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         cts.CancelAfter(timeout);
+        var attempt = action(cts.Token);
         try
         {
-            return await action(cts.Token);
+            // The attempt ends at its deadline whether or not the operation honours the cancellation (a Redis or
+            // SQLite call may not): daprd's runner, too, stops waiting for it then.
+            return await attempt.WaitAsync(cts.Token);
         }
         catch (OperationCanceledException) when (cts.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
+            Abandon(attempt);
             throw new ResiliencyTimeoutException(timeout);
         }
     }
+
+    /// <summary>An attempt given up on may still end: its result is disposed (an app's late answer holds a connection), its error observed.</summary>
+    private static void Abandon<T>(Task<T> attempt) =>
+        attempt.ContinueWith(
+            static t =>
+            {
+                if (t.IsCompletedSuccessfully)
+                {
+                    (t.Result as IDisposable)?.Dispose();
+                }
+                else
+                {
+                    _ = t.Exception;
+                }
+            },
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
     private async Task<bool> WaitBeforeRetryAsync(int attempt, long started, CancellationToken cancellationToken)
     {

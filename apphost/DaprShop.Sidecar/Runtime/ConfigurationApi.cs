@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using DaprShop.Sidecar.Components.Configuration;
+using DaprShop.Sidecar.Resiliency;
 
 namespace DaprShop.Sidecar.Runtime;
 
@@ -10,7 +11,7 @@ namespace DaprShop.Sidecar.Runtime;
 /// on its stream, an HTTP caller's app gets each change POSTed to <c>/configuration/{store}/{key}</c> as daprd sends
 /// it (<c>{"id", "items"}</c>); a subscription ends with its unsubscribe (or, for a stream, when the caller leaves).
 /// </summary>
-public sealed class ConfigurationApi(ComponentHost components, AppChannel app, ILogger<ConfigurationApi> logger) : IAsyncDisposable
+public sealed class ConfigurationApi(ComponentHost components, AppChannel app, ResiliencyEngine resiliency, ILogger<ConfigurationApi> logger) : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, Subscription> _subscriptions = new(StringComparer.Ordinal);
 
@@ -33,7 +34,7 @@ public sealed class ConfigurationApi(ComponentHost components, AppChannel app, I
         var store = Store(storeName);
         try
         {
-            return await store.GetAsync(keys, metadata, ct);
+            return await resiliency.ForComponentOutbound(storeName).ExecuteAsync(c => store.GetAsync(keys, metadata, c), ct);
         }
         catch (Exception ex) when (ex is not DaprApiException and not OperationCanceledException)
         {

@@ -1,14 +1,15 @@
 using DaprShop.Sidecar.Components.Locks;
 using DaprShop.Sidecar.Hosting;
+using DaprShop.Sidecar.Resiliency;
 
 namespace DaprShop.Sidecar.Runtime;
 
 /// <summary>
 /// Dapr's distributed lock API (alpha), shared by both APIs: the lock key is <c>lock||{prefix}||{resourceId}</c> as in
 /// daprd, the prefix chosen by the component's <c>keyPrefix</c> (<c>appid</c> by default, <c>name</c>, <c>none</c> or a
-/// literal), so apps lock each other out only where they mean to.
+/// literal), so apps lock each other out only where they mean to. Calls run under the store's outbound resiliency policy.
 /// </summary>
-public sealed class LockApi(ComponentHost components, SidecarOptions options)
+public sealed class LockApi(ComponentHost components, SidecarOptions options, ResiliencyEngine resiliency)
 {
     private (ILockStore Store, string Key) Resolve(string storeName, string resourceId, string? owner, bool needsOwner)
     {
@@ -48,7 +49,7 @@ public sealed class LockApi(ComponentHost components, SidecarOptions options)
         }
         try
         {
-            return await store.TryLockAsync(key, owner, TimeSpan.FromSeconds(expiryInSeconds), ct);
+            return await resiliency.ForComponentOutbound(storeName).ExecuteAsync(c => store.TryLockAsync(key, owner, TimeSpan.FromSeconds(expiryInSeconds), c), ct);
         }
         catch (Exception ex) when (ex is not DaprApiException and not OperationCanceledException)
         {
@@ -61,7 +62,7 @@ public sealed class LockApi(ComponentHost components, SidecarOptions options)
         var (store, key) = Resolve(storeName, resourceId, owner, needsOwner: true);
         try
         {
-            return await store.UnlockAsync(key, owner, ct);
+            return await resiliency.ForComponentOutbound(storeName).ExecuteAsync(c => store.UnlockAsync(key, owner, c), ct);
         }
         catch (Exception ex) when (ex is not DaprApiException and not OperationCanceledException)
         {

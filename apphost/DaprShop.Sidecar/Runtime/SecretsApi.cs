@@ -1,10 +1,14 @@
 using DaprShop.Sidecar.Components.Secrets;
+using DaprShop.Sidecar.Resiliency;
 using DaprShop.Sidecar.Resources;
 
 namespace DaprShop.Sidecar.Runtime;
 
-/// <summary>Secrets, shared by both APIs, within the Configuration's <c>spec.secrets.scopes</c>.</summary>
-public sealed class SecretsApi(ComponentHost components, LoadedResources resources)
+/// <summary>
+/// Secrets, shared by both APIs, within the Configuration's <c>spec.secrets.scopes</c>, under the store's outbound
+/// resiliency policy (a secret that is not found is an error of the store's, as in daprd: retried and counted).
+/// </summary>
+public sealed class SecretsApi(ComponentHost components, LoadedResources resources, ResiliencyEngine resiliency)
 {
     private ISecretStore Store(string name)
     {
@@ -24,7 +28,8 @@ public sealed class SecretsApi(ComponentHost components, LoadedResources resourc
         }
         try
         {
-            return await store.GetAsync(key, metadata, ct) ?? throw DaprErrors.SecretGet(key, storeName, $"secret {key} not found");
+            return await resiliency.ForComponentOutbound(storeName).ExecuteAsync(
+                async c => await store.GetAsync(key, metadata, c) ?? throw new KeyNotFoundException($"secret {key} not found"), ct);
         }
         catch (Exception ex) when (ex is not DaprApiException and not OperationCanceledException)
         {
@@ -39,7 +44,7 @@ public sealed class SecretsApi(ComponentHost components, LoadedResources resourc
         IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> all;
         try
         {
-            all = await store.GetAllAsync(metadata, ct);
+            all = await resiliency.ForComponentOutbound(storeName).ExecuteAsync(c => store.GetAllAsync(metadata, c), ct);
         }
         catch (Exception ex) when (ex is not DaprApiException and not OperationCanceledException)
         {

@@ -28,6 +28,43 @@ public sealed class ConfigurationTests(RedisServer redis)
     private async Task<IDatabase> DatabaseAsync(int database) => (await ConnectionMultiplexer.ConnectAsync($"{redis.Host},allowAdmin=true")).GetDatabase(database);
 
     [Fact]
+    public async Task The_stores_outbound_timeout_ends_a_get_that_redis_does_not_answer_in_time()
+    {
+        var (resources, database) = Store();
+        using var _ = resources;
+        resources.With("resiliency.yaml", """
+            apiVersion: dapr.io/v1alpha1
+            kind: Resiliency
+            metadata:
+              name: config
+            spec:
+              policies:
+                timeouts:
+                  quick: 300ms
+              targets:
+                components:
+                  config:
+                    outbound:
+                      timeout: quick
+            """);
+        var db = await DatabaseAsync(database);
+        await db.StringSetAsync("color", "blue||1");
+        using var mesh = new TestMesh();
+        await using var sidecar = await SidecarProcess.StartAsync(new() { AppId = "settings", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
+        using var http = sidecar.CreateHttpClient();
+        (await http.GetStringAsync("/v1.0/configuration/config?key=color")).Should().Contain("blue");
+
+        // Redis holds every client's commands for 3 s.
+        await db.ExecuteAsync("CLIENT", "PAUSE", "3000", "ALL");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var late = await http.GetAsync("/v1.0/configuration/config?key=color");
+
+        late.StatusCode.Should().Be(HttpStatusCode.InternalServerError);
+        (await late.Content.ReadAsStringAsync()).Should().Contain("ERR_CONFIGURATION_GET").And.Contain("timeout");
+        clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(2.5), "the policy ended the call, Redis did not answer it");
+    }
+
+    [Fact]
     public async Task Items_are_read_as_value_and_version_from_values_stored_as_value_bars_version()
     {
         var (resources, database) = Store();

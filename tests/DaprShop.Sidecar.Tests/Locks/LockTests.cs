@@ -20,6 +20,48 @@ public sealed class LockTests(RedisServer redis)
             [("redisHost", redis.Host), ("redisDB", database.ToString(CultureInfo.InvariantCulture)), .. metadata]), database);
     }
 
+    [Fact]
+    public async Task The_stores_outbound_breaker_opens_on_failing_lock_calls_and_then_refuses_them_without_reaching_redis()
+    {
+        var (resources, database) = Store();
+        using var _ = resources;
+        resources.With("resiliency.yaml", """
+            apiVersion: dapr.io/v1alpha1
+            kind: Resiliency
+            metadata:
+              name: locks
+            spec:
+              policies:
+                circuitBreakers:
+                  locks:
+                    timeout: 60s
+                    trip: consecutiveFailures >= 2
+              targets:
+                components:
+                  lockstore:
+                    outbound:
+                      circuitBreaker: locks
+            """);
+        // A key of the wrong type where the lock would be: Redis answers the unlock script with WRONGTYPE.
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(redis.Host);
+        var db = connection.GetDatabase(database);
+        await db.HashSetAsync("lock||locker||stock", "not", "a lock");
+        using var mesh = new TestMesh();
+        await using var sidecar = await SidecarProcess.StartAsync(new() { AppId = "locker", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
+        using var http = sidecar.CreateHttpClient();
+
+        for (var i = 0; i < 2; i++)
+        {
+            using var failed = await http.PostAsJsonAsync("/v1.0-alpha1/unlock/lockstore", new { resourceId = "stock", lockOwner = "node-1" });
+            (await failed.Content.ReadAsStringAsync()).Should().Contain("ERR_UNLOCK").And.Contain("WRONGTYPE");
+        }
+        using var refused = await http.PostAsJsonAsync("/v1.0-alpha1/lock/lockstore", new { resourceId = "other", lockOwner = "node-1", expiryInSeconds = 30 });
+
+        refused.StatusCode.Should().Be(HttpStatusCode.InternalServerError);
+        (await refused.Content.ReadAsStringAsync()).Should().Contain("ERR_TRY_LOCK").And.Contain("circuit breaker is open");
+        (await db.KeyExistsAsync("lock||locker||other")).Should().BeFalse("the open breaker refused the call before it reached Redis");
+    }
+
 #pragma warning disable DAPR_DISTRIBUTEDLOCK // the SDK marks the lock API as for evaluation only
     [Fact]
     public async Task A_lock_has_one_owner_at_a_time_only_its_owner_releases_it_and_it_frees_itself_after_its_expiry()

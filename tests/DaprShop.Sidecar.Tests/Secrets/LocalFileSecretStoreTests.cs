@@ -28,6 +28,46 @@ public sealed class LocalFileSecretStoreTests : IDisposable
         File.WriteAllText(_file, SecretsJson);
     }
 
+    [Fact]
+    public async Task The_stores_outbound_breaker_counts_missing_secrets_and_once_open_refuses_every_get()
+    {
+        using var mesh = new TestMesh();
+        using var resources = new ResourcesFolder()
+            .WithComponent("file", "secretstores.local.file", ("secretsFile", _file))
+            .With("resiliency.yaml", """
+                apiVersion: dapr.io/v1alpha1
+                kind: Resiliency
+                metadata:
+                  name: secrets
+                spec:
+                  policies:
+                    circuitBreakers:
+                      vault:
+                        timeout: 60s
+                        trip: consecutiveFailures >= 2
+                  targets:
+                    components:
+                      file:
+                        outbound:
+                          circuitBreaker: vault
+                """);
+        await using var sidecar = await SidecarProcess.StartAsync(new() { AppId = "secrets-breaker", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
+        using var http = sidecar.CreateHttpClient();
+        (await http.GetStringAsync("/v1.0/secrets/file/apiKey")).Should().Contain("k-1");
+
+        for (var i = 0; i < 2; i++)
+        {
+            using var missing = await http.GetAsync("/v1.0/secrets/file/nope");
+            (await missing.Content.ReadAsStringAsync()).Should().Contain("ERR_SECRET_GET").And.Contain("secret nope not found");
+        }
+        using var refused = await http.GetAsync("/v1.0/secrets/file/apiKey");
+        using var refusedBulk = await http.GetAsync("/v1.0/secrets/file/bulk");
+
+        refused.StatusCode.Should().Be(HttpStatusCode.InternalServerError);
+        (await refused.Content.ReadAsStringAsync()).Should().Contain("ERR_SECRET_GET").And.Contain("circuit breaker is open");
+        (await refusedBulk.Content.ReadAsStringAsync()).Should().Contain("ERR_SECRET_GET").And.Contain("circuit breaker is open");
+    }
+
     public void Dispose() => _work.Delete(recursive: true);
 
     [Fact]

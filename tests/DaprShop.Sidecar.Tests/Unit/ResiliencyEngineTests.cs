@@ -276,6 +276,26 @@ public sealed class ResiliencyEngineTests : IDisposable
     }
 
     [Fact]
+    public async Task A_timeout_ends_an_attempt_whose_operation_ignores_the_cancellation()
+    {
+        var engine = Engine("""
+              policies:
+                timeouts:
+                  quick: 100ms
+              targets:
+                components:
+                  store:
+                    outbound:
+                      timeout: quick
+            """, ("store", "state.in-memory"));
+        var deaf = new TaskCompletionSource<int>();
+
+        var attempt = engine.ForComponentOutbound("store").ExecuteAsync(_ => deaf.Task, CancellationToken.None);
+
+        await attempt.WaitAsync(TimeSpan.FromSeconds(10)).Invoking(a => a).Should().ThrowAsync<ResiliencyTimeoutException>("as daprd's runner, the policy stops waiting at the deadline");
+    }
+
+    [Fact]
     public async Task A_zero_timeout_means_no_timeout_and_a_breaker_without_trip_opens_after_six_failures_as_in_daprd()
     {
         var engine = Engine("""
