@@ -42,6 +42,9 @@ public sealed record RetryPolicy(
 
     /// <summary>Whether a failed call's status is one to retry: any, unless <c>matching</c> lists some.</summary>
     public bool RetriesHttpStatus(int status) => RetryOnHttpStatus.Count == 0 || RetryOnHttpStatus.Contains(status);
+
+    /// <summary>The same for a gRPC app's code, against <c>matching.gRPCStatusCodes</c>.</summary>
+    public bool RetriesGrpcStatus(int code) => RetryOnGrpcStatus.Count == 0 || RetryOnGrpcStatus.Contains(code);
 }
 
 /// <summary>A named circuit breaker; <see cref="TripConsecutiveFailures"/> comes from a trip expression such as <c>consecutiveFailures &gt; 5</c>.</summary>

@@ -262,7 +262,7 @@ public static class ResourceLoader
                 var maxInterval = y.Str(map, "maxInterval", path) is { } mi ? Duration(y, mi, $"{path}.maxInterval") : TimeSpan.FromSeconds(60);
                 var matching = y.Map(map, "matching", path);
                 retries[key] = new RetryPolicy(key, backoff, duration, maxInterval, y.Int(map, "maxRetries", path) ?? -1,
-                    StatusCodes(y, matching, "httpStatusCodes", $"{path}.matching"), StatusCodes(y, matching, "gRPCStatusCodes", $"{path}.matching"));
+                    StatusCodes(y, matching, "httpStatusCodes", $"{path}.matching", 100, 599), StatusCodes(y, matching, "gRPCStatusCodes", $"{path}.matching", 0, 16));
             }
             foreach (var (k, v) in y.Map(policies, "circuitBreakers", "spec.policies")?.Children ?? NoChildren)
             {
@@ -371,7 +371,8 @@ public static class ResourceLoader
     private static TimeSpan Duration(YamlNodes y, string? text, string field) =>
         Durations.TryParse(text, out var d) ? d : throw y.Error(field, $"must be a duration such as 5s or 1m30s, not '{text}'");
 
-    private static HashSet<int> StatusCodes(YamlNodes y, YamlMappingNode? matching, string key, string path)
+    /// <summary>A list of codes and ranges (<c>500,502-504</c>) within <paramref name="min"/>..<paramref name="max"/>, as daprd validates them.</summary>
+    private static HashSet<int> StatusCodes(YamlNodes y, YamlMappingNode? matching, string key, string path, int min, int max)
     {
         var set = new HashSet<int>();
         var text = matching is null ? null : y.Str(matching, key, path);
@@ -382,7 +383,7 @@ public static class ResourceLoader
         foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             var range = part.Split('-');
-            if (range.Length is 1 or 2 && int.TryParse(range[0], out var lo) && int.TryParse(range[^1], out var hi) && lo <= hi)
+            if (range.Length is 1 or 2 && int.TryParse(range[0], out var lo) && int.TryParse(range[^1], out var hi) && lo <= hi && lo >= min && hi <= max)
             {
                 for (var code = lo; code <= hi; code++)
                 {
@@ -391,7 +392,7 @@ public static class ResourceLoader
             }
             else
             {
-                throw y.Error($"{path}.{key}", $"has an invalid code or range '{part}'");
+                throw y.Error($"{path}.{key}", $"has an invalid code or range '{part}' (codes are {min} to {max})");
             }
         }
         return set;

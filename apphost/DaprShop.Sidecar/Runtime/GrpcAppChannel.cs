@@ -24,6 +24,13 @@ public static class AppCalls
     /// <summary>The topic a message was delivered from (a dead letter's CloudEvent still names its first topic).</summary>
     public static readonly HttpRequestOptionsKey<string> Topic = new("daprshop.app-call.topic");
 
+    /// <summary>
+    /// On the HTTP answer made of a gRPC app's failed <c>OnInvoke</c>: the app's gRPC code, so that the calling
+    /// sidecar's retry policy matches it against <c>matching.gRPCStatusCodes</c>, as daprd matches a gRPC callee's
+    /// code. Between sidecars only: the caller's sidecar removes it.
+    /// </summary>
+    public const string GrpcStatusHeader = "daprshop-app-grpc-status";
+
     public static HttpRequestMessage As(this HttpRequestMessage request, AppCallKind kind)
     {
         request.Options.Set(Kind, kind);
@@ -97,7 +104,12 @@ public sealed class GrpcAppChannel : IDisposable
         catch (RpcException ex)
         {
             // daprd answers an HTTP caller with the HTTP status that matches the app's gRPC code.
-            return Answer(StatusOf(ex.StatusCode), "text/plain", Encoding.UTF8.GetBytes(ex.Status.Detail));
+            var answer = Answer(StatusOf(ex.StatusCode), "text/plain", Encoding.UTF8.GetBytes(ex.Status.Detail));
+            if (kind == AppCallKind.Invoke)
+            {
+                answer.Headers.TryAddWithoutValidation(AppCalls.GrpcStatusHeader, ((int)ex.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+            return answer;
         }
     }
 

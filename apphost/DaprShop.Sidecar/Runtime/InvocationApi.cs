@@ -101,13 +101,16 @@ public sealed class InvocationApi(
         var retry = policy.Retry;
         try
         {
-            return await policy.ExecuteAsync(
+            var response = await policy.ExecuteAsync(
                 c => SendOnceAsync(appId, request, body, builtInRetries, c),
                 ct,
                 // As daprd: any answer outside 200-399 is a failed call (the breaker counts it); the policy's
-                // matching.httpStatusCodes, when it lists any, picks the ones worth retrying.
+                // matching.httpStatusCodes (or gRPCStatusCodes, for a gRPC app's code), when it lists any, picks the
+                // ones worth retrying.
                 isFailure: r => (int)r.StatusCode is < 200 or > 399,
-                isRetriableResult: r => retry?.RetriesHttpStatus((int)r.StatusCode) ?? false);
+                isRetriableResult: r => retry is not null && (GrpcStatusOf(r) is { } code ? retry.RetriesGrpcStatus(code) : retry.RetriesHttpStatus((int)r.StatusCode)));
+            response.Headers.Remove(AppCalls.GrpcStatusHeader);
+            return response;
         }
         catch (ResiliencyTimeoutException)
         {
@@ -118,6 +121,9 @@ public sealed class InvocationApi(
             throw DaprErrors.CircuitOpen(appId);
         }
     }
+
+    private static int? GrpcStatusOf(HttpResponseMessage response) =>
+        response.Headers.TryGetValues(AppCalls.GrpcStatusHeader, out var values) && int.TryParse(values.FirstOrDefault(), out var code) ? code : null;
 
     /// <summary>
     /// One call to a replica of the app. A replica that refuses the connection is skipped for another one; and, as

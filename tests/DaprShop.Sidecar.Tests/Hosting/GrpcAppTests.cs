@@ -46,6 +46,14 @@ public sealed class GrpcAppTests
             {
                 throw new RpcException(new Status(StatusCode.NotFound, "no such thing"));
             }
+            if (request.Method == "invalid")
+            {
+                throw new RpcException(new Status(StatusCode.InvalidArgument, "never valid"));
+            }
+            if (request.Method == "contended" && seen.Invocations.Count(i => i.Method == "contended") <= 2)
+            {
+                throw new RpcException(new Status(StatusCode.Aborted, "try again"));
+            }
             var echo = $"{request.HttpExtension.Verb} {request.Method}?{request.HttpExtension.Querystring} {request.ContentType} {request.Data.Value.ToStringUtf8()}";
             return Task.FromResult(new InvokeResponse { ContentType = "text/plain", Data = new Any { Value = ByteString.CopyFromUtf8(echo) } });
         }
@@ -152,6 +160,50 @@ public sealed class GrpcAppTests
         seen.Tokens.Should().OnlyContain(t => t == "app-secret", "APP_API_TOKEN goes to a gRPC app as metadata");
         using var metadata = JsonDocument.Parse(await http.GetStringAsync("/v1.0/metadata"));
         metadata.RootElement.GetProperty("appConnectionProperties").GetProperty("protocol").GetString().Should().Be("grpc");
+    }
+
+    [Fact]
+    public async Task A_retry_policy_matches_a_grpc_apps_failure_by_its_grpc_code()
+    {
+        var seen = new Seen();
+        var (app, port) = await StartGrpcAppAsync(seen);
+        await using var _ = app;
+        using var mesh = new TestMesh();
+        using var resources = new ResourcesFolder().With("resiliency.yaml", """
+            apiVersion: dapr.io/v1alpha1
+            kind: Resiliency
+            metadata:
+              name: grpc
+            spec:
+              policies:
+                retries:
+                  aborted:
+                    policy: constant
+                    duration: 50ms
+                    maxRetries: 3
+                    matching:
+                      gRPCStatusCodes: "10"
+                      httpStatusCodes: "400"
+              targets:
+                apps:
+                  grpc-app:
+                    retry: aborted
+            """);
+        await using var callee = await SidecarProcess.StartAsync(new()
+        {
+            AppId = "grpc-app", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory, AppPort = port, ExtraArgs = ["--app-protocol", "grpc"],
+        });
+        await using var caller = await SidecarProcess.StartAsync(new() { AppId = "caller", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
+        using var http = caller.CreateHttpClient();
+
+        using var contended = await http.PostAsync("/v1.0/invoke/grpc-app/method/contended", new StringContent("x"));
+        using var invalid = await http.PostAsync("/v1.0/invoke/grpc-app/method/invalid", new StringContent("x"));
+
+        contended.StatusCode.Should().Be(HttpStatusCode.OK, "Aborted (10) is listed, so the call was retried until the app took it");
+        seen.Invocations.Count(i => i.Method == "contended").Should().Be(3);
+        invalid.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        seen.Invocations.Count(i => i.Method == "invalid").Should().Be(1, "InvalidArgument (3) is not listed; its HTTP status, 400, counts only for HTTP apps");
+        invalid.Headers.Should().NotContain(h => h.Key.StartsWith("daprshop-", StringComparison.Ordinal), "the code travels between sidecars only");
     }
 
     [Fact]

@@ -295,6 +295,23 @@ public sealed class ResiliencyEngineTests : IDisposable
         await attempt.WaitAsync(TimeSpan.FromSeconds(10)).Invoking(a => a).Should().ThrowAsync<ResiliencyTimeoutException>("as daprd's runner, the policy stops waiting at the deadline");
     }
 
+    [Theory]
+    [InlineData("httpStatusCodes", "500,600", "spec.policies.retries.r.matching.httpStatusCodes")]
+    [InlineData("httpStatusCodes", "99", "spec.policies.retries.r.matching.httpStatusCodes")]
+    [InlineData("gRPCStatusCodes", "14,17", "spec.policies.retries.r.matching.gRPCStatusCodes")]
+    [InlineData("gRPCStatusCodes", "5-2", "spec.policies.retries.r.matching.gRPCStatusCodes")]
+    public void A_retry_matching_a_code_outside_its_protocols_range_stops_the_start(string key, string codes, string field)
+    {
+        var load = () => Engine($"""
+              policies:
+                retries:
+                  r:
+                    matching:
+                      {key}: "{codes}"
+            """);
+        load.Should().Throw<SidecarStartupException>().Which.Message.Should().Contain(field);
+    }
+
     [Fact]
     public async Task A_zero_timeout_means_no_timeout_and_a_breaker_without_trip_opens_after_six_failures_as_in_daprd()
     {
