@@ -525,7 +525,16 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         {
             return 0;
         }
-        var children = new List<string>();
+        var count = 0;
+        if (recursive)
+        {
+            // As daprd: the children first, and a child that cannot be purged (still running) fails the purge before
+            // its parent is touched, so the parent, and the way to its children, are kept for a later purge.
+            foreach (var child in await ChildrenToPurgeAsync(instance, id, force, ct))
+            {
+                count += await PurgeAsync(child, recursive, force, ct);
+            }
+        }
         await instance.Gate.WaitAsync(ct);
         try
         {
@@ -548,12 +557,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
             }
             if (!m.IsTerminal && !force)
             {
-                throw new WorkflowException(StatusCode.Unknown, $"failed to purge workflow '{id}': the workflow is not in a completed state");
-            }
-            await LoadAsync(instance, ct);
-            if (recursive)
-            {
-                children.AddRange(instance.History!.Where(e => e.ChildWorkflowInstanceCreated is not null).Select(e => e.ChildWorkflowInstanceCreated.InstanceId));
+                throw NotCompleted(id);
             }
             var storage = Storage;
             var ops = new List<StateOperation>();
@@ -580,12 +584,33 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         {
             instance.Gate.Release();
         }
-        var count = 1;
-        foreach (var child in children.Distinct(StringComparer.Ordinal))
+        return count + 1;
+    }
+
+    private static WorkflowException NotCompleted(string id) =>
+        new(StatusCode.Unknown, $"failed to purge workflow '{id}': the workflow is not in a completed state");
+
+    /// <summary>The children an instance created, read under its lock once it is known to be purgeable.</summary>
+    private async Task<List<string>> ChildrenToPurgeAsync(InstanceRecord instance, string id, bool force, CancellationToken ct)
+    {
+        await instance.Gate.WaitAsync(ct);
+        try
         {
-            count += await PurgeAsync(child, recursive, force, ct);
+            if (instance.Metadata is not { } m)
+            {
+                return [];
+            }
+            if (!m.IsTerminal && !force)
+            {
+                throw NotCompleted(id);
+            }
+            await LoadAsync(instance, ct);
+            return [.. instance.History!.Where(e => e.ChildWorkflowInstanceCreated is not null).Select(e => e.ChildWorkflowInstanceCreated.InstanceId).Distinct(StringComparer.Ordinal)];
         }
-        return count;
+        finally
+        {
+            instance.Gate.Release();
+        }
     }
 
     public ListInstanceIDsResponse ListInstanceIds(string? continuationToken, int pageSize)

@@ -95,6 +95,16 @@ public sealed class ParentWorkflow : Workflow<string, string>
         "parent(" + await context.CallChildWorkflowAsync<string>(nameof(ChildWorkflow), input) + ")";
 }
 
+/// <summary>Starts an <see cref="EventWorkflow"/> child under the id it is given and ends without waiting for it.</summary>
+public sealed class DetachedChildWorkflow : Workflow<string, string>
+{
+    public override Task<string> RunAsync(WorkflowContext context, string childId)
+    {
+        _ = context.CallChildWorkflowAsync<string>(nameof(EventWorkflow), "child", new ChildWorkflowTaskOptions { InstanceId = childId });
+        return Task.FromResult("left " + childId);
+    }
+}
+
 public sealed class SquareActivity(ActivityLog log) : WorkflowActivity<int, int>
 {
     public override Task<int> RunAsync(WorkflowActivityContext context, int input)

@@ -123,6 +123,7 @@ public sealed class WorkflowHost : IAsyncDisposable
                 o.RegisterWorkflow<EventWorkflow>();
                 o.RegisterWorkflow<EventWithTimeoutWorkflow>();
                 o.RegisterWorkflow<ParentWorkflow>();
+                o.RegisterWorkflow<DetachedChildWorkflow>();
                 o.RegisterWorkflow<ChildWorkflow>();
                 o.RegisterWorkflow<FanOutWorkflow>();
                 o.RegisterWorkflow<CounterWorkflow>();

@@ -226,6 +226,29 @@ public sealed class WorkflowTests : IAsyncLifetime
         (await Client.GetWorkflowStateAsync("purge-filter")).Exists.Should().BeTrue();
     }
 
+    [Fact]
+    public async Task A_recursive_purge_purges_the_children_first_and_keeps_the_parent_while_a_child_cannot_be_purged()
+    {
+        (await RunAsync(nameof(DetachedChildWorkflow), "detached-child", "detaching-parent")).RuntimeStatus.Should().Be(WorkflowRuntimeStatus.Completed);
+        using var channel = global::Grpc.Net.Client.GrpcChannel.ForAddress($"http://127.0.0.1:{_host.Sidecar.GrpcPort}");
+        var taskHub = new Dapr.DurableTask.Protobuf.TaskHubSidecarService.TaskHubSidecarServiceClient(channel);
+        var purge = new Dapr.DurableTask.Protobuf.PurgeInstancesRequest { InstanceId = "detaching-parent", Recursive = true };
+        await Eventually.HoldsAsync(async () => (await Client.GetWorkflowStateAsync("detached-child")).Exists, Timeout, "the parent started its child before it ended");
+
+        var refused = await FluentActions.Awaiting(async () => await taskHub.PurgeInstancesAsync(purge)).Should().ThrowAsync<RpcException>();
+
+        refused.Which.Status.Detail.Should().Contain("detached-child").And.Contain("not in a completed state");
+        (await Client.GetWorkflowStateAsync("detaching-parent")).Exists.Should().BeTrue("as in daprd, the parent is kept while one of its children cannot be purged");
+        (await Client.GetWorkflowStateAsync("detached-child")).Exists.Should().BeTrue();
+
+        await Client.RaiseEventAsync("detached-child", "approval", "ok");
+        using var cts = new CancellationTokenSource(Timeout);
+        await Client.WaitForWorkflowCompletionAsync("detached-child", cancellation: cts.Token);
+        (await taskHub.PurgeInstancesAsync(purge)).DeletedInstanceCount.Should().Be(2);
+        (await Client.GetWorkflowStateAsync("detaching-parent")).Exists.Should().BeFalse();
+        (await Client.GetWorkflowStateAsync("detached-child")).Exists.Should().BeFalse();
+    }
+
     private async Task<int> ActivityEventIdAsync(string instanceId, int index) =>
         (await Client.GetInstanceHistoryAsync(instanceId))
             .Where(e => e.EventType == Dapr.Workflow.Client.WorkflowHistoryEventType.TaskScheduled)
