@@ -484,6 +484,15 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
             {
                 e.ExecutionResumed = new ExecutionResumedEvent { Input = reason };
             }
+            if (!instance.History!.Any(h => h.ExecutionStarted is not null))
+            {
+                // Not started yet (scheduled for later): as in daprd, the event waits in the inbox behind the start,
+                // and a resume before the start time leaves the instance pending until then.
+                await AppendInboxLockedAsync(instance, [e], ct, next => next.RuntimeStatus = suspend ? OrchestrationStatus.Suspended : OrchestrationStatus.Pending);
+                TrySchedule(instance);
+                instance.NotifyChanged();
+                return;
+            }
             var storage = Storage;
             var next = Copy(m);
             next.RuntimeStatus = suspend ? OrchestrationStatus.Suspended : OrchestrationStatus.Running;
@@ -949,12 +958,13 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         }
     }
 
-    private async Task AppendInboxLockedAsync(InstanceRecord instance, IReadOnlyList<HistoryEvent> events, CancellationToken ct)
+    private async Task AppendInboxLockedAsync(InstanceRecord instance, IReadOnlyList<HistoryEvent> events, CancellationToken ct, Action<InstanceMetadata>? change = null)
     {
         await LoadAsync(instance, ct);
         var storage = Storage;
         var m = instance.Metadata!;
         var next = Copy(m);
+        change?.Invoke(next);
         var ops = new List<StateOperation>();
         var added = new List<(long, HistoryEvent)>();
         foreach (var e in events)

@@ -363,6 +363,31 @@ public sealed class WorkflowTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_workflow_suspended_and_resumed_before_its_scheduled_start_still_starts_at_that_time()
+    {
+        var startAt = DateTimeOffset.UtcNow.AddSeconds(3);
+        await Client.ScheduleNewWorkflowAsync(nameof(ChainWorkflow), "scheduled-suspend", "x", startAt);
+        (await Client.GetWorkflowStateAsync("scheduled-suspend"))!.RuntimeStatus.Should().Be(WorkflowRuntimeStatus.Pending);
+
+        await Client.SuspendWorkflowAsync("scheduled-suspend", "hold on");
+        (await Client.GetWorkflowStateAsync("scheduled-suspend"))!.RuntimeStatus.Should().Be(WorkflowRuntimeStatus.Suspended);
+        await Client.ResumeWorkflowAsync("scheduled-suspend", "go on");
+        await Task.Delay(500);
+        (await Client.GetWorkflowStateAsync("scheduled-suspend"))!.RuntimeStatus.Should().Be(WorkflowRuntimeStatus.Pending, "resumed before its start time, it waits for it");
+
+        using var cts = new CancellationTokenSource(Timeout);
+        var state = await Client.WaitForWorkflowCompletionAsync("scheduled-suspend", cancellation: cts.Token);
+        state.RuntimeStatus.Should().Be(WorkflowRuntimeStatus.Completed);
+        state.ReadOutputAs<string>().Should().Be("x-a-b-c");
+        var history = (await Client.GetInstanceHistoryAsync("scheduled-suspend")).ToList();
+        history.First(e => e.EventType == Dapr.Workflow.Client.WorkflowHistoryEventType.TaskScheduled).Timestamp.Should()
+            .BeOnOrAfter(startAt.UtcDateTime.AddMilliseconds(-50), "the first step ran at the scheduled time");
+        var kinds = history.Select(e => e.EventType).ToList();
+        kinds.IndexOf(Dapr.Workflow.Client.WorkflowHistoryEventType.ExecutionStarted).Should()
+            .BeLessThan(kinds.IndexOf(Dapr.Workflow.Client.WorkflowHistoryEventType.ExecutionSuspended), "as in daprd, the suspension waited behind the start");
+    }
+
+    [Fact]
     public async Task Terminate_ends_a_running_workflow_and_purge_deletes_it()
     {
         await Client.ScheduleNewWorkflowAsync(nameof(EventWorkflow), "term-1", "t");
