@@ -33,6 +33,13 @@ public sealed class ResourcesFolder : IDisposable
             """);
     }
 
+    /// <summary>A Resiliency resource (<c>resiliency.yaml</c>) whose <c>spec</c> is <paramref name="spec"/> (policies and targets, unindented).</summary>
+    public ResourcesFolder WithResiliency(string spec)
+    {
+        var indented = string.Join("\n", spec.Split('\n').Select(line => line.Length == 0 ? line : "  " + line));
+        return With("resiliency.yaml", $"apiVersion: dapr.io/v1alpha1\nkind: Resiliency\nmetadata:\n  name: resiliency\nspec:\n{indented}\n");
+    }
+
     public void Dispose()
     {
         try

@@ -9,22 +9,17 @@ public sealed class ActorResiliencyTests
 {
     private static ResourcesFolder Resources(string scope) => new ResourcesFolder()
         .WithComponent("store", "state.in-memory", ("actorStateStore", "true"))
-        .With("resiliency.yaml", $"""
-            apiVersion: dapr.io/v1alpha1
-            kind: Resiliency
-            metadata:
-              name: actors
-            spec:
-              policies:
-                circuitBreakers:
-                  counters:
-                    timeout: 60s
-                    trip: consecutiveFailures >= 2
-              targets:
-                actors:
-                  CounterActor:
-                    circuitBreaker: counters
-                    circuitBreakerScope: {scope}
+        .WithResiliency($"""
+            policies:
+              circuitBreakers:
+                counters:
+                  timeout: 60s
+                  trip: consecutiveFailures >= 2
+            targets:
+              actors:
+                CounterActor:
+                  circuitBreaker: counters
+                  circuitBreakerScope: {scope}
             """);
 
     private static Task<HttpResponseMessage> Call(HttpClient sidecar, string id, string method) =>

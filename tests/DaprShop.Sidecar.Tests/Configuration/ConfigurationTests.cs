@@ -32,20 +32,15 @@ public sealed class ConfigurationTests(RedisServer redis)
     {
         var (resources, database) = Store();
         using var _ = resources;
-        resources.With("resiliency.yaml", """
-            apiVersion: dapr.io/v1alpha1
-            kind: Resiliency
-            metadata:
-              name: config
-            spec:
-              policies:
-                timeouts:
-                  quick: 300ms
-              targets:
-                components:
-                  config:
-                    outbound:
-                      timeout: quick
+        resources.WithResiliency("""
+            policies:
+              timeouts:
+                quick: 300ms
+            targets:
+              components:
+                config:
+                  outbound:
+                    timeout: quick
             """);
         var db = await DatabaseAsync(database);
         await db.StringSetAsync("color", "blue||1");

@@ -169,25 +169,20 @@ public sealed class GrpcAppTests
         var (app, port) = await StartGrpcAppAsync(seen);
         await using var _ = app;
         using var mesh = new TestMesh();
-        using var resources = new ResourcesFolder().With("resiliency.yaml", """
-            apiVersion: dapr.io/v1alpha1
-            kind: Resiliency
-            metadata:
-              name: grpc
-            spec:
-              policies:
-                retries:
-                  aborted:
-                    policy: constant
-                    duration: 50ms
-                    maxRetries: 3
-                    matching:
-                      gRPCStatusCodes: "10"
-                      httpStatusCodes: "400"
-              targets:
-                apps:
-                  grpc-app:
-                    retry: aborted
+        using var resources = new ResourcesFolder().WithResiliency("""
+            policies:
+              retries:
+                aborted:
+                  policy: constant
+                  duration: 50ms
+                  maxRetries: 3
+                  matching:
+                    gRPCStatusCodes: "10"
+                    httpStatusCodes: "400"
+            targets:
+              apps:
+                grpc-app:
+                  retry: aborted
             """);
         await using var callee = await SidecarProcess.StartAsync(new()
         {

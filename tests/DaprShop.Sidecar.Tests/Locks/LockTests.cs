@@ -25,22 +25,17 @@ public sealed class LockTests(RedisServer redis)
     {
         var (resources, database) = Store();
         using var _ = resources;
-        resources.With("resiliency.yaml", """
-            apiVersion: dapr.io/v1alpha1
-            kind: Resiliency
-            metadata:
-              name: locks
-            spec:
-              policies:
-                circuitBreakers:
-                  locks:
-                    timeout: 60s
-                    trip: consecutiveFailures >= 2
-              targets:
-                components:
-                  lockstore:
-                    outbound:
-                      circuitBreaker: locks
+        resources.WithResiliency("""
+            policies:
+              circuitBreakers:
+                locks:
+                  timeout: 60s
+                  trip: consecutiveFailures >= 2
+            targets:
+              components:
+                lockstore:
+                  outbound:
+                    circuitBreaker: locks
             """);
         // A key of the wrong type where the lock would be: Redis answers the unlock script with WRONGTYPE.
         await using var connection = await ConnectionMultiplexer.ConnectAsync(redis.Host);

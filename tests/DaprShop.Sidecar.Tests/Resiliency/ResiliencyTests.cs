@@ -169,18 +169,13 @@ public sealed class ResiliencyTests
         (await answer.Content.ReadAsStringAsync()).Should().Be("finally");
     }
 
-    private static ResourcesFolder BuiltInServiceRetries(string duration, int maxRetries) => new ResourcesFolder().With("resiliency.yaml", $"""
-        apiVersion: dapr.io/v1alpha1
-        kind: Resiliency
-        metadata:
-          name: builtin
-        spec:
-          policies:
-            retries:
-              DaprBuiltInServiceRetries:
-                policy: constant
-                duration: {duration}
-                maxRetries: {maxRetries}
+    private static ResourcesFolder BuiltInServiceRetries(string duration, int maxRetries) => new ResourcesFolder().WithResiliency($"""
+        policies:
+          retries:
+            DaprBuiltInServiceRetries:
+              policy: constant
+              duration: {duration}
+              maxRetries: {maxRetries}
         """);
 
     [Fact]

@@ -34,22 +34,17 @@ public sealed class LocalFileSecretStoreTests : IDisposable
         using var mesh = new TestMesh();
         using var resources = new ResourcesFolder()
             .WithComponent("file", "secretstores.local.file", ("secretsFile", _file))
-            .With("resiliency.yaml", """
-                apiVersion: dapr.io/v1alpha1
-                kind: Resiliency
-                metadata:
-                  name: secrets
-                spec:
-                  policies:
-                    circuitBreakers:
-                      vault:
-                        timeout: 60s
-                        trip: consecutiveFailures >= 2
-                  targets:
-                    components:
-                      file:
-                        outbound:
-                          circuitBreaker: vault
+            .WithResiliency("""
+                policies:
+                  circuitBreakers:
+                    vault:
+                      timeout: 60s
+                      trip: consecutiveFailures >= 2
+                targets:
+                  components:
+                    file:
+                      outbound:
+                        circuitBreaker: vault
                 """);
         await using var sidecar = await SidecarProcess.StartAsync(new() { AppId = "secrets-breaker", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
         using var http = sidecar.CreateHttpClient();
