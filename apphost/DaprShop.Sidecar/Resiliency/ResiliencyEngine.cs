@@ -326,6 +326,12 @@ public sealed class ResiliencyPolicy
 
     internal ResiliencyPolicy WithBreaker(ResiliencyEngine.Breaker breaker) => new(_target, _timeout, _retry, _breakerPolicy, breaker, _time);
 
+    /// <summary>The retry and breaker alone: daprd runs them before an actor's lock is taken (its pre-lock policy).</summary>
+    internal ResiliencyPolicy WithoutTimeout() => new(_target, null, _retry, _breakerPolicy, _breaker, _time);
+
+    /// <summary>The timeout alone: daprd runs it once the actor's lock is taken (its post-lock policy).</summary>
+    internal ResiliencyPolicy TimeoutOnly() => new(_target, _timeout, null, null, null, _time);
+
     public bool IsEmpty => _timeout is null && _retry is null && _breaker is null;
 
     public RetryPolicy? Retry => _retry;

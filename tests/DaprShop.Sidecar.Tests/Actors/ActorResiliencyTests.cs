@@ -22,8 +22,8 @@ public sealed class ActorResiliencyTests
                   circuitBreakerScope: {scope}
             """);
 
-    private static Task<HttpResponseMessage> Call(HttpClient sidecar, string id, string method) =>
-        sidecar.PutAsync($"/v1.0/actors/CounterActor/{id}/method/{method}", null);
+    private static Task<HttpResponseMessage> Call(HttpClient sidecar, string id, string method, string? body = null) =>
+        sidecar.PutAsync($"/v1.0/actors/CounterActor/{id}/method/{method}", body is null ? null : new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
 
     /// <summary>Two failures of the actor <c>broken</c> trip its breaker; the third call is refused by the sidecar.</summary>
     private static async Task TripAsync(ActorApp host, HttpClient sidecar)
@@ -52,6 +52,39 @@ public sealed class ActorResiliencyTests
         using var healthy = await Call(sidecar, "healthy", "WhoAmI");
         healthy.StatusCode.Should().Be(HttpStatusCode.OK, "another actor of the type has a breaker of its own");
         (await host.Proxy("healthy").IncrementSlowly()).Should().Be(1);
+    }
+
+    [Fact]
+    public async Task An_actor_timeout_counts_from_the_start_of_the_actors_turn_not_from_the_wait_for_it()
+    {
+        using var mesh = new TestMesh();
+        using var resources = new ResourcesFolder()
+            .WithComponent("store", "state.in-memory", ("actorStateStore", "true"))
+            .WithResiliency("""
+                policies:
+                  timeouts:
+                    second: 1s
+                targets:
+                  actors:
+                    CounterActor:
+                      timeout: second
+                """);
+        await using var host = await ActorApp.StartAsync("counters", mesh, resources.Path, "host");
+        using var sidecar = host.Sidecar.CreateHttpClient();
+
+        // The second call waits about 0.7 s for the first to end its turn, then takes 0.7 s: 1.4 s in all.
+        var first = Call(sidecar, "sleeper", "Sleep", "700");
+        await Task.Delay(150);
+        var second = Call(sidecar, "sleeper", "Sleep", "700");
+        using var firstAnswer = await first;
+        using var secondAnswer = await second;
+
+        firstAnswer.StatusCode.Should().Be(HttpStatusCode.OK);
+        secondAnswer.StatusCode.Should().Be(HttpStatusCode.OK, "as in daprd, the 1 s timeout runs once the call has the actor's turn");
+
+        using var tooSlow = await Call(sidecar, "sleeper", "Sleep", "1500");
+        tooSlow.StatusCode.Should().Be(HttpStatusCode.InternalServerError);
+        (await tooSlow.Content.ReadAsStringAsync()).Should().Contain("ERR_ACTOR_INVOKE_METHOD").And.Contain("timeout");
     }
 
     [Fact]

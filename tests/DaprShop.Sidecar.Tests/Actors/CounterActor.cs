@@ -17,6 +17,7 @@ public interface ICounterActor : IActor
     Task<string?> ReminderPeriod(string name);
     Task UnregisterReminder(string name);
     Task Fail();
+    Task Sleep(int milliseconds);
 }
 
 /// <summary>What one app process observed, injected per test app so that two apps in one test process stay apart.</summary>
@@ -59,6 +60,8 @@ public sealed class CounterActor(ActorHost host, ActorProbe probe) : Actor(host)
         var current = await StateManager.TryGetStateAsync<int>("count");
         return current.HasValue ? current.Value : 0;
     }
+
+    public Task Sleep(int milliseconds) => Task.Delay(milliseconds);
 
     public Task Fail()
     {

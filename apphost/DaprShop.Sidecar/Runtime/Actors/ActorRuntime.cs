@@ -125,10 +125,14 @@ public sealed class ActorRuntime(
 
     // ---------------------------------------------------------------- method calls
 
-    /// <summary>Invokes an actor method wherever the actor lives, under the actor type's resiliency policy.</summary>
+    /// <summary>
+    /// Invokes an actor method wherever the actor lives, under the actor type's resiliency policy as daprd splits it:
+    /// retries and the breaker here, around the whole call; the timeout where the actor runs, once its turn has begun
+    /// (<see cref="InvokeLocalAsync"/>), so waiting for a busy actor does not count against it.
+    /// </summary>
     public async Task<ActorResponse> InvokeAsync(ActorCall call, CancellationToken ct)
     {
-        var policy = resiliency.ForActor(call.ActorType, call.ActorId);
+        var policy = resiliency.ForActor(call.ActorType, call.ActorId).WithoutTimeout();
         try
         {
             return await policy.ExecuteAsync(
@@ -168,6 +172,10 @@ public sealed class ActorRuntime(
         catch (ActorStackDepthException)
         {
             throw DaprErrors.ActorStackDepth();
+        }
+        catch (ResiliencyTimeoutException ex)
+        {
+            throw DaprErrors.ActorInvoke(ex.Message, ex);
         }
     }
 
@@ -237,7 +245,9 @@ public sealed class ActorRuntime(
             }
         }
         var path = $"/actors/{Uri.EscapeDataString(call.ActorType)}/{Uri.EscapeDataString(call.ActorId)}/method/{EscapePath(call.Method)}";
-        var response = await RunTurnAsync(call.ActorType, call.ActorId, reentrancyId, c => CallAppAsync(HttpMethod.Put, path, headers, call.Body, call.ContentType, c), ct);
+        var timeout = resiliency.ForActor(call.ActorType, call.ActorId).TimeoutOnly();
+        var response = await RunTurnAsync(call.ActorType, call.ActorId, reentrancyId,
+            c => timeout.ExecuteAsync(t => CallAppAsync(HttpMethod.Put, path, headers, call.Body, call.ContentType, t), c), ct);
         if (response.StatusCode != 200 && !response.HasHeader(ActorHeaders.ErrorResponse))
         {
             throw new ActorAppException(response.StatusCode, Encoding.UTF8.GetString(response.Body));
