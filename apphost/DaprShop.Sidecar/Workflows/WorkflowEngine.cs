@@ -549,7 +549,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         {
             if (instance.Metadata is not { } m)
             {
-                return 0;
+                return count; // purged meanwhile: only its children (if any) were this call's
             }
             if (retainedGeneration is { } generation)
             {
