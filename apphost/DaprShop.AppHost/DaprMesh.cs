@@ -82,18 +82,34 @@ public sealed class DaprMesh
     public IEnumerable<(string Variable, string Value)> AppSettingsOf(string appId) =>
         _appSettings.Where(s => s.AppId == appId).Select(s => (s.Variable, s.Value));
 
-    /// <summary>A free loopback port, never the same twice in one run.</summary>
+    /// <summary>Ports are chosen from here: below the ephemeral ranges of Linux (32768–60999), Windows and macOS (49152–65535).</summary>
+    public const int LowestPort = 20000, HighestPort = 32767;
+
+    /// <summary>
+    /// A free loopback port, never the same twice in one run. Not one the OS hands out for port 0: those come from
+    /// the ephemeral range, where any process's outgoing connection can take the port in the seconds before the app
+    /// starts and binds it ("address already in use", seen on a restart of the whole shop).
+    /// </summary>
     public int FreePort()
     {
         while (true)
         {
-            using var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-            if (_claimed.Add(port))
+            var port = Random.Shared.Next(LowestPort, HighestPort + 1);
+            if (_claimed.Contains(port))
             {
-                return port;
+                continue;
             }
+            try
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+            }
+            catch (SocketException)
+            {
+                continue; // in use
+            }
+            _claimed.Add(port);
+            return port;
         }
     }
 

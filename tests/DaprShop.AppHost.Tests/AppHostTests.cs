@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using DaprShop.Contracts;
 using DaprShop.Testing;
 using FluentAssertions;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace DaprShop.AppHost.Tests;
 
@@ -18,6 +19,20 @@ public sealed class AppHostTests(RunningShop shop)
 
         page.StatusCode.Should().Be(HttpStatusCode.OK);
         (await page.Content.ReadAsStringAsync()).Should().Contain("DaprShop");
+    }
+
+    [Fact]
+    public void Every_port_the_apphost_chooses_lies_below_the_ephemeral_range()
+    {
+        // An ephemeral port can be taken by any process's outgoing connection before the app binds it.
+        var ports = shop.Host.App.Services.GetRequiredService<Aspire.Hosting.ApplicationModel.DistributedApplicationModel>().Resources
+            .SelectMany(r => r.Annotations.OfType<Aspire.Hosting.ApplicationModel.EndpointAnnotation>())
+            .Where(e => e.Port is not null && e.Port != shop.Host.Gateway.Port) // the gateway's is the test's choice
+            .Select(e => e.Port!.Value)
+            .ToList();
+
+        ports.Should().HaveCountGreaterThan(20, "every app and sidecar has ports of the AppHost's choosing");
+        ports.Should().OnlyContain(p => p >= 20000 && p <= 32767);
     }
 
     [Fact]
