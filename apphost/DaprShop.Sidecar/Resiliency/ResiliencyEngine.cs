@@ -58,6 +58,14 @@ public sealed class ResiliencyEngine
     private readonly ConcurrentDictionary<string, bool> _appTargets = new(StringComparer.Ordinal);
 
     /// <summary>
+    /// Whether a Resiliency resource names the actor type <paramref name="actorType"/> (which turns daprd's built-in
+    /// actor retries off: default policies do not count, as in daprd).
+    /// </summary>
+    public bool HasActorTarget(string actorType) => _actorTargets.GetOrAdd(actorType, t => _resources.Resiliencies.Any(r => r.Actors.ContainsKey(t)));
+
+    private readonly ConcurrentDictionary<string, bool> _actorTargets = new(StringComparer.Ordinal);
+
+    /// <summary>
     /// daprd's built-in retries of a service call no app target covers, when no replica can be reached: 3, a second
     /// apart, unless a Resiliency resource redefines the retry policy <c>DaprBuiltInServiceRetries</c> — which, as in
     /// daprd, cannot retry fewer than 3 times (a lower <c>maxRetries</c>, or none, which means -1, counts as 3).
@@ -86,14 +94,27 @@ public sealed class ResiliencyEngine
     /// one breaker for the type or, under <c>circuitBreakerScope: id</c> (or <c>both</c>), one per actor id. A type
     /// without an entry of its own gets the default policies, its breaker shared by the type, as in daprd.
     /// </summary>
-    public ResiliencyPolicy ForActor(string actorType, string actorId)
-    {
-        var target = $"actor:{actorType}";
-        var policy = Build(target, r => r.Actors.GetValueOrDefault(actorType), ["Actor", ""]);
-        return policy.BreakerScope is ActorBreakerScope.Id or ActorBreakerScope.Both
-            ? policy.WithBreaker(KeyedBreaker(target, actorId, policy, DefaultActorBreakers))
+    public ResiliencyPolicy ForActor(string actorType, string actorId) => WithActorBreaker(ForActorType(actorType), actorType, actorId);
+
+    /// <summary>
+    /// The part of an actor call's policies that daprd runs before the actor's lock (its pre-lock policy): retries and
+    /// the breaker, around the whole call, in the caller's sidecar.
+    /// </summary>
+    public ResiliencyPolicy ForActorCall(string actorType, string actorId) => WithActorBreaker(ForActorType(actorType).PreLock, actorType, actorId);
+
+    /// <summary>
+    /// The part daprd runs once the actor's lock is taken (its post-lock policy): the timeout alone, where the actor
+    /// is hosted, so that waiting for a busy actor does not count against it.
+    /// </summary>
+    public ResiliencyPolicy ForActorTurn(string actorType) => ForActorType(actorType).PostLock;
+
+    private ResiliencyPolicy ForActorType(string actorType) =>
+        Build($"actor:{actorType}", r => r.Actors.GetValueOrDefault(actorType), ["Actor", ""]);
+
+    private ResiliencyPolicy WithActorBreaker(ResiliencyPolicy policy, string actorType, string actorId) =>
+        policy.BreakerScope is ActorBreakerScope.Id or ActorBreakerScope.Both
+            ? policy.WithBreaker(KeyedBreaker($"actor:{actorType}", actorId, policy, DefaultActorBreakers))
             : policy;
-    }
 
     private string[] ComponentLevels(string name, string direction)
     {
@@ -324,13 +345,18 @@ public sealed class ResiliencyPolicy
 
     internal int? BreakerCacheSize { get; init; }
 
-    internal ResiliencyPolicy WithBreaker(ResiliencyEngine.Breaker breaker) => new(_target, _timeout, _retry, _breakerPolicy, breaker, _time);
+    internal ResiliencyPolicy WithBreaker(ResiliencyEngine.Breaker breaker) =>
+        new(_target, _timeout, _retry, _breakerPolicy, breaker, _time) { BreakerScope = BreakerScope, BreakerCacheSize = BreakerCacheSize };
 
-    /// <summary>The retry and breaker alone: daprd runs them before an actor's lock is taken (its pre-lock policy).</summary>
-    internal ResiliencyPolicy WithoutTimeout() => new(_target, null, _retry, _breakerPolicy, _breaker, _time);
+    /// <summary>The retry and breaker alone, made once per resolved policy (it is on every actor call's path).</summary>
+    internal ResiliencyPolicy PreLock =>
+        _preLock ??= new(_target, null, _retry, _breakerPolicy, _breaker, _time) { BreakerScope = BreakerScope, BreakerCacheSize = BreakerCacheSize };
 
-    /// <summary>The timeout alone: daprd runs it once the actor's lock is taken (its post-lock policy).</summary>
-    internal ResiliencyPolicy TimeoutOnly() => new(_target, _timeout, null, null, null, _time);
+    /// <summary>The timeout alone.</summary>
+    internal ResiliencyPolicy PostLock => _postLock ??= new(_target, _timeout, null, null, null, _time);
+
+    private ResiliencyPolicy? _preLock;
+    private ResiliencyPolicy? _postLock;
 
     public bool IsEmpty => _timeout is null && _retry is null && _breaker is null;
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using DaprShop.Sidecar.Tests.Infrastructure;
 using FluentAssertions;
@@ -101,5 +102,48 @@ public sealed class ActorResiliencyTests
         healthy.StatusCode.Should().Be(HttpStatusCode.InternalServerError);
         (await healthy.Content.ReadAsStringAsync()).Should().Contain("circuit breaker is open");
         host.App.RequestsTo("/actors/CounterActor/healthy/method/WhoAmI").Should().BeEmpty("the type's one breaker is open");
+    }
+
+    [Fact]
+    public async Task A_call_to_an_actor_type_whose_host_is_still_starting_waits_for_it_as_daprd_does()
+    {
+        using var mesh = new TestMesh();
+        using var resources = new ResourcesFolder().WithComponent("store", "state.in-memory", ("actorStateStore", "true"));
+        await using var caller = await SidecarProcess.StartAsync(new() { AppId = "storefront", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
+
+        // No sidecar hosts the type when the call arrives: daprd's DaprBuiltInActorNotFoundRetries look again, a
+        // second apart, five times, while placement catches up.
+        var early = ActorApp.Counter(caller.HttpPort, "early").WhoAmI();
+        await Task.Delay(300);
+        early.IsCompleted.Should().BeFalse("the call waits for a host instead of failing");
+        await using var host = await ActorApp.StartAsync("counters", mesh, resources.Path, "host");
+
+        (await early).Should().Be("host");
+    }
+
+    [Fact]
+    public async Task A_call_to_an_actor_type_a_resiliency_target_names_is_not_retried_by_the_built_in_policy()
+    {
+        using var mesh = new TestMesh();
+        using var resources = new ResourcesFolder()
+            .WithComponent("store", "state.in-memory", ("actorStateStore", "true"))
+            .WithResiliency("""
+                policies:
+                  timeouts:
+                    quick: 5s
+                targets:
+                  actors:
+                    CounterActor:
+                      timeout: quick
+                """);
+        await using var caller = await SidecarProcess.StartAsync(new() { AppId = "storefront", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
+        using var sidecar = caller.CreateHttpClient();
+
+        var clock = Stopwatch.StartNew();
+        using var answer = await Call(sidecar, "nobody", "WhoAmI");
+
+        answer.StatusCode.Should().Be(HttpStatusCode.InternalServerError);
+        (await answer.Content.ReadAsStringAsync()).Should().Contain("ERR_ACTOR_INVOKE_METHOD").And.Contain("did not find address for actor CounterActor/nobody");
+        clock.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(3), "a named target's own policy (no retry here) replaces the five retries a second apart");
     }
 }

@@ -132,7 +132,7 @@ public sealed class ActorRuntime(
     /// </summary>
     public async Task<ActorResponse> InvokeAsync(ActorCall call, CancellationToken ct)
     {
-        var policy = resiliency.ForActor(call.ActorType, call.ActorId).WithoutTimeout();
+        var policy = resiliency.ForActorCall(call.ActorType, call.ActorId);
         try
         {
             return await policy.ExecuteAsync(
@@ -179,13 +179,31 @@ public sealed class ActorRuntime(
         }
     }
 
+    /// <summary>
+    /// daprd's protected retry policy <c>DaprBuiltInActorNotFoundRetries</c>: 5 more tries, a second apart. It is not
+    /// redefinable (daprd ignores a Resiliency policy of that name).
+    /// </summary>
+    internal const int ActorNotFoundRetries = 5;
+
+    internal static readonly TimeSpan ActorNotFoundRetryInterval = TimeSpan.FromSeconds(1);
+
     private async Task<ActorResponse> RouteAsync(ActorCall call, bool hop, CancellationToken ct)
     {
+        // As in daprd, a call to a type no Resiliency target names is tried again while no host is known for the type
+        // (placement has not caught up: the host is starting, or just moved) or its host cannot be reached; a named
+        // target's own pre-lock policy decides instead (InvokeAsync), so a call is never retried twice over. A call
+        // forwarded by another sidecar is not retried here either: its sender retries it.
+        var retries = hop || resiliency.HasActorTarget(call.ActorType) ? 0 : ActorNotFoundRetries;
         for (var attempt = 0; ; attempt++)
         {
             var host = placement.Lookup(call.ActorType, call.ActorId);
             if (host is null)
             {
+                if (attempt < retries)
+                {
+                    await WaitBeforeLookingAgainAsync(ct);
+                    continue;
+                }
                 throw DaprErrors.ActorInvoke($"did not find address for actor {call.ActorType}/{call.ActorId}");
             }
             // A forwarded call whose sender had an older view of the mesh is served here rather than sent on again.
@@ -197,18 +215,23 @@ public sealed class ActorRuntime(
             {
                 return await ForwardAsync(host, call, ct);
             }
-            catch (HttpRequestException ex) when (IsConnectionFailure(ex) && attempt < 5)
+            catch (HttpRequestException ex) when (IsConnectionFailure(ex) && attempt < retries)
             {
                 // The host just went away: its mesh file may still be cached. Look again.
                 logger.LogWarning("Actor host {Instance} for {Type}/{Id} is unreachable: {Error}", host.InstanceId, call.ActorType, call.ActorId, ex.Message);
-                mesh.Invalidate();
-                await Task.Delay(100 * (attempt + 1), ct);
+                await WaitBeforeLookingAgainAsync(ct);
             }
             catch (HttpRequestException ex)
             {
                 throw DaprErrors.ActorInvoke(ex.Message, ex);
             }
         }
+    }
+
+    private async Task WaitBeforeLookingAgainAsync(CancellationToken ct)
+    {
+        await Task.Delay(ActorNotFoundRetryInterval, ct);
+        mesh.Invalidate();
     }
 
     private async Task<ActorResponse> ForwardAsync(MeshInstance host, ActorCall call, CancellationToken ct)
@@ -245,7 +268,7 @@ public sealed class ActorRuntime(
             }
         }
         var path = $"/actors/{Uri.EscapeDataString(call.ActorType)}/{Uri.EscapeDataString(call.ActorId)}/method/{EscapePath(call.Method)}";
-        var timeout = resiliency.ForActor(call.ActorType, call.ActorId).TimeoutOnly();
+        var timeout = resiliency.ForActorTurn(call.ActorType);
         var response = await RunTurnAsync(call.ActorType, call.ActorId, reentrancyId,
             c => timeout.ExecuteAsync(t => CallAppAsync(HttpMethod.Put, path, headers, call.Body, call.ContentType, t), c), ct);
         if (response.StatusCode != 200 && !response.HasHeader(ActorHeaders.ErrorResponse))
