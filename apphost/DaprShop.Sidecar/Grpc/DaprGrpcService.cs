@@ -15,7 +15,7 @@ namespace DaprShop.Sidecar.Grpc;
 /// to the core shared with the HTTP API. Methods not bound here answer Unimplemented, which the SDKs expect.
 /// </summary>
 [BindServiceMethod(typeof(DaprGrpcService), nameof(BindService))]
-public class DaprGrpcService(StateApi state, PubSubApi pubsub, BindingsApi bindings, SecretsApi secrets, MetadataApi metadata, InvocationApi invocation, SidecarState sidecar,
+public class DaprGrpcService(StateApi state, PubSubApi pubsub, Subscriptions subscriptions, BindingsApi bindings, SecretsApi secrets, MetadataApi metadata, InvocationApi invocation, SidecarState sidecar,
     Runtime.Actors.ActorRuntime actors, Runtime.Actors.ActorStateApi actorState, Runtime.Actors.ActorReminders reminders, ConfigurationApi configuration, LockApi locks,
     Workflows.DaprWorkflowApi workflows)
 {
@@ -45,6 +45,8 @@ public class DaprGrpcService(StateApi state, PubSubApi pubsub, BindingsApi bindi
         Add<UnsubscribeConfigurationRequest, UnsubscribeConfigurationResponse>(binder, nameof(UnsubscribeConfigurationAlpha1), UnsubscribeConfigurationRequest.Parser, service is null ? null : service.UnsubscribeConfigurationAlpha1);
         Add<TryLockRequest, TryLockResponse>(binder, nameof(TryLockAlpha1), TryLockRequest.Parser, service is null ? null : service.TryLockAlpha1);
         Add<UnlockRequest, UnlockResponse>(binder, nameof(UnlockAlpha1), UnlockRequest.Parser, service is null ? null : service.UnlockAlpha1);
+        binder.AddMethod(MethodOf<SubscribeTopicEventsRequestAlpha1, SubscribeTopicEventsResponseAlpha1>(MethodType.DuplexStreaming, nameof(SubscribeTopicEventsAlpha1), SubscribeTopicEventsRequestAlpha1.Parser),
+            service is null ? null : (DuplexStreamingServerMethod<SubscribeTopicEventsRequestAlpha1, SubscribeTopicEventsResponseAlpha1>)service.SubscribeTopicEventsAlpha1);
         Add<GetMetadataRequest, GetMetadataResponse>(binder, nameof(GetMetadata), GetMetadataRequest.Parser, service is null ? null : service.GetMetadata);
         Add<SetMetadataRequest, Empty>(binder, nameof(SetMetadata), SetMetadataRequest.Parser, service is null ? null : service.SetMetadata);
         Add<ShutdownRequest, Empty>(binder, nameof(Shutdown), ShutdownRequest.Parser, service is null ? null : service.Shutdown);
@@ -93,6 +95,77 @@ public class DaprGrpcService(StateApi state, PubSubApi pubsub, BindingsApi bindi
             Marshallers.Create(m => m.ToByteArray(), parser.ParseFrom),
             Marshallers.Create(m => m.ToByteArray(), b => (TResponse)responseParser.ParseFrom(b)));
     }
+
+    /// <summary>
+    /// A streaming subscription, served as daprd serves it: the first message must name the pubsub and topic (else
+    /// the stream ends with Unknown and daprd's message); once subscribed the sidecar answers with an initial
+    /// response, then sends the topic's events and reads the app's answers until the app ends the stream. Events
+    /// still unanswered then are handed back to the broker (or the dead-letter topic), as any failed delivery.
+    /// </summary>
+    public virtual async Task SubscribeTopicEventsAlpha1(
+        IAsyncStreamReader<SubscribeTopicEventsRequestAlpha1> requests, IServerStreamWriter<SubscribeTopicEventsResponseAlpha1> responses, ServerCallContext context)
+    {
+        var ct = context.CancellationToken;
+        if (!await requests.MoveNext(ct))
+        {
+            return;
+        }
+        var initial = requests.Current.InitialRequest ?? throw Unknown("initial request is required");
+        if (initial.PubsubName.Length == 0)
+        {
+            throw Unknown("pubsubName is required");
+        }
+        if (initial.Topic.Length == 0)
+        {
+            throw Unknown("topic is required");
+        }
+        using var writes = new SemaphoreSlim(1, 1);
+        using var closed = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var stream = new TopicStream(async (message, c) =>
+        {
+            await writes.WaitAsync(c);
+            try
+            {
+                await responses.WriteAsync(new SubscribeTopicEventsResponseAlpha1 { EventMessage = message }, c);
+            }
+            finally
+            {
+                writes.Release();
+            }
+        }, closed.Token);
+
+        // No event may go out before the initial response: the writer is held until it has been sent.
+        await writes.WaitAsync(ct);
+        IAsyncDisposable? subscription = null;
+        try
+        {
+            try
+            {
+                subscription = await Run(() => subscriptions.OpenStreamAsync(initial, stream, ct));
+                await responses.WriteAsync(new SubscribeTopicEventsResponseAlpha1 { InitialResponse = new SubscribeTopicEventsResponseInitialAlpha1() }, ct);
+            }
+            finally
+            {
+                writes.Release();
+            }
+            while (await requests.MoveNext(ct))
+            {
+                var processed = requests.Current.EventProcessed ?? throw Unknown("duplicate initial request received");
+                // An answer for an event no longer awaited (already timed out or retried) is ignored, as in daprd.
+                stream.Processed(processed.Id, processed.Status?.Status ?? default);
+            }
+        }
+        finally
+        {
+            await closed.CancelAsync();
+            if (subscription is not null)
+            {
+                await subscription.DisposeAsync();
+            }
+        }
+    }
+
+    private static RpcException Unknown(string message) => new(new Status(StatusCode.Unknown, message));
 
     public virtual Task<GetConfigurationResponse> GetConfiguration(GetConfigurationRequest request, ServerCallContext context) => Run(async () =>
     {
@@ -326,7 +399,12 @@ public class DaprGrpcService(StateApi state, PubSubApi pubsub, BindingsApi bindi
         }
         foreach (var s in m.Subscriptions)
         {
-            var ps = new PubsubSubscription { PubsubName = s.PubSubName, Topic = s.Topic, DeadLetterTopic = s.DeadLetterTopic, Type = s.Type == "DECLARATIVE" ? PubsubSubscriptionType.Declarative : PubsubSubscriptionType.Programmatic };
+            var ps = new PubsubSubscription { PubsubName = s.PubSubName, Topic = s.Topic, DeadLetterTopic = s.DeadLetterTopic, Type = s.Type switch
+            {
+                "DECLARATIVE" => PubsubSubscriptionType.Declarative,
+                "STREAMING" => PubsubSubscriptionType.Streaming,
+                _ => PubsubSubscriptionType.Programmatic,
+            } };
             if (s.Metadata is not null)
             {
                 ps.Metadata.Add(Map(s.Metadata));

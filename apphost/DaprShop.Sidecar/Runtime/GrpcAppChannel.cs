@@ -279,7 +279,7 @@ public sealed class GrpcAppChannel : IDisposable
     private static string StatusName(TopicEventResponse.Types.TopicEventResponseStatus status) => status.ToString().ToUpperInvariant();
 
     /// <summary>A CloudEvent as OnTopicEvent carries it: the standard fields, the data as bytes, every other field an extension.</summary>
-    private static TopicEventRequest ToTopicEvent(JsonObject ce, string path)
+    internal static TopicEventRequest ToTopicEvent(JsonObject ce, string path)
     {
         var message = new TopicEventRequest
         {

@@ -12,7 +12,11 @@ using DaprShop.Sidecar.Tracing;
 namespace DaprShop.Sidecar.Runtime;
 
 /// <summary>An active subscription with its compiled routing rules.</summary>
-public sealed record ActiveSubscription(SubscriptionDefinition Definition, IReadOnlyList<(Func<JsonObject, bool> Match, string Path)> Rules);
+public sealed record ActiveSubscription(SubscriptionDefinition Definition, IReadOnlyList<(Func<JsonObject, bool> Match, string Path)> Rules)
+{
+    /// <summary>The app connection a streaming subscription delivers to (Subscriptions.Streaming.cs); null for the app's own.</summary>
+    public TopicStream? Stream { get; init; }
+}
 
 /// <summary>
 /// The subscribing half of pub/sub: collects declarative subscriptions and the app's programmatic ones
@@ -34,7 +38,17 @@ public sealed partial class Subscriptions(
     private readonly List<IAsyncDisposable> _handles = [];
     private readonly List<ActiveSubscription> _active = [];
 
-    public IReadOnlyList<ActiveSubscription> Active => _active;
+    /// <summary>The declarative and programmatic subscriptions made at start, then the streaming ones open now.</summary>
+    public IReadOnlyList<ActiveSubscription> Active
+    {
+        get
+        {
+            lock (_streamsGate)
+            {
+                return [.. _active, .. _streams];
+            }
+        }
+    }
 
     public async Task StartAsync(CancellationToken ct)
     {
@@ -77,10 +91,16 @@ public sealed partial class Subscriptions(
                 _handles.Add(batcher);
             }
             _handles.Add(await pubsub.SubscribeAsync(definition.Topic, definition.Metadata, handler, ct));
-            _active.Add(active);
+            lock (_streamsGate)
+            {
+                _active.Add(active); // a stream may be opened (and Active read) while the app's subscriptions start
+            }
             logger.LogInformation("Subscribed to topic {Topic} on {PubSub}", definition.Topic, definition.PubSubName);
         }
-        mesh.UpdateSubscriptions(_active.Select(a => MeshInstance.SubscriptionKey(a.Definition.PubSubName, a.Definition.Topic)));
+        lock (_streamsGate)
+        {
+            PublishSubscriptionsToMesh();
+        }
     }
 
     private async Task<List<SubscriptionDefinition>> ReadProgrammaticAsync(CancellationToken ct)
@@ -148,7 +168,7 @@ public sealed partial class Subscriptions(
     /// <summary>One delivery. Returning acknowledges; throwing hands the message back to the broker for redelivery.</summary>
     internal async Task HandleAsync(ActiveSubscription subscription, PubSubMessage message, CancellationToken ct)
     {
-        if (!app.IsHealthy)
+        if (subscription.Stream is null && !app.IsHealthy)
         {
             throw new InvalidOperationException("the app is unhealthy: delivery paused");
         }
@@ -172,9 +192,12 @@ public sealed partial class Subscriptions(
         try
         {
             outcome = await resiliency.ForComponentInbound(definition.PubSubName).ExecuteAsync(
-                c => DeliverAsync(definition, path, ce, body, message.Metadata, c),
+                c => subscription.Stream is { } stream
+                    ? DeliverToStreamAsync(stream, definition, ce, c)
+                    : DeliverAsync(definition, path, ce, body, message.Metadata, c),
                 ct,
-                isFailure: o => o == Outcome.Retry);
+                isFailure: o => o == Outcome.Retry,
+                isRetriable: ex => ex is not StreamClosedException);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
         {
