@@ -833,8 +833,50 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         var turn = new WorkflowTurn(token, delivered.Select(d => d.Seq).ToList(), newEvents, request);
         instance.InFlight = turn;
         instance.RetryStalled = false;
-        _dispatcher.Enqueue(new PendingWorkItem(token, new WorkItem { WorkflowRequest = request, CompletionToken = token }, () => ReferenceEquals(instance.InFlight, turn)));
+        var item = new WorkItem { WorkflowRequest = request, CompletionToken = token };
+        if (Oversized(item) is { } size)
+        {
+            StallOversized(instance, () => ReferenceEquals(instance.InFlight, turn), $"the workflow request of {size} bytes exceeds its budget of {DispatchBudget} bytes (95% of --max-body-size)");
+            return;
+        }
+        _dispatcher.Enqueue(new PendingWorkItem(token, item, () => ReferenceEquals(instance.InFlight, turn)));
     }
+
+    /// <summary>
+    /// daprd 1.18 checks every work item before it is written to the worker's stream against 95 % of
+    /// <c>--max-body-size</c> (the rest is headroom for framing): an item over it would break the stream for every
+    /// instance of the app, so its instance stalls instead (<see cref="StallOversized"/>).
+    /// </summary>
+    private long DispatchBudget => _options.MaxRequestBytes / 20 * 19;
+
+    private int? Oversized(WorkItem item) => item.CalculateSize() is var size && size > DispatchBudget ? size : null;
+
+    /// <summary>
+    /// Stalls an instance whose next work item is too large to send (reason <c>PAYLOAD_SIZE_EXCEEDED</c>), as daprd's
+    /// graceful stall: nothing is sent, the worker's stream and every other instance go on, and the stall lasts —
+    /// the same check runs whenever the instance is offered again (a worker connects, the sidecar restarts) — until
+    /// an operator raises <c>--max-body-size</c> or purges the instance. Runs after the caller leaves the gate.
+    /// </summary>
+    private void StallOversized(InstanceRecord instance, Func<bool> stillDue, string description) => _ = Task.Run(async () =>
+    {
+        await instance.Gate.WaitAsync();
+        try
+        {
+            if (stillDue() && instance.Metadata is { IsTerminal: false })
+            {
+                await ApplyStallAsync(instance, new ExecutionStalledEvent { Reason = StalledReason.PayloadSizeExceeded, Description = description }, CancellationToken.None);
+            }
+        }
+        catch (Exception ex)
+        {
+            _logger.LogError(ex, "Workflow '{Id}' could not be stalled for its payload size", instance.Id);
+            instance.InFlight = null;
+        }
+        finally
+        {
+            instance.Gate.Release();
+        }
+    });
 
     private static string NewMessageId() => Guid.NewGuid().ToString("N");
 
@@ -857,8 +899,15 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
             ParentTraceContext = scheduled.TaskScheduled.ParentTraceContext
                 ?? instance.History?.FirstOrDefault(e => e.ExecutionStarted is not null)?.ExecutionStarted.ParentTraceContext,
         };
-        _dispatcher.Enqueue(new PendingWorkItem(token, new WorkItem { ActivityRequest = request, CompletionToken = token },
-            () => instance.Metadata is { } current && current.Generation == generation && !current.IsTerminal && instance.Activities.ContainsKey(taskId)));
+        bool StillDue() => instance.Metadata is { } current && current.Generation == generation && !current.IsTerminal && instance.Activities.ContainsKey(taskId);
+        var item = new WorkItem { ActivityRequest = request, CompletionToken = token };
+        if (Oversized(item) is { } size)
+        {
+            // Offered again when the sidecar restarts (recovery dispatches pending activities), e.g. with a larger limit.
+            StallOversized(instance, StillDue, $"the request of activity '{request.Name}' (task {taskId}) of {size} bytes exceeds its budget of {DispatchBudget} bytes (95% of --max-body-size)");
+            return;
+        }
+        _dispatcher.Enqueue(new PendingWorkItem(token, item, StillDue));
     }
 
     private void ArmTimer(InstanceRecord instance, int timerId, Timestamp fireAt)

@@ -212,3 +212,22 @@ public sealed class LatePatchWorkflow : Workflow<string, bool>
         return patched;
     }
 }
+
+/// <summary>Calls an activity <c>count</c> times, each answering 8,000 characters, so its history grows by that much a step.</summary>
+public sealed class GrowingWorkflow : Workflow<int, int>
+{
+    public override async Task<int> RunAsync(WorkflowContext context, int count)
+    {
+        var total = 0;
+        for (var i = 0; i < count; i++)
+        {
+            total += (await context.CallActivityAsync<string>(nameof(PaddingActivity), 8000)).Length;
+        }
+        return total;
+    }
+}
+
+public sealed class PaddingActivity : WorkflowActivity<int, string>
+{
+    public override Task<string> RunAsync(WorkflowActivityContext context, int length) => Task.FromResult(new string('x', length));
+}

@@ -69,10 +69,13 @@ public sealed class WorkflowHost : IAsyncDisposable
     public TestApp? App { get; private set; }
     public DaprWorkflowClient Client { get; }
 
+    /// <summary>Further command-line arguments of the sidecar, read at each (re)start.</summary>
+    public IReadOnlyList<string> SidecarArgs { get; set; } = [];
+
     /// <param name="configurationSpec">The <c>spec</c> of a Configuration file for the sidecar (YAML indented by two spaces), if any.</param>
-    public static async Task<WorkflowHost> StartAsync(bool sqlite = false, bool withApp = true, string? configurationSpec = null)
+    public static async Task<WorkflowHost> StartAsync(bool sqlite = false, bool withApp = true, string? configurationSpec = null, IReadOnlyList<string>? sidecarArgs = null)
     {
-        var host = new WorkflowHost(sqlite, configurationSpec);
+        var host = new WorkflowHost(sqlite, configurationSpec) { SidecarArgs = sidecarArgs ?? [] };
         try
         {
             await host.StartSidecarAsync();
@@ -98,6 +101,7 @@ public sealed class WorkflowHost : IAsyncDisposable
             HttpPort = _httpPort,
             GrpcPort = _grpcPort,
             ConfigPath = _configPath,
+            ExtraArgs = SidecarArgs,
         });
 
     /// <summary>Kills the sidecar as a crash would and starts it again on the same ports and store.</summary>
@@ -137,6 +141,8 @@ public sealed class WorkflowHost : IAsyncDisposable
                 o.RegisterActivity<SquareActivity>();
                 o.RegisterActivity<BoomActivity>();
                 o.RegisterActivity<StepActivity>();
+                o.RegisterWorkflow<GrowingWorkflow>();
+                o.RegisterActivity<PaddingActivity>();
             });
             services.PostConfigureAll<GrpcClientFactoryOptions>(o => o.Address = new Uri($"http://127.0.0.1:{grpcPort}"));
         });

@@ -65,6 +65,34 @@ public sealed class WorkflowStallTests
         history.Should().ContainSingle(e => e.EventType == Dapr.Workflow.Client.WorkflowHistoryEventType.ExecutionStarted);
     }
 
+    [Fact]
+    public async Task An_instance_whose_next_work_item_outgrows_the_body_limit_stalls_alone_until_the_limit_is_raised()
+    {
+        // 95 % of 32 KiB is 31,129 bytes: the turn that delivers the fourth 8,000-character result is larger.
+        await using var host = await WorkflowHost.StartAsync(sqlite: true, sidecarArgs: ["--max-body-size", "32Ki"]);
+        await host.Client.ScheduleNewWorkflowAsync(nameof(GrowingWorkflow), "big-1", 6);
+
+        (await WaitForAsync(host.Client, "big-1", s => s.RuntimeStatus == WorkflowRuntimeStatus.Stalled)).RuntimeStatus.Should().Be(WorkflowRuntimeStatus.Stalled);
+        (await host.Client.GetInstanceHistoryAsync("big-1")).Should()
+            .ContainSingle(e => e.EventType == Dapr.Workflow.Client.WorkflowHistoryEventType.ExecutionStalled);
+
+        // The worker's stream was not broken by an oversized message: other instances still run.
+        using (var wait = new CancellationTokenSource(Timeout))
+        {
+            await host.Client.ScheduleNewWorkflowAsync(nameof(ChainWorkflow), "small-1", "x");
+            (await host.Client.WaitForWorkflowCompletionAsync("small-1", cancellation: wait.Token)).ReadOutputAs<string>().Should().Be("x-a-b-c");
+        }
+        (await host.Client.GetWorkflowStateAsync("big-1"))!.RuntimeStatus.Should().Be(WorkflowRuntimeStatus.Stalled, "the stall lasts while the limit does");
+
+        // The operator raises the limit and restarts the sidecar: the worker reconnects and the instance goes on.
+        host.SidecarArgs = ["--max-body-size", "4Mi"];
+        await host.RestartSidecarAsync();
+        using var done = new CancellationTokenSource(Timeout);
+        var state = await host.Client.WaitForWorkflowCompletionAsync("big-1", cancellation: done.Token);
+        state.RuntimeStatus.Should().Be(WorkflowRuntimeStatus.Completed);
+        state.ReadOutputAs<int>().Should().Be(6 * 8000);
+    }
+
     private static async Task<Dapr.Workflow.WorkflowState> WaitForAsync(DaprWorkflowClient client, string id, Func<Dapr.Workflow.WorkflowState, bool> done)
     {
         var deadline = DateTime.UtcNow + Timeout;
