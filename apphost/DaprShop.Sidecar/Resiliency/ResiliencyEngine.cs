@@ -141,28 +141,15 @@ public sealed class ResiliencyEngine
 
     private ResiliencyPolicy Resolve(string target, Func<ResiliencyResource, TargetPolicies?> select, string[] defaultLevels)
     {
-        // Later resources override earlier ones field by field, as several Resiliency files merge in daprd.
-        TimeSpan? timeout = null;
-        RetryPolicy? retry = null;
-        CircuitBreakerPolicy? breaker = null;
-        ActorBreakerScope? scope = null;
-        int? cacheSize = null;
-        var named = false;
-        foreach (var r in _resources.Resiliencies)
-        {
-            var p = select(r);
-            if (p is null)
-            {
-                continue;
-            }
-            named = true;
-            timeout = p.Timeout ?? timeout;
-            retry = p.Retry ?? retry;
-            breaker = p.CircuitBreaker ?? breaker;
-            scope = p.BreakerScope ?? scope;
-            cacheSize = p.BreakerCacheSize ?? cacheSize;
-        }
-        if (!named)
+        // The last resource that names the target gives its whole entry: daprd keeps one entry per target, each
+        // Resiliency file it decodes replacing it.
+        var entry = _resources.Resiliencies.Select(select).LastOrDefault(p => p is not null);
+        var timeout = entry?.Timeout;
+        var retry = entry?.Retry;
+        var breaker = entry?.CircuitBreaker;
+        var scope = entry?.BreakerScope;
+        var cacheSize = entry?.BreakerCacheSize;
+        if (entry is null)
         {
             // daprd's defaults apply only to a target that has no entry of its own, each kind of policy on its own.
             timeout = Default(defaultLevels, "Timeout", r => r.Timeouts, t => (TimeSpan?)t);

@@ -20,6 +20,7 @@ public static class ResourceLoader
         var components = new List<ComponentResource>();
         var subscriptions = new List<DeclarativeSubscription>();
         var resiliencies = new List<ResiliencyResource>();
+        var resiliencyDocs = new List<(string File, YamlMappingNode Doc, ResiliencyPolicies Policies)>();
 
         foreach (var folder in resourcesPaths)
         {
@@ -45,10 +46,11 @@ public static class ResourceLoader
                             }
                             break;
                         case "Resiliency":
-                            var res = ParseResiliency(file, doc);
-                            if (res.Scopes.Count == 0 || res.Scopes.Contains(appId))
+                            var policies = ParseResiliencyPolicies(file, doc);
+                            var scopes = new YamlNodes(file, "Resiliency").StrList(doc, "scopes", "");
+                            if (scopes.Count == 0 || scopes.Contains(appId))
                             {
-                                resiliencies.Add(res);
+                                resiliencyDocs.Add((file, doc, policies));
                             }
                             break;
                         case null:
@@ -60,6 +62,26 @@ public static class ResourceLoader
                 }
             }
         }
+
+        // As in daprd, the policies of every Resiliency resource this app loads form one set (a later file's policy of
+        // the same name wins), so a target may name a policy another file defines.
+        var allPolicies = new ResiliencyPolicies([], [], []);
+        foreach (var (_, _, policies) in resiliencyDocs)
+        {
+            foreach (var (k, v) in policies.Timeouts)
+            {
+                allPolicies.Timeouts[k] = v;
+            }
+            foreach (var (k, v) in policies.Retries)
+            {
+                allPolicies.Retries[k] = v;
+            }
+            foreach (var (k, v) in policies.Breakers)
+            {
+                allPolicies.Breakers[k] = v;
+            }
+        }
+        resiliencies.AddRange(resiliencyDocs.Select(r => ParseResiliency(r.File, r.Doc, r.Policies, allPolicies)));
 
         // Components scoped to other apps are dropped first (a runtime loads only its app's), so one name may be
         // bound per app (each service its own database, say); two definitions of a name this app sees are an error.
@@ -227,13 +249,20 @@ public static class ResourceLoader
         return new DeclarativeSubscription(new ResourceOrigin(file, "Subscription", name), definition, y.StrList(doc, "scopes", ""));
     }
 
-    private static ResiliencyResource ParseResiliency(string file, YamlMappingNode doc)
+    private sealed record ResiliencyPolicies(Dictionary<string, TimeSpan> Timeouts, Dictionary<string, RetryPolicy> Retries, Dictionary<string, CircuitBreakerPolicy> Breakers);
+
+    private static (YamlNodes Y, string Name, YamlMappingNode Spec) ResiliencyDocument(string file, YamlMappingNode doc)
     {
         var probe = new YamlNodes(file, "Resiliency");
         var meta = probe.Map(doc, "metadata", "", required: true)!;
         var name = probe.Str(meta, "name", "metadata", required: true)!;
         var y = new YamlNodes(file, $"resiliency '{name}'");
-        var spec = y.Map(doc, "spec", "", required: true)!;
+        return (y, name, y.Map(doc, "spec", "", required: true)!);
+    }
+
+    private static ResiliencyPolicies ParseResiliencyPolicies(string file, YamlMappingNode doc)
+    {
+        var (y, _, spec) = ResiliencyDocument(file, doc);
         var policies = y.Map(spec, "policies", "spec");
 
         var timeouts = new Dictionary<string, TimeSpan>(StringComparer.Ordinal);
@@ -277,6 +306,14 @@ public static class ResourceLoader
                     ParseTrip(y, trip, $"{path}.trip"));
             }
         }
+        return new ResiliencyPolicies(timeouts, retries, breakers);
+    }
+
+    /// <summary>A Resiliency resource's targets, their policy names resolved against <paramref name="all"/> (every file's).</summary>
+    private static ResiliencyResource ParseResiliency(string file, YamlMappingNode doc, ResiliencyPolicies own, ResiliencyPolicies all)
+    {
+        var (y, name, spec) = ResiliencyDocument(file, doc);
+        var (timeouts, retries, breakers) = (all.Timeouts, all.Retries, all.Breakers);
 
         TargetPolicies Target(YamlNode node, string path)
         {
@@ -362,14 +399,17 @@ public static class ResourceLoader
         }
         return new ResiliencyResource(name, file, apps, outbound, inbound, actors, y.StrList(doc, "scopes", ""))
         {
-            Timeouts = timeouts,
-            Retries = retries,
-            CircuitBreakers = breakers,
+            Timeouts = own.Timeouts,
+            Retries = own.Retries,
+            CircuitBreakers = own.Breakers,
         };
     }
 
+    /// <summary>A policy's duration as daprd reads it: Go's form (<c>5s</c>, <c>1m30s</c>), or a bare number of milliseconds.</summary>
     private static TimeSpan Duration(YamlNodes y, string? text, string field) =>
-        Durations.TryParse(text, out var d) ? d : throw y.Error(field, $"must be a duration such as 5s or 1m30s, not '{text}'");
+        long.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var ms) && ms >= 0 ? TimeSpan.FromMilliseconds(ms)
+        : Durations.TryParse(text, out var d) ? d
+        : throw y.Error(field, $"must be a duration such as 5s, 1m30s or 500 (milliseconds), not '{text}'");
 
     /// <summary>A list of codes and ranges (<c>500,502-504</c>) within <paramref name="min"/>..<paramref name="max"/>, as daprd validates them.</summary>
     private static HashSet<int> StatusCodes(YamlNodes y, YamlMappingNode? matching, string key, string path, int min, int max)

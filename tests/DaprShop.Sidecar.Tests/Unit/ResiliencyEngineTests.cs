@@ -339,6 +339,78 @@ public sealed class ResiliencyEngineTests : IDisposable
         await policy.Invoking(p => p.ExecuteAsync(_ => Task.FromResult(1), CancellationToken.None)).Should().ThrowAsync<CircuitOpenException>("consecutiveFailures > 5");
     }
 
+    private static string ResiliencyFile(string name, string spec) => $"""
+        apiVersion: dapr.io/v1alpha1
+        kind: Resiliency
+        metadata:
+          name: {name}
+        spec:
+        {spec}
+        """;
+
+    [Fact]
+    public async Task Resiliency_files_share_their_policies_and_the_last_file_naming_a_target_gives_its_whole_entry()
+    {
+        var folder = new ResourcesFolder()
+            .WithComponent("store", "state.in-memory")
+            .With("a-policies.yaml", ResiliencyFile("policies", """
+                  policies:
+                    timeouts:
+                      quick: 100ms
+                    retries:
+                      twice:
+                        policy: constant
+                        duration: 10ms
+                        maxRetries: 2
+                  targets:
+                    components:
+                      store:
+                        outbound:
+                          timeout: quick
+                          retry: twice
+                """))
+            .With("b-targets.yaml", ResiliencyFile("targets", """
+                  targets:
+                    components:
+                      store:
+                        outbound:
+                          retry: twice
+                """));
+        _folders.Add(folder);
+        var policy = new ResiliencyEngine(ResourceLoader.Load([folder.Path], null, "app"), _clock).ForComponentOutbound("store");
+
+        var attempts = 0;
+        await policy.Invoking(p => p.ExecuteAsync(_ => { attempts++; return Fail(default); }, CancellationToken.None)).Should().ThrowAsync<InvalidOperationException>();
+        attempts.Should().Be(3, "the retry policy another file defines applies");
+        (await policy.ExecuteAsync(async c => { await Task.Delay(300, c); return 1; }, CancellationToken.None))
+            .Should().Be(1, "the later file's entry replaced the earlier one whole, its timeout with it");
+    }
+
+    [Fact]
+    public void A_bare_number_in_a_policy_is_a_duration_in_milliseconds_as_daprd_reads_it()
+    {
+        var engine = Engine("""
+              policies:
+                timeouts:
+                  quick: 250
+                retries:
+                  r:
+                    policy: constant
+                    duration: "40"
+                    maxRetries: 1
+              targets:
+                components:
+                  store:
+                    outbound:
+                      timeout: quick
+                      retry: r
+            """, ("store", "state.in-memory"));
+
+        engine.ForComponentOutbound("store").Retry!.Duration.Should().Be(TimeSpan.FromMilliseconds(40));
+        var timeouts = ResourceLoader.Load([_folders[^1].Path], null, "app").Resiliencies.Single().Timeouts;
+        timeouts["quick"].Should().Be(TimeSpan.FromMilliseconds(250));
+    }
+
     public void Dispose()
     {
         foreach (var folder in _folders)
