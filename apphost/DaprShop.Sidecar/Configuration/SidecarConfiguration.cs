@@ -22,20 +22,76 @@ public sealed record SidecarConfiguration(
     /// <summary>Whether the app may read <paramref name="key"/> from <paramref name="store"/> (a store without a scope allows every key).</summary>
     public bool IsSecretAllowed(string store, string key) => !SecretScopes.TryGetValue(store, out var scope) || scope.Allows(key);
 
-    /// <summary>daprd's <c>api.allowed</c>/<c>api.denied</c>: with an allow list only those APIs answer; a deny list removes some.</summary>
-    public bool IsApiAllowed(string name, string version, string protocol)
+    /// <summary>
+    /// daprd's <c>api.allowed</c>/<c>api.denied</c> for the HTTP API, from the rules whose protocol is <c>http</c>: a
+    /// route is allowed unless a deny rule matches it, and, when there are allow rules, only if one matches it. A rule
+    /// matches as daprd matches it: by the path's version and the start of the route (<c>v1.0</c> + <c>state</c>), or by
+    /// API group and group version (<c>state</c> + <c>v1</c> for <c>/v1.0/state/...</c>, <c>v1alpha1</c> for <c>v1.0-alpha1</c>).
+    /// </summary>
+    public bool IsHttpApiAllowed(string version, string route)
     {
-        static bool Matches(ApiRule r, string name, string version, string protocol) =>
-            string.Equals(r.Name, name, StringComparison.OrdinalIgnoreCase)
-            && (string.IsNullOrEmpty(r.Version) || string.Equals(r.Version, version, StringComparison.OrdinalIgnoreCase))
-            && (string.IsNullOrEmpty(r.Protocol) || string.Equals(r.Protocol, protocol, StringComparison.OrdinalIgnoreCase));
-
-        if (AllowedApis.Count > 0 && !AllowedApis.Any(r => Matches(r, name, version, protocol)))
-        {
-            return false;
-        }
-        return !DeniedApis.Any(r => Matches(r, name, version, protocol));
+        var group = route.Split('/', 2)[0];
+        return IsAllowed("http", r =>
+            (r.Version == version && route.StartsWith(r.Name, StringComparison.Ordinal)) || (PathVersion(r.Version) == version && r.Name == group));
     }
+
+    /// <summary>
+    /// The same lists for the gRPC API, from the rules whose protocol is <c>grpc</c>: each names a group of methods of
+    /// <c>dapr.proto.runtime.v1.Dapr</c> (<see cref="GrpcApiGroups"/>, daprd's table); other services are never filtered.
+    /// </summary>
+    public bool IsGrpcMethodAllowed(string fullMethod)
+    {
+        if (!fullMethod.StartsWith("/dapr.proto.runtime.", StringComparison.Ordinal))
+        {
+            return true;
+        }
+        var method = fullMethod[(fullMethod.LastIndexOf('/') + 1)..];
+        return IsAllowed("grpc", r => GrpcApiGroups.TryGetValue($"{r.Name}.{r.Version}", out var methods) && methods.Contains(method));
+    }
+
+    // Only the protocol's own rules count: an allow list of gRPC rules restricts nothing over HTTP, as in daprd.
+    private bool IsAllowed(string protocol, Func<ApiRule, bool> matches) =>
+        !DeniedApis.Any(r => r.Protocol == protocol && matches(r))
+        && (!AllowedApis.Any(r => r.Protocol == protocol) || AllowedApis.Any(r => r.Protocol == protocol && matches(r)));
+
+    /// <summary>An HTTP API group version as it appears in the path (<c>v1</c> → <c>v1.0</c>, <c>v1alpha1</c> → <c>v1.0-alpha1</c>).</summary>
+    private static string PathVersion(string groupVersion) =>
+        groupVersion.StartsWith("v1", StringComparison.Ordinal) && groupVersion.Length > 2 ? $"v1.0-{groupVersion[2..]}"
+        : groupVersion == "v1" ? "v1.0"
+        : groupVersion;
+
+    /// <summary>daprd's grouping of the gRPC API's methods for <c>api.allowed</c>/<c>api.denied</c>, by <c>name.version</c>.</summary>
+    public static readonly IReadOnlyDictionary<string, IReadOnlySet<string>> GrpcApiGroups = new Dictionary<string, string[]>
+    {
+        ["invoke.v1"] = ["InvokeService"],
+        ["state.v1"] = ["GetState", "GetBulkState", "SaveState", "DeleteState", "DeleteBulkState", "ExecuteStateTransaction"],
+        ["state.v1alpha1"] = ["QueryStateAlpha1"],
+        ["publish.v1"] = ["PublishEvent", "BulkPublishEvent"],
+        ["publish.v1alpha1"] = ["BulkPublishEventAlpha1"],
+        ["subscribe.v1alpha1"] = ["SubscribeTopicEventsAlpha1"],
+        ["bindings.v1"] = ["InvokeBinding"],
+        ["secrets.v1"] = ["GetSecret", "GetBulkSecret"],
+        ["actors.v1"] =
+        [
+            "RegisterActorTimer", "UnregisterActorTimer", "RegisterActorReminder", "GetActorReminder", "UnregisterActorReminder",
+            "UnregisterActorRemindersByType", "ListActorReminders", "GetActorState", "ExecuteActorStateTransaction", "InvokeActor",
+        ],
+        ["actors.v1alpha1"] = ["SubscribeActorEventsAlpha1"],
+        ["metadata.v1"] = ["GetMetadata", "SetMetadata"],
+        ["configuration.v1alpha1"] = ["GetConfigurationAlpha1", "SubscribeConfigurationAlpha1", "UnsubscribeConfigurationAlpha1"],
+        ["configuration.v1"] = ["GetConfiguration", "SubscribeConfiguration", "UnsubscribeConfiguration"],
+        ["lock.v1alpha1"] = ["TryLockAlpha1"],
+        ["unlock.v1alpha1"] = ["UnlockAlpha1"],
+        ["subtlecrypto.v1alpha1"] = ["SubtleGetKeyAlpha1", "SubtleEncryptAlpha1", "SubtleDecryptAlpha1", "SubtleSignAlpha1", "SubtleVerifyAlpha1", "SubtleWrapKeyAlpha1", "SubtleUnwrapKeyAlpha1"],
+        ["crypto.v1alpha1"] = ["EncryptAlpha1", "DecryptAlpha1"],
+        ["workflows.v1alpha1"] = ["StartWorkflowAlpha1", "GetWorkflowAlpha1", "TerminateWorkflowAlpha1", "RaiseEventWorkflowAlpha1", "PurgeWorkflowAlpha1", "PauseWorkflowAlpha1", "ResumeWorkflowAlpha1"],
+        ["workflows.v1beta1"] = ["StartWorkflowBeta1", "GetWorkflowBeta1", "TerminateWorkflowBeta1", "RaiseEventWorkflowBeta1", "PurgeWorkflowBeta1", "PauseWorkflowBeta1", "ResumeWorkflowBeta1"],
+        ["jobs.v1alpha1"] = ["ScheduleJobAlpha1", "DeleteJobAlpha1", "GetJobAlpha1", "DeleteJobsByPrefixAlpha1", "ListJobsAlpha1"],
+        ["jobs.v1"] = ["ScheduleJob", "DeleteJob", "GetJob", "DeleteJobsByPrefix", "ListJobs"],
+        ["shutdown.v1"] = ["Shutdown"],
+        ["conversation.v1alpha1"] = ["ConverseAlpha1"],
+        ["conversation.v1alpha2"] = ["ConverseAlpha2"],
+    }.ToDictionary(g => g.Key, g => (IReadOnlySet<string>)g.Value.ToHashSet(StringComparer.Ordinal), StringComparer.Ordinal);
 }
 
 /// <summary>
@@ -48,7 +104,8 @@ public sealed record SecretScope(bool DefaultAllow, IReadOnlySet<string> Allowed
         AllowedSecrets.Count > 0 ? AllowedSecrets.Contains(key) : !DeniedSecrets.Contains(key) && DefaultAllow;
 }
 
-public sealed record ApiRule(string Name, string? Version, string? Protocol);
+/// <summary>One <c>api.allowed</c>/<c>api.denied</c> entry; the protocol is <c>http</c> or <c>grpc</c>.</summary>
+public sealed record ApiRule(string Name, string Version, string Protocol);
 
 public sealed record AccessControl(string DefaultAction, IReadOnlyList<AccessPolicy> Policies)
 {

@@ -1,11 +1,13 @@
 using DaprShop.Sidecar.Resources;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
 using DaprShop.Sidecar.Runtime;
 
 namespace DaprShop.Sidecar.Hosting;
 
 /// <summary>
 /// Keeps the two API ports apart (gRPC only on <c>--dapr-grpc-port</c>, HTTP only on <c>--dapr-http-port</c>) and
-/// applies the Configuration's <c>api.allowed</c>/<c>api.denied</c> lists to the HTTP API.
+/// applies the Configuration's <c>api.allowed</c>/<c>api.denied</c> lists to the HTTP API (to gRPC: <see cref="ApiAllowListInterceptor"/>).
 /// </summary>
 public static class PortGuard
 {
@@ -21,23 +23,67 @@ public static class PortGuard
                 context.Response.StatusCode = onGrpcPort ? 404 : 415;
                 return;
             }
-            if (!isGrpc && ApiName(context.Request.Path) is ({ } name, { } version)
-                && !configuration.IsApiAllowed(name, version, "http"))
+            if (!isGrpc && ApiRoute(context.Request.Path) is ({ } version, { } route) && !configuration.IsHttpApiAllowed(version, route))
             {
-                await Http.HttpApi.Error(DaprErrors.ApiNotAllowed($"{version}/{name}")).ExecuteAsync(context);
+                // daprd does not register a route its lists exclude, so the call meets its fallback: an invocation in
+                // the dapr-app-id header form, or "no app id".
+                if (!await Http.Invoke.TryHeaderFormAsync(context, context.RequestServices.GetRequiredService<InvocationApi>()))
+                {
+                    await Http.HttpApi.Error(DaprErrors.NoAppId()).ExecuteAsync(context);
+                }
                 return;
             }
             await next(context);
         });
     }
 
-    private static (string? Name, string? Version) ApiName(PathString path)
+    /// <summary>An API call's path version and route (<c>v1.0</c>, <c>state/store/key</c>); none for the health checks, which are always allowed.</summary>
+    private static (string? Version, string? Route) ApiRoute(PathString path)
     {
-        var parts = path.Value?.Split('/', StringSplitOptions.RemoveEmptyEntries) ?? [];
-        if (parts.Length < 2 || !parts[0].StartsWith("v1.0", StringComparison.Ordinal) || parts[1] == "healthz")
+        var parts = path.Value?.TrimStart('/').Split('/', 2) ?? [];
+        if (parts.Length < 2 || !parts[0].StartsWith("v1.0", StringComparison.Ordinal) || parts[1] == "healthz" || parts[1].StartsWith("healthz/", StringComparison.Ordinal))
         {
             return (null, null);
         }
-        return (parts[1] == "publish" ? "publish" : parts[1], parts[0]);
+        return (parts[0], parts[1]);
+    }
+}
+
+/// <summary>The gRPC side of the Configuration's <c>api.allowed</c>/<c>api.denied</c> lists (daprd's interceptor).</summary>
+public sealed class ApiAllowListInterceptor(LoadedResources resources) : Interceptor
+{
+    private static readonly byte[] NotAvailable = "requested endpoint is not available"u8.ToArray();
+
+    private void Check(ServerCallContext context)
+    {
+        if (!resources.Configuration.IsGrpcMethodAllowed(context.Method))
+        {
+            // As daprd answers: Unimplemented "Not Implemented", with the HTTP status 501 in an ErrorInfo.
+            throw Grpc.HttpAppAnswer.Error(501, NotAvailable);
+        }
+    }
+
+    public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        Check(context);
+        return continuation(request, context);
+    }
+
+    public override Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        Check(context);
+        return continuation(request, responseStream, context);
+    }
+
+    public override Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        Check(context);
+        return continuation(requestStream, context);
+    }
+
+    public override Task DuplexStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        Check(context);
+        return continuation(requestStream, responseStream, context);
     }
 }

@@ -72,6 +72,7 @@ public static partial class SidecarApp
         services.AddGrpc(o =>
         {
             o.Interceptors.Add<ApiTokenInterceptor>();
+            o.Interceptors.Add<ApiAllowListInterceptor>();
             o.MaxReceiveMessageSize = (int)Math.Min(options.MaxRequestBytes, int.MaxValue);
             o.EnableDetailedErrors = false;
         });

@@ -589,7 +589,14 @@ public static class ResourceLoader
         {
             var path = $"spec.api.{key}[{i++}]";
             var rule = node as YamlMappingNode ?? throw y.Error(path, "must be a mapping with name, version and protocol");
-            into.Add(new ApiRule(y.Str(rule, "name", path, required: true)!, y.Str(rule, "version", path), y.Str(rule, "protocol", path)));
+            // daprd applies a rule to the protocol it names and ignores one without: here that stops the start, since
+            // a rule that silently guards nothing is worse than none.
+            var protocol = y.Str(rule, "protocol", path, required: true)!.ToLowerInvariant();
+            if (protocol is not ("http" or "grpc"))
+            {
+                throw y.Error($"{path}.protocol", $"must be http or grpc, not '{protocol}'");
+            }
+            into.Add(new ApiRule(y.Str(rule, "name", path, required: true)!, y.Str(rule, "version", path, required: true)!, protocol));
         }
     }
 

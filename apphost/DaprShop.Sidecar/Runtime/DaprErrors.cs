@@ -220,9 +220,6 @@ public static class DaprErrors
     public static DaprApiException InvokeDenied(string appId, string message) =>
         new(403, StatusCode.PermissionDenied, "ERR_DIRECT_INVOKE", $"failed to invoke, id: {appId}, err: {message}");
 
-    public static DaprApiException ApiNotAllowed(string api) =>
-        new(403, StatusCode.PermissionDenied, "ERR_API_NOT_ALLOWED", $"the API {api} is not allowed by the configuration");
-
     public static DaprApiException MetadataGet(string message) =>
         new(500, StatusCode.Internal, "ERR_METADATA_GET", message);
 

@@ -18,6 +18,10 @@ public sealed class TopicStream(Func<TopicEventRequest, CancellationToken, Task>
 
     internal async Task<EventStatus> DeliverAsync(TopicEventRequest message, CancellationToken ct)
     {
+        if (closed.IsCancellationRequested)
+        {
+            throw new StreamClosedException(); // the stream's writer may be gone with it
+        }
         var answer = new TaskCompletionSource<EventStatus>(TaskCreationOptions.RunContinuationsAsynchronously);
         if (!_awaiting.TryAdd(message.Id, answer))
         {
