@@ -47,9 +47,9 @@ public static class ApiToken
 }
 
 /// <summary>The gRPC side of <see cref="ApiToken"/>.</summary>
-public sealed class ApiTokenInterceptor(SidecarOptions options) : Interceptor
+public sealed class ApiTokenInterceptor(SidecarOptions options) : CheckingInterceptor
 {
-    private void Check(ServerCallContext context)
+    protected override void Check(ServerCallContext context)
     {
         if (options.ApiToken is not { } token)
         {
@@ -65,6 +65,12 @@ public sealed class ApiTokenInterceptor(SidecarOptions options) : Interceptor
             throw new RpcException(new Status(StatusCode.Unauthenticated, "authentication error: api token mismatch"));
         }
     }
+}
+
+/// <summary>An interceptor that checks every call of any kind before it runs, refusing it by throwing.</summary>
+public abstract class CheckingInterceptor : Interceptor
+{
+    protected abstract void Check(ServerCallContext context);
 
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {

@@ -1,6 +1,5 @@
 using DaprShop.Sidecar.Resources;
 using Grpc.Core;
-using Grpc.Core.Interceptors;
 using DaprShop.Sidecar.Runtime;
 
 namespace DaprShop.Sidecar.Hosting;
@@ -50,40 +49,16 @@ public static class PortGuard
 }
 
 /// <summary>The gRPC side of the Configuration's <c>api.allowed</c>/<c>api.denied</c> lists (daprd's interceptor).</summary>
-public sealed class ApiAllowListInterceptor(LoadedResources resources) : Interceptor
+public sealed class ApiAllowListInterceptor(LoadedResources resources) : CheckingInterceptor
 {
     private static readonly byte[] NotAvailable = "requested endpoint is not available"u8.ToArray();
 
-    private void Check(ServerCallContext context)
+    protected override void Check(ServerCallContext context)
     {
         if (!resources.Configuration.IsGrpcMethodAllowed(context.Method))
         {
             // As daprd answers: Unimplemented "Not Implemented", with the HTTP status 501 in an ErrorInfo.
             throw Grpc.HttpAppAnswer.Error(501, NotAvailable);
         }
-    }
-
-    public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
-    {
-        Check(context);
-        return continuation(request, context);
-    }
-
-    public override Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
-    {
-        Check(context);
-        return continuation(request, responseStream, context);
-    }
-
-    public override Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
-    {
-        Check(context);
-        return continuation(requestStream, context);
-    }
-
-    public override Task DuplexStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
-    {
-        Check(context);
-        return continuation(requestStream, responseStream, context);
     }
 }

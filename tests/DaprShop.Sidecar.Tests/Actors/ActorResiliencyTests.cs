@@ -23,6 +23,19 @@ public sealed class ActorResiliencyTests
                   circuitBreakerScope: {scope}
             """);
 
+    /// <summary>An actor state store and a Resiliency resource that gives <c>CounterActor</c> a timeout and nothing else.</summary>
+    private static ResourcesFolder WithActorTimeout(string timeout) => new ResourcesFolder()
+        .WithComponent("store", "state.in-memory", ("actorStateStore", "true"))
+        .WithResiliency($"""
+            policies:
+              timeouts:
+                actor: {timeout}
+            targets:
+              actors:
+                CounterActor:
+                  timeout: actor
+            """);
+
     private static Task<HttpResponseMessage> Call(HttpClient sidecar, string id, string method, string? body = null) =>
         sidecar.PutAsync($"/v1.0/actors/CounterActor/{id}/method/{method}", body is null ? null : new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
 
@@ -59,17 +72,7 @@ public sealed class ActorResiliencyTests
     public async Task An_actor_timeout_counts_from_the_start_of_the_actors_turn_not_from_the_wait_for_it()
     {
         using var mesh = new TestMesh();
-        using var resources = new ResourcesFolder()
-            .WithComponent("store", "state.in-memory", ("actorStateStore", "true"))
-            .WithResiliency("""
-                policies:
-                  timeouts:
-                    second: 1s
-                targets:
-                  actors:
-                    CounterActor:
-                      timeout: second
-                """);
+        using var resources = WithActorTimeout("1s");
         await using var host = await ActorApp.StartAsync("counters", mesh, resources.Path, "host");
         using var sidecar = host.Sidecar.CreateHttpClient();
 
@@ -125,17 +128,7 @@ public sealed class ActorResiliencyTests
     public async Task A_call_to_an_actor_type_a_resiliency_target_names_is_not_retried_by_the_built_in_policy()
     {
         using var mesh = new TestMesh();
-        using var resources = new ResourcesFolder()
-            .WithComponent("store", "state.in-memory", ("actorStateStore", "true"))
-            .WithResiliency("""
-                policies:
-                  timeouts:
-                    quick: 5s
-                targets:
-                  actors:
-                    CounterActor:
-                      timeout: quick
-                """);
+        using var resources = WithActorTimeout("5s");
         await using var caller = await SidecarProcess.StartAsync(new() { AppId = "storefront", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
         using var sidecar = caller.CreateHttpClient();
 

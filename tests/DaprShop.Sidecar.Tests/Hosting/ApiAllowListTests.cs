@@ -18,10 +18,15 @@ namespace DaprShop.Sidecar.Tests.Hosting;
 /// </summary>
 public sealed class ApiAllowListTests
 {
-    private static async Task<(SidecarProcess Sidecar, ResourcesFolder Resources, TestMesh Mesh)> StartAsync(string api)
+    /// <summary>A sidecar under the given <c>spec.api</c> lists, with a state store and a broker, and clients of both APIs.</summary>
+    private sealed class Guarded : IAsyncDisposable
     {
-        var mesh = new TestMesh();
-        var resources = new ResourcesFolder()
+        private readonly TestMesh _mesh = new();
+        private readonly ResourcesFolder _resources;
+        private SidecarProcess _sidecar = null!;
+        private GrpcChannel _channel = null!;
+
+        private Guarded(string api) => _resources = new ResourcesFolder()
             .WithComponent("store", "state.in-memory")
             .WithComponent("pubsub", "pubsub.in-memory")
             .With("config.yaml", $"""
@@ -33,11 +38,32 @@ public sealed class ApiAllowListTests
                   api:
                 {api}
                 """);
-        var sidecar = await SidecarProcess.StartAsync(new()
+
+        public HttpClient Http { get; private set; } = null!;
+        public GrpcDapr.DaprClient Grpc { get; private set; } = null!;
+
+        public static async Task<Guarded> StartAsync(string api)
         {
-            AppId = "guarded", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory, ConfigPath = Path.Combine(resources.Path, "config.yaml"),
-        });
-        return (sidecar, resources, mesh);
+            var guarded = new Guarded(api);
+            guarded._sidecar = await SidecarProcess.StartAsync(new()
+            {
+                AppId = "guarded", ResourcesPaths = [guarded._resources.Path], MeshDirectory = guarded._mesh.Directory,
+                ConfigPath = Path.Combine(guarded._resources.Path, "config.yaml"),
+            });
+            guarded.Http = guarded._sidecar.CreateHttpClient();
+            guarded._channel = GrpcChannel.ForAddress($"http://127.0.0.1:{guarded._sidecar.GrpcPort}");
+            guarded.Grpc = new GrpcDapr.DaprClient(guarded._channel);
+            return guarded;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            Http.Dispose();
+            _channel.Dispose();
+            await _sidecar.DisposeAsync();
+            _resources.Dispose();
+            _mesh.Dispose();
+        }
     }
 
     private static async Task ShouldBeMissingAsync(HttpResponseMessage response)
@@ -62,7 +88,7 @@ public sealed class ApiAllowListTests
     [Fact]
     public async Task An_allow_list_leaves_each_protocol_only_its_own_listed_apis()
     {
-        var (sidecar, resources, mesh) = await StartAsync("""
+        await using var guarded = await Guarded.StartAsync("""
                 allowed:
                   - name: state
                     version: v1.0
@@ -74,12 +100,7 @@ public sealed class ApiAllowListTests
                     version: v1
                     protocol: grpc
             """);
-        await using var _ = sidecar;
-        using var __ = resources;
-        using var ___ = mesh;
-        using var http = sidecar.CreateHttpClient();
-        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{sidecar.GrpcPort}");
-        var grpc = new GrpcDapr.DaprClient(channel);
+        var (http, grpc) = (guarded.Http, guarded.Grpc);
 
         (await http.PostAsJsonAsync("/v1.0/state/store", new[] { new { key = "k", value = 1 } })).StatusCode.Should().Be(HttpStatusCode.NoContent);
         (await http.GetStringAsync("/v1.0/state/store/k")).Should().Be("1");
@@ -96,7 +117,7 @@ public sealed class ApiAllowListTests
     [Fact]
     public async Task A_deny_list_removes_only_its_apis_and_wins_over_the_allow_list()
     {
-        var (sidecar, resources, mesh) = await StartAsync("""
+        await using var guarded = await Guarded.StartAsync("""
                 allowed:
                   - name: state
                     version: v1
@@ -112,12 +133,7 @@ public sealed class ApiAllowListTests
                     version: v1
                     protocol: grpc
             """);
-        await using var _ = sidecar;
-        using var __ = resources;
-        using var ___ = mesh;
-        using var http = sidecar.CreateHttpClient();
-        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{sidecar.GrpcPort}");
-        var grpc = new GrpcDapr.DaprClient(channel);
+        var (http, grpc) = (guarded.Http, guarded.Grpc);
 
         (await http.PostAsJsonAsync("/v1.0/state/store", new[] { new { key = "k", value = 2 } })).StatusCode
             .Should().Be(HttpStatusCode.NoContent, "the rule names the state group and its version v1, which is /v1.0/state");
