@@ -18,6 +18,17 @@ namespace DaprShop.Sidecar.Tests.Hosting;
 /// </summary>
 public sealed class ApiAllowListTests
 {
+    /// <summary>A Configuration whose <c>spec.api</c> is <paramref name="api"/> (indented by four spaces).</summary>
+    private static string Configuration(string api) => $"""
+        apiVersion: dapr.io/v1alpha1
+        kind: Configuration
+        metadata:
+          name: lists
+        spec:
+          api:
+        {api}
+        """;
+
     /// <summary>A sidecar under the given <c>spec.api</c> lists, with a state store and a broker, and clients of both APIs.</summary>
     private sealed class Guarded : IAsyncDisposable
     {
@@ -29,15 +40,7 @@ public sealed class ApiAllowListTests
         private Guarded(string api) => _resources = new ResourcesFolder()
             .WithComponent("store", "state.in-memory")
             .WithComponent("pubsub", "pubsub.in-memory")
-            .With("config.yaml", $"""
-                apiVersion: dapr.io/v1alpha1
-                kind: Configuration
-                metadata:
-                  name: lists
-                spec:
-                  api:
-                {api}
-                """);
+            .With("config.yaml", Configuration(api));
 
         public HttpClient Http { get; private set; } = null!;
         public GrpcDapr.DaprClient Grpc { get; private set; } = null!;
@@ -150,16 +153,7 @@ public sealed class ApiAllowListTests
     public async Task An_api_rule_without_a_protocol_or_version_stops_the_start_naming_the_field(string field, string rule)
     {
         using var mesh = new TestMesh();
-        using var resources = new ResourcesFolder().With("config.yaml", $"""
-            apiVersion: dapr.io/v1alpha1
-            kind: Configuration
-            metadata:
-              name: lists
-            spec:
-              api:
-                allowed:
-                  {rule}
-            """);
+        using var resources = new ResourcesFolder().With("config.yaml", Configuration($"    allowed:\n      {rule}"));
         var (code, output) = await SidecarProcess.RunToExitAsync(new()
         {
             AppId = "broken", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory, ConfigPath = Path.Combine(resources.Path, "config.yaml"),
