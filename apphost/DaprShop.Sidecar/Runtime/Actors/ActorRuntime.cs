@@ -223,6 +223,10 @@ public sealed class ActorRuntime(
             }
             catch (HttpRequestException ex)
             {
+                if (IsConnectionFailure(ex))
+                {
+                    mesh.Invalidate(); // a retry by the type's own policy then looks at a fresh view of the mesh
+                }
                 throw DaprErrors.ActorInvoke(ex.Message, ex);
             }
         }
