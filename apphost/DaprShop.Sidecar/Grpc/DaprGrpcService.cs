@@ -17,7 +17,7 @@ namespace DaprShop.Sidecar.Grpc;
 [BindServiceMethod(typeof(DaprGrpcService), nameof(BindService))]
 public class DaprGrpcService(StateApi state, PubSubApi pubsub, Subscriptions subscriptions, BindingsApi bindings, SecretsApi secrets, MetadataApi metadata, InvocationApi invocation, SidecarState sidecar,
     Runtime.Actors.ActorRuntime actors, Runtime.Actors.ActorStateApi actorState, Runtime.Actors.ActorReminders reminders, ConfigurationApi configuration, LockApi locks,
-    Workflows.DaprWorkflowApi workflows)
+    Workflows.DaprWorkflowApi workflows, Runtime.Jobs.JobsApi jobs)
 {
     public const string ServiceName = "dapr.proto.runtime.v1.Dapr";
 
@@ -43,6 +43,16 @@ public class DaprGrpcService(StateApi state, PubSubApi pubsub, Subscriptions sub
         AddStream<SubscribeConfigurationRequest, SubscribeConfigurationResponse>(binder, nameof(SubscribeConfigurationAlpha1), SubscribeConfigurationRequest.Parser, service is null ? null : service.SubscribeConfigurationAlpha1);
         Add<UnsubscribeConfigurationRequest, UnsubscribeConfigurationResponse>(binder, nameof(UnsubscribeConfiguration), UnsubscribeConfigurationRequest.Parser, service is null ? null : service.UnsubscribeConfiguration);
         Add<UnsubscribeConfigurationRequest, UnsubscribeConfigurationResponse>(binder, nameof(UnsubscribeConfigurationAlpha1), UnsubscribeConfigurationRequest.Parser, service is null ? null : service.UnsubscribeConfigurationAlpha1);
+        Add<ScheduleJobRequest, ScheduleJobResponse>(binder, nameof(ScheduleJob), ScheduleJobRequest.Parser, service is null ? null : service.ScheduleJob);
+        Add<ScheduleJobRequest, ScheduleJobResponse>(binder, nameof(ScheduleJobAlpha1), ScheduleJobRequest.Parser, service is null ? null : service.ScheduleJobAlpha1);
+        Add<GetJobRequest, GetJobResponse>(binder, nameof(GetJob), GetJobRequest.Parser, service is null ? null : service.GetJob);
+        Add<GetJobRequest, GetJobResponse>(binder, nameof(GetJobAlpha1), GetJobRequest.Parser, service is null ? null : service.GetJobAlpha1);
+        Add<DeleteJobRequest, DeleteJobResponse>(binder, nameof(DeleteJob), DeleteJobRequest.Parser, service is null ? null : service.DeleteJob);
+        Add<DeleteJobRequest, DeleteJobResponse>(binder, nameof(DeleteJobAlpha1), DeleteJobRequest.Parser, service is null ? null : service.DeleteJobAlpha1);
+        Add<DeleteJobsByPrefixRequest, DeleteJobsByPrefixResponse>(binder, nameof(DeleteJobsByPrefix), DeleteJobsByPrefixRequest.Parser, service is null ? null : service.DeleteJobsByPrefix);
+        Add<DeleteJobsByPrefixRequestAlpha1, DeleteJobsByPrefixResponseAlpha1>(binder, nameof(DeleteJobsByPrefixAlpha1), DeleteJobsByPrefixRequestAlpha1.Parser, service is null ? null : service.DeleteJobsByPrefixAlpha1);
+        Add<ListJobsRequest, ListJobsResponse>(binder, nameof(ListJobs), ListJobsRequest.Parser, service is null ? null : service.ListJobs);
+        Add<ListJobsRequestAlpha1, ListJobsResponseAlpha1>(binder, nameof(ListJobsAlpha1), ListJobsRequestAlpha1.Parser, service is null ? null : service.ListJobsAlpha1);
         Add<TryLockRequest, TryLockResponse>(binder, nameof(TryLockAlpha1), TryLockRequest.Parser, service is null ? null : service.TryLockAlpha1);
         Add<UnlockRequest, UnlockResponse>(binder, nameof(UnlockAlpha1), UnlockRequest.Parser, service is null ? null : service.UnlockAlpha1);
         binder.AddMethod(MethodOf<SubscribeTopicEventsRequestAlpha1, SubscribeTopicEventsResponseAlpha1>(MethodType.DuplexStreaming, nameof(SubscribeTopicEventsAlpha1), SubscribeTopicEventsRequestAlpha1.Parser),
@@ -240,6 +250,47 @@ public class DaprGrpcService(StateApi state, PubSubApi pubsub, Subscriptions sub
 
     public virtual Task<UnlockResponse> UnlockAlpha1(UnlockRequest request, ServerCallContext context) => Run(async () =>
         new UnlockResponse { Status = (UnlockResponse.Types.Status)(int)await locks.UnlockAsync(request.StoreName, request.ResourceId, request.LockOwner, context.CancellationToken) });
+
+    // ---------------------------------------------------------------- jobs (stable and Alpha1 alike, as in daprd)
+
+    public virtual Task<ScheduleJobResponse> ScheduleJob(ScheduleJobRequest request, ServerCallContext context) => Run(() =>
+    {
+        jobs.Schedule(request.Job, request.Overwrite);
+        return Task.FromResult(new ScheduleJobResponse());
+    });
+
+    public virtual Task<ScheduleJobResponse> ScheduleJobAlpha1(ScheduleJobRequest request, ServerCallContext context) => ScheduleJob(request, context);
+
+    public virtual Task<GetJobResponse> GetJob(GetJobRequest request, ServerCallContext context) => Run(() =>
+        Task.FromResult(new GetJobResponse { Job = jobs.Get(request.Name) }));
+
+    public virtual Task<GetJobResponse> GetJobAlpha1(GetJobRequest request, ServerCallContext context) => GetJob(request, context);
+
+    public virtual Task<DeleteJobResponse> DeleteJob(DeleteJobRequest request, ServerCallContext context) => Run(() =>
+    {
+        jobs.Delete(request.Name);
+        return Task.FromResult(new DeleteJobResponse());
+    });
+
+    public virtual Task<DeleteJobResponse> DeleteJobAlpha1(DeleteJobRequest request, ServerCallContext context) => DeleteJob(request, context);
+
+    public virtual Task<DeleteJobsByPrefixResponse> DeleteJobsByPrefix(DeleteJobsByPrefixRequest request, ServerCallContext context) => Run(() =>
+    {
+        jobs.DeleteByPrefix(request.HasNamePrefix ? request.NamePrefix : null);
+        return Task.FromResult(new DeleteJobsByPrefixResponse());
+    });
+
+    public virtual Task<DeleteJobsByPrefixResponseAlpha1> DeleteJobsByPrefixAlpha1(DeleteJobsByPrefixRequestAlpha1 request, ServerCallContext context) => Run(() =>
+    {
+        jobs.DeleteByPrefix(request.HasNamePrefix ? request.NamePrefix : null);
+        return Task.FromResult(new DeleteJobsByPrefixResponseAlpha1());
+    });
+
+    public virtual Task<ListJobsResponse> ListJobs(ListJobsRequest request, ServerCallContext context) => Run(() =>
+        Task.FromResult(new ListJobsResponse { Jobs = { jobs.List() } }));
+
+    public virtual Task<ListJobsResponseAlpha1> ListJobsAlpha1(ListJobsRequestAlpha1 request, ServerCallContext context) => Run(() =>
+        Task.FromResult(new ListJobsResponseAlpha1 { Jobs = { jobs.List() } }));
 
     private static ConfigurationItem ToProto(Components.Configuration.ConfigurationItem item)
     {

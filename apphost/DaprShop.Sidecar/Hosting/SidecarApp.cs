@@ -54,9 +54,12 @@ public static partial class SidecarApp
         services.AddSingleton<Runtime.Actors.ActorRuntime>();
         services.AddSingleton<Runtime.Actors.ActorStateApi>();
         services.AddSingleton<Runtime.Actors.ActorReminders>();
+        services.AddSingleton<Runtime.Jobs.JobStore>();
+        services.AddSingleton<Runtime.Jobs.JobsApi>();
         services.AddHostedService<SidecarRuntimeHost>();
         // After the runtime host, so it stops first, before the components close.
         services.AddHostedService<StateOutboxRelay>();
+        services.AddHostedService<Runtime.Jobs.JobTriggers>();
 
         services.AddHttpClient(AppChannel.ClientName)
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1) })
@@ -110,6 +113,7 @@ public static partial class SidecarApp
         app.MapDaprHttpApi();
         app.MapActorApi();
         app.MapWorkflowApi();
+        app.MapJobsApi();
         // "{**path}", not MapFallback's default "{*path:nonfile}": an invoked method may look like a file (/openapi/v1.json).
         app.MapFallback("{**path}", async (HttpContext context, InvocationApi invocation) =>
         {

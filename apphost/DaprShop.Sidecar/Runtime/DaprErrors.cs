@@ -207,6 +207,20 @@ public static class DaprErrors
     private static DaprApiException PubSub(int http, StatusCode grpc, string code, string reason, string pubsub, string message, IReadOnlyDictionary<string, string> metadata, Exception? inner = null) =>
         new(http, grpc, code, message, inner) { Details = new(reason, metadata) { Resource = new("pubsub", pubsub, "", message) } };
 
+    // The jobs API's errors (daprd's pkg/api/errors/scheduler.go): the ErrorInfo reason is also the HTTP errorCode.
+    public static DaprApiException JobEmpty(string what, string reason, string appId, string ns) =>
+        SchedulerError(400, StatusCode.InvalidArgument, reason, $"{what} is empty", appId, ns);
+
+    public static DaprApiException JobNameInBody(string appId, string ns) =>
+        SchedulerError(400, StatusCode.InvalidArgument, "DAPR_SCHEDULER_JOB_NAME", "Set the job name in the url only", appId, ns);
+
+    /// <summary>A failure of the Scheduler behind a jobs call: daprd answers 500/Internal with the Scheduler's own error in the message.</summary>
+    public static DaprApiException JobCall(string reason, string action, string schedulerCode, string schedulerMessage, string appId, string ns) =>
+        SchedulerError(500, StatusCode.Internal, reason, $"failed to {action} due to: rpc error: code = {schedulerCode} desc = {schedulerMessage}", appId, ns);
+
+    private static DaprApiException SchedulerError(int http, StatusCode grpc, string reason, string message, string appId, string ns) =>
+        new(http, grpc, reason, message) { Details = new(reason, new Dictionary<string, string> { ["appID"] = appId, ["namespace"] = ns }) };
+
     private static Dictionary<string, string> AppIdMetadata(string appId) => new() { ["appID"] = appId };
 
     private static Dictionary<string, string> TopicMetadata(string topic, string error) => new() { ["topic"] = topic, ["error"] = error };

@@ -13,13 +13,16 @@ using Grpc.Net.Client;
 namespace DaprShop.Sidecar.Runtime;
 
 /// <summary>What a request to the app is for: the HTTP callback it stands for, and the gRPC call it becomes for a gRPC app.</summary>
-public enum AppCallKind { Invoke, ListSubscriptions, TopicEvent, BulkTopicEvent, ListInputBindings, BindingEvent, Health, ActorConfig, Actor }
+public enum AppCallKind { Invoke, ListSubscriptions, TopicEvent, BulkTopicEvent, ListInputBindings, BindingEvent, Health, ActorConfig, Actor, JobEvent }
 
 /// <summary>Tags a request to the app with what it is for (untagged: a service invocation).</summary>
 public static class AppCalls
 {
     public static readonly HttpRequestOptionsKey<AppCallKind> Kind = new("daprshop.app-call");
     public static readonly HttpRequestOptionsKey<string> Binding = new("daprshop.app-call.binding");
+
+    /// <summary>A job's trigger as a gRPC app receives it (the job's data as stored, which an HTTP body cannot carry).</summary>
+    public static readonly HttpRequestOptionsKey<Dapr.AppCallback.Autogen.Grpc.v1.JobEventRequest> JobEvent = new("daprshop.app-call.job");
 
     /// <summary>The topic a message was delivered from (a dead letter's CloudEvent still names its first topic).</summary>
     public static readonly HttpRequestOptionsKey<string> Topic = new("daprshop.app-call.topic");
@@ -56,6 +59,7 @@ public sealed class GrpcAppChannel : IDisposable
     private static readonly Method<BindingEventRequest, BindingEventResponse> OnBindingEvent = Unary(AppCallback.Descriptor, "OnBindingEvent", BindingEventRequest.Parser, BindingEventResponse.Parser);
     private static readonly Method<TopicEventBulkRequest, TopicEventBulkResponse> OnBulkTopicEvent = Unary(AppCallback.Descriptor, "OnBulkTopicEvent", TopicEventBulkRequest.Parser, TopicEventBulkResponse.Parser);
     private static readonly Method<TopicEventBulkRequest, TopicEventBulkResponse> OnBulkTopicEventAlpha1 = Unary(AppCallbackAlpha.Descriptor, "OnBulkTopicEventAlpha1", TopicEventBulkRequest.Parser, TopicEventBulkResponse.Parser);
+    private static readonly Method<JobEventRequest, JobEventResponse> OnJobEventAlpha1 = Unary(AppCallbackAlpha.Descriptor, "OnJobEventAlpha1", JobEventRequest.Parser, JobEventResponse.Parser);
     private static readonly Method<Empty, HealthCheckResponse> HealthCheck = Unary(AppCallbackHealthCheck.Descriptor, "HealthCheck", Empty.Parser, HealthCheckResponse.Parser);
 
     private readonly GrpcChannel _channel;
@@ -94,6 +98,7 @@ public sealed class GrpcAppChannel : IDisposable
                 AppCallKind.ListInputBindings => await InputBindingAsync(request, headers, ct),
                 AppCallKind.BindingEvent => await BindingEventAsync(request, headers, ct),
                 AppCallKind.Health => await HealthAsync(headers, ct),
+                AppCallKind.JobEvent => await JobEventAsync(request, headers, ct),
                 _ => Answer(HttpStatusCode.NotFound, "application/json", "{}"u8.ToArray()), // /dapr/config and actors: none here
             };
         }
@@ -267,6 +272,13 @@ public sealed class GrpcAppChannel : IDisposable
         }
         var answer = await Call(OnBindingEvent, message, headers, ct);
         return Answer(HttpStatusCode.OK, "application/json", answer.Data?.ToByteArray() ?? []);
+    }
+
+    private async Task<HttpResponseMessage> JobEventAsync(HttpRequestMessage request, Metadata headers, CancellationToken ct)
+    {
+        var message = request.Options.TryGetValue(AppCalls.JobEvent, out var job) ? job : throw new InvalidOperationException("a job trigger carries its JobEventRequest");
+        await Call(OnJobEventAlpha1, message, headers, ct);
+        return Answer(HttpStatusCode.OK, "application/json", []);
     }
 
     private async Task<HttpResponseMessage> HealthAsync(Metadata headers, CancellationToken ct)

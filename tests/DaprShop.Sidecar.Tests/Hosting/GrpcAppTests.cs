@@ -6,15 +6,13 @@ using System.Text.Json;
 using Dapr.AppCallback.Autogen.Grpc.v1;
 using Dapr.Client;
 using Dapr.Client.Autogen.Grpc.v1;
+using DaprShop.Sidecar.Tests.Infrastructure;
 using FluentAssertions;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace DaprShop.Sidecar.Tests.Hosting;
 
@@ -114,21 +112,12 @@ public sealed class GrpcAppTests
         }
     }
 
-    /// <summary>A gRPC app on h2c, as the Dapr SDKs' gRPC servers listen.</summary>
-    private static async Task<(WebApplication App, int Port)> StartGrpcAppAsync(Seen seen)
-    {
-        var port = Ports.Free();
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.ConfigureKestrel(k => k.ListenLocalhost(port, l => l.Protocols = HttpProtocols.Http2));
-        builder.Logging.ClearProviders();
-        builder.Services.AddGrpc();
-        builder.Services.AddSingleton(seen);
-        var app = builder.Build();
-        app.MapGrpcService<Callbacks>();
-        app.MapGrpcService<Health>();
-        await app.StartAsync();
-        return (app, port);
-    }
+    private static Task<(WebApplication App, int Port)> StartGrpcAppAsync(Seen seen) =>
+        GrpcTestApp.StartAsync(s => s.AddSingleton(seen), app =>
+        {
+            app.MapGrpcService<Callbacks>();
+            app.MapGrpcService<Health>();
+        });
 
     private sealed record Order(int Number, string Kind);
 
