@@ -89,11 +89,14 @@ public sealed class JobStore : IDisposable
         return Read(command);
     }, ifMissing: []);
 
-    /// <summary>When this app's next trigger is due, or null when it has none.</summary>
+    /// <summary>
+    /// When this app's next trigger can be claimed (its due time, or the end of a lease held on it), or null when it
+    /// has none; a trigger in flight is not due again while its lease lasts, so the trigger loop need not poll for it.
+    /// </summary>
     public DateTimeOffset? NextAt(string ns, string appId) => Run(db =>
     {
         using var command = db.CreateCommand();
-        command.CommandText = "SELECT MIN(next_at) FROM jobs WHERE namespace = $ns AND app_id = $app";
+        command.CommandText = "SELECT MIN(MAX(next_at, COALESCE(lease_until, 0))) FROM jobs WHERE namespace = $ns AND app_id = $app";
         Key(command, ns, appId, "");
         return command.ExecuteScalar() is long ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : (DateTimeOffset?)null;
     }, ifMissing: null);
