@@ -69,6 +69,7 @@ public static class InvocationBench
         {
             report.Notes.Add($"Invocation: the load generator started requests late (scheduler lag p99 {Report.Ms(lag.P99)} ms, max {Report.Ms(lag.Max)} ms): the machine was busy.");
         }
+        report.Notes.Add($"Invocation: the machine over the measured window: {cpu.Window.Machine}.");
         var (d, one, two) = (phases[0], phases[1], phases[2]);
 
         report.Rows.Add(Row.Info("invoke direct p50 / p99", $"{Report.Ms(d.P50)} / {Report.Ms(d.P99)} ms"));

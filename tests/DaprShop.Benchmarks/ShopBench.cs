@@ -203,7 +203,7 @@ public static class ShopBench
             var stats = await ShoppersAsync($"checkout submit → confirmed, {shoppers} shoppers", shoppers, TimeSpan.Zero, window,
                 (w, i) => CheckoutOnce($"s{shoppers}-{run}-{w}-{i}"), cpu);
             report.Add(stats);
-            report.Notes.Add($"{stats.Name}: CPU by process: {cpu.Window.Breakdown()}.");
+            report.Notes.Add($"{stats.Name}: CPU by process: {cpu.Window.Breakdown()}; the machine: {cpu.Window.Machine}.");
             report.Notes.Add($"{stats.Name}: {await CheckoutTimeline.DescribeAsync(shop, [.. completed.TakeLast(200)])}");
             report.Rows.Add(Row.AtLeast($"checkouts completed/s, {shoppers} shoppers", CheckoutTargetPerSecond, stats.Throughput));
             report.Rows.Add(Row.AtMost($"checkout latency p99, {shoppers} shoppers", CheckoutP99TargetMs, stats.P99) with

@@ -32,9 +32,43 @@ public sealed record CpuWindow(TimeSpan Sidecars, TimeSpan Client)
 {
     public IReadOnlyList<(string Name, TimeSpan Cpu)> ByProcess { get; init; } = [];
 
+    /// <summary>How the machine's vCPUs spent the window, all processes together (<see cref="MachineTime"/>).</summary>
+    public MachineTime Machine { get; init; } = MachineTime.Unknown;
+
     /// <summary>The biggest consumers, e.g. "ordering-dapr 31%, ordering 18%, ...", as shares of <see cref="Sidecars"/>.</summary>
     public string Breakdown(int top = 8) => Sidecars <= TimeSpan.Zero ? "" : string.Join(", ",
         ByProcess.OrderByDescending(p => p.Cpu).Take(top).Select(p => $"{p.Name} {p.Cpu / Sidecars:P0}"));
+}
+
+/// <summary>
+/// The machine's CPU time by kind, summed over its vCPUs, from the first line of /proc/stat. On a virtual machine
+/// "steal" is the time a vCPU was ready to run but the host ran something else: the measure of a neighbour's load,
+/// which makes the same code on the same machine faster or slower by the hour (docs/benchmarks.md).
+/// </summary>
+public sealed record MachineTime(long Busy, long Idle, long Steal)
+{
+    public static readonly MachineTime Unknown = new(0, 0, 0);
+
+    public static MachineTime Read()
+    {
+        if (!File.Exists("/proc/stat"))
+        {
+            return Unknown;
+        }
+        // cpu user nice system idle iowait irq softirq steal guest guest_nice (guest time is counted in user already).
+        var f = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1)
+            .Select(v => long.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+        return f.Length < 8 ? Unknown : new(f[0] + f[1] + f[2] + f[5] + f[6], f[3] + f[4], f[7]);
+    }
+
+    public static MachineTime operator -(MachineTime a, MachineTime b) => new(a.Busy - b.Busy, a.Idle - b.Idle, a.Steal - b.Steal);
+
+    /// <summary>E.g. "busy 91 %, idle 4 %, stolen by the host 5 %", as shares of the vCPUs' time in the window.</summary>
+    public override string ToString()
+    {
+        double total = Busy + Idle + Steal;
+        return total <= 0 ? "not known" : $"busy {Busy / total:P0}, idle {Idle / total:P0}, stolen by the host {Steal / total:P0}";
+    }
 }
 
 /// <summary>
@@ -47,6 +81,7 @@ public sealed class CpuMeter
     private readonly System.Diagnostics.Process _self = System.Diagnostics.Process.GetCurrentProcess();
     private TimeSpan[] _start = [];
     private TimeSpan _selfStart;
+    private MachineTime _machineStart = MachineTime.Unknown;
 
     private CpuMeter(IEnumerable<(string Name, int Pid)> processes) =>
         _measured = [.. processes.Select(p => (p.Name, System.Diagnostics.Process.GetProcessById(p.Pid)))];
@@ -128,11 +163,12 @@ public sealed class CpuMeter
     {
         _start = [.. _measured.Select(m => Cpu(m.Process))];
         _selfStart = Cpu(_self);
+        _machineStart = MachineTime.Read();
     }
 
     public void Stop()
     {
         var byProcess = _measured.Select((m, i) => (m.Name, Cpu(m.Process) - _start[i])).ToList();
-        Window = new CpuWindow(byProcess.Aggregate(TimeSpan.Zero, (sum, p) => sum + p.Item2), Cpu(_self) - _selfStart) { ByProcess = byProcess };
+        Window = new CpuWindow(byProcess.Aggregate(TimeSpan.Zero, (sum, p) => sum + p.Item2), Cpu(_self) - _selfStart) { ByProcess = byProcess, Machine = MachineTime.Read() - _machineStart };
     }
 }
