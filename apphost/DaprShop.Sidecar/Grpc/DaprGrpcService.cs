@@ -69,6 +69,8 @@ public class DaprGrpcService(StateApi state, PubSubApi pubsub, Subscriptions sub
         Add<RegisterActorReminderRequest, Empty>(binder, nameof(RegisterActorReminder), RegisterActorReminderRequest.Parser, service is null ? null : service.RegisterActorReminder);
         Add<UnregisterActorReminderRequest, Empty>(binder, nameof(UnregisterActorReminder), UnregisterActorReminderRequest.Parser, service is null ? null : service.UnregisterActorReminder);
         Add<GetActorReminderRequest, GetActorReminderResponse>(binder, nameof(GetActorReminder), GetActorReminderRequest.Parser, service is null ? null : service.GetActorReminder);
+        Add<ListActorRemindersRequest, ListActorRemindersResponse>(binder, nameof(ListActorReminders), ListActorRemindersRequest.Parser, service is null ? null : service.ListActorReminders);
+        Add<UnregisterActorRemindersByTypeRequest, UnregisterActorRemindersByTypeResponse>(binder, nameof(UnregisterActorRemindersByType), UnregisterActorRemindersByTypeRequest.Parser, service is null ? null : service.UnregisterActorRemindersByType);
         Add<StartWorkflowRequest, StartWorkflowResponse>(binder, nameof(StartWorkflowAlpha1), StartWorkflowRequest.Parser, service is null ? null : service.StartWorkflowAlpha1);
         Add<GetWorkflowRequest, GetWorkflowResponse>(binder, nameof(GetWorkflowAlpha1), GetWorkflowRequest.Parser, service is null ? null : service.GetWorkflowAlpha1);
         Add<TerminateWorkflowRequest, Empty>(binder, nameof(TerminateWorkflowAlpha1), TerminateWorkflowRequest.Parser, service is null ? null : service.TerminateWorkflowAlpha1);
@@ -622,7 +624,7 @@ public class DaprGrpcService(StateApi state, PubSubApi pubsub, Subscriptions sub
     public virtual Task<Empty> RegisterActorReminder(RegisterActorReminderRequest request, ServerCallContext context) => Run(async () =>
     {
         await reminders.CreateAsync(request.ActorType, request.ActorId, request.Name, new Runtime.Actors.ActorReminderRequest(
-            request.DueTime, request.Period, request.Ttl, BytesAsJson(request.Data)), context.CancellationToken);
+            request.DueTime, request.Period, request.Ttl, BytesAsJson(request.Data), request.HasOverwrite ? request.Overwrite : null), context.CancellationToken);
         return new Empty();
     });
 
@@ -636,27 +638,61 @@ public class DaprGrpcService(StateApi state, PubSubApi pubsub, Subscriptions sub
     {
         var reminder = await reminders.GetAsync(request.ActorType, request.ActorId, request.Name, context.CancellationToken)
             ?? throw DaprErrors.ActorReminderNotFound(request.Name);
-        var described = reminder.Describe();
-        var response = new GetActorReminderResponse { ActorType = described.ActorType, ActorId = described.ActorId };
+        var found = ToActorReminder(reminder.Describe());
+        var response = new GetActorReminderResponse { ActorType = found.ActorType, ActorId = found.ActorId, Data = found.Data };
+        if (found.HasDueTime)
+        {
+            response.DueTime = found.DueTime;
+        }
+        if (found.HasPeriod)
+        {
+            response.Period = found.Period;
+        }
+        if (found.HasTtl)
+        {
+            response.Ttl = found.Ttl;
+        }
+        return response;
+    });
+
+    public virtual Task<ListActorRemindersResponse> ListActorReminders(ListActorRemindersRequest request, ServerCallContext context) => Run(async () =>
+    {
+        var response = new ListActorRemindersResponse();
+        foreach (var reminder in await reminders.ListAsync(request.ActorType, request.HasActorId ? request.ActorId : null, context.CancellationToken))
+        {
+            response.Reminders.Add(new NamedActorReminder { Name = reminder.Name, Reminder = ToActorReminder(reminder.Describe()) });
+        }
+        return response;
+    });
+
+    public virtual Task<UnregisterActorRemindersByTypeResponse> UnregisterActorRemindersByType(UnregisterActorRemindersByTypeRequest request, ServerCallContext context) => Run(async () =>
+    {
+        await reminders.DeleteByActorIdAsync(request.ActorType, request.HasActorId ? request.ActorId : null, context.CancellationToken);
+        return new UnregisterActorRemindersByTypeResponse();
+    });
+
+    private static ActorReminder ToActorReminder(Runtime.Actors.ReminderDescription described)
+    {
+        var reminder = new ActorReminder { ActorType = described.ActorType, ActorId = described.ActorId };
         if (described.DueTime is not null)
         {
-            response.DueTime = described.DueTime;
+            reminder.DueTime = described.DueTime;
         }
         if (described.Period is not null)
         {
-            response.Period = described.Period;
+            reminder.Period = described.Period;
         }
         if (described.Ttl is not null)
         {
-            response.Ttl = described.Ttl;
+            reminder.Ttl = described.Ttl;
         }
         if (described.Data is not null)
         {
             // daprd hands back the Scheduler job's data: the JSON bytes wrapped in a BytesValue.
-            response.Data = Any.Pack(new BytesValue { Value = ByteString.CopyFromUtf8(described.Data) });
+            reminder.Data = Any.Pack(new BytesValue { Value = ByteString.CopyFromUtf8(described.Data) });
         }
-        return response;
-    });
+        return reminder;
+    }
 
     /// <summary>gRPC carries reminder and timer data as bytes; daprd stores them JSON-encoded (a base64 string), as the HTTP API does.</summary>
     private static System.Text.Json.JsonElement? BytesAsJson(ByteString data) =>

@@ -64,7 +64,7 @@ public static class ActorHttpApi
             using var doc = await ParseAsync(request);
             var root = RequireObject(doc);
             await reminders.CreateAsync(actorType, actorId, name,
-                new ActorReminderRequest(Str(root, "dueTime"), Str(root, "period"), Str(root, "ttl"), Data(root)), ct);
+                new ActorReminderRequest(Str(root, "dueTime"), Str(root, "period"), Str(root, "ttl"), Data(root), Overwrite(root)), ct);
             return Results.NoContent();
         });
 
@@ -189,6 +189,14 @@ public static class ActorHttpApi
 
     private static string? Str(JsonElement e, string name) =>
         e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+    private static bool? Overwrite(JsonElement e) => !e.TryGetProperty("overwrite", out var v) ? null : v.ValueKind switch
+    {
+        JsonValueKind.True => true,
+        JsonValueKind.False => false,
+        JsonValueKind.Null => null,
+        _ => throw DaprErrors.MalformedRequest("failed deserializing HTTP body: overwrite must be a boolean"),
+    };
 
     private static JsonElement? Data(JsonElement e) =>
         e.TryGetProperty("data", out var v) && v.ValueKind is not JsonValueKind.Null and not JsonValueKind.Undefined ? v.Clone() : null;

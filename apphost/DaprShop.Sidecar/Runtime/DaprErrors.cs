@@ -268,6 +268,9 @@ public static class DaprErrors
     public static DaprApiException ActorReminderNotFound(string name) =>
         new(404, StatusCode.NotFound, "ERR_ACTOR_REMINDER_NOT_FOUND", $"actor reminder not found: {name}");
 
+    public static DaprApiException ActorReminderAlreadyExists(string name) =>
+        new(409, StatusCode.AlreadyExists, "ERR_ACTOR_REMINDER_ALREADY_EXISTS", $"actor reminder already exists: {name}");
+
     public static DaprApiException ActorStackDepth() =>
         new(500, StatusCode.ResourceExhausted, "ERR_ACTOR_STACK_DEPTH", "maximum stack depth exceeded");
 

@@ -42,4 +42,56 @@ public sealed class ActorGrpcTests
         reminder.DueTime.Should().Be("1h");
         await fromHost.UnregisterActorReminderAsync(new UnregisterActorReminderRequest { ActorType = "CounterActor", ActorId = "g", Name = "r" });
     }
+
+    [Fact]
+    public async Task Reminders_are_listed_and_unregistered_by_type_or_by_actor_over_grpc()
+    {
+        using var mesh = new TestMesh();
+        using var resources = new ResourcesFolder().WithComponent("store", "state.in-memory", ("actorStateStore", "true"));
+        await using var host = await ActorApp.StartAsync("counters", mesh, resources.Path, "host");
+        await using var caller = await SidecarProcess.StartAsync(new() { AppId = "storefront", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
+        using var callerChannel = GrpcChannel.ForAddress($"http://127.0.0.1:{caller.GrpcPort}");
+        using var hostChannel = GrpcChannel.ForAddress($"http://127.0.0.1:{host.Sidecar.GrpcPort}");
+        var fromCaller = new Dapr.Client.Autogen.Grpc.v1.Dapr.DaprClient(callerChannel);
+        var fromHost = new Dapr.Client.Autogen.Grpc.v1.Dapr.DaprClient(hostChannel);
+        foreach (var (id, name) in new[] { ("g", "a"), ("g", "b"), ("h", "a") })
+        {
+            await fromHost.RegisterActorReminderAsync(new RegisterActorReminderRequest { ActorType = "CounterActor", ActorId = id, Name = name, DueTime = "1h", Period = "10m", Data = ByteString.CopyFromUtf8($"{id}-{name}") });
+        }
+        async Task<string[]> Listed(string? actorId)
+        {
+            var request = new ListActorRemindersRequest { ActorType = "CounterActor" };
+            if (actorId is not null)
+            {
+                request.ActorId = actorId;
+            }
+            var listed = await fromHost.ListActorRemindersAsync(request);
+            return [.. listed.Reminders.Select(r => $"{r.Reminder.ActorId}/{r.Name}")];
+        }
+
+        var all = await fromHost.ListActorRemindersAsync(new ListActorRemindersRequest { ActorType = "CounterActor" });
+        all.Reminders.Select(r => $"{r.Reminder.ActorId}/{r.Name}").Should().BeEquivalentTo(["g/a", "g/b", "h/a"]);
+        var one = all.Reminders.Single(r => r.Reminder.ActorId == "h");
+        one.Reminder.ActorType.Should().Be("CounterActor");
+        one.Reminder.DueTime.Should().Be("1h");
+        one.Reminder.Period.Should().Be("@every 10m0s");
+        one.Reminder.HasTtl.Should().BeFalse();
+        one.Reminder.Data.Unpack<BytesValue>().Value.ToStringUtf8().Should().Be("\"aC1h\"", "the data comes back as daprd keeps it: its JSON (base64) bytes");
+        (await Listed("g")).Should().BeEquivalentTo(["g/a", "g/b"]);
+        (await Listed("nobody")).Should().BeEmpty();
+
+        var notHosted = async () => await fromCaller.ListActorRemindersAsync(new ListActorRemindersRequest { ActorType = "CounterActor" });
+        (await notHosted.Should().ThrowAsync<RpcException>()).Which.StatusCode.Should().Be(StatusCode.PermissionDenied);
+        var notHostedDelete = async () => await fromCaller.UnregisterActorRemindersByTypeAsync(new UnregisterActorRemindersByTypeRequest { ActorType = "CounterActor" });
+        (await notHostedDelete.Should().ThrowAsync<RpcException>()).Which.StatusCode.Should().Be(StatusCode.PermissionDenied);
+        (await Listed(null)).Should().HaveCount(3, "a refused delete deletes nothing");
+
+        await fromHost.UnregisterActorRemindersByTypeAsync(new UnregisterActorRemindersByTypeRequest { ActorType = "CounterActor", ActorId = "g" });
+        (await Listed(null)).Should().BeEquivalentTo(["h/a"]);
+        var gone = async () => await fromHost.GetActorReminderAsync(new GetActorReminderRequest { ActorType = "CounterActor", ActorId = "g", Name = "a" });
+        (await gone.Should().ThrowAsync<RpcException>()).Which.StatusCode.Should().Be(StatusCode.NotFound);
+
+        await fromHost.UnregisterActorRemindersByTypeAsync(new UnregisterActorRemindersByTypeRequest { ActorType = "CounterActor" });
+        (await Listed(null)).Should().BeEmpty();
+    }
 }

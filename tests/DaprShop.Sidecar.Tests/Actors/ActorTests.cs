@@ -346,6 +346,51 @@ public sealed class ActorTests
             .Should().BeTrue($"{actual} should equal {expected} (in any key order)");
 
     [Fact]
+    public async Task Registering_a_reminder_again_replaces_it_unless_overwrite_is_false_as_in_daprds_overwrite_test()
+    {
+        using var mesh = new TestMesh();
+        using var resources = InMemoryActorStore();
+        await using var app = await TestApp.StartAsync(a => a.MapGet("/dapr/config", () => Results.Json(new { entities = new[] { "Raw" } })));
+        await using var sidecar = await SidecarProcess.StartAsync(new() { AppId = "raw-overwrite", AppPort = app.Port, ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
+        using var http = sidecar.CreateHttpClient();
+        async Task<HttpResponseMessage> Register(string body) =>
+            await http.PostAsync("/v1.0/actors/Raw/1234/reminders/helloworld", new StringContent(body, Encoding.UTF8, "application/json"));
+        async Task<string> DueTime() =>
+            (await http.GetFromJsonAsync<JsonElement>("/v1.0/actors/Raw/1234/reminders/helloworld")).GetProperty("dueTime").GetString()!;
+
+        // The bodies and answers of daprd's integration test (tests/integration/suite/actors/reminders/overwrite.go).
+        (await Register("""{"data":"reminderdata","dueTime":"12h"}""")).StatusCode.Should().Be(HttpStatusCode.NoContent);
+        (await DueTime()).Should().Be("12h");
+        (await Register("""{"data":"reminderdata","dueTime":"48h"}""")).StatusCode.Should().Be(HttpStatusCode.NoContent);
+        (await DueTime()).Should().Be("48h");
+        (await Register("""{"data":"reminderdata","dueTime":"12h", "overwrite": true}""")).StatusCode.Should().Be(HttpStatusCode.NoContent);
+        (await DueTime()).Should().Be("12h");
+
+        using var refused = await Register("""{"data":"reminderdata","dueTime":"48h", "overwrite": false}""");
+        refused.StatusCode.Should().Be(HttpStatusCode.Conflict);
+        JsonNodeEquals(await refused.Content.ReadAsStringAsync(), """{"errorCode":"ERR_ACTOR_REMINDER_ALREADY_EXISTS","message":"actor reminder already exists: helloworld"}""");
+        (await DueTime()).Should().Be("12h", "the refused registration changes nothing");
+
+        // A new name is created whatever overwrite says; a non-boolean overwrite is a malformed body.
+        using var fresh = await http.PostAsync("/v1.0/actors/Raw/1234/reminders/other", new StringContent("""{"dueTime":"1h","overwrite":false}""", Encoding.UTF8, "application/json"));
+        fresh.StatusCode.Should().Be(HttpStatusCode.NoContent);
+        using var malformed = await http.PostAsync("/v1.0/actors/Raw/1234/reminders/other", new StringContent("""{"dueTime":"1h","overwrite":"no"}""", Encoding.UTF8, "application/json"));
+        malformed.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await malformed.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errorCode").GetString().Should().Be("ERR_MALFORMED_REQUEST");
+
+        using var channel = global::Grpc.Net.Client.GrpcChannel.ForAddress($"http://127.0.0.1:{sidecar.GrpcPort}");
+        var grpc = new Dapr.Client.Autogen.Grpc.v1.Dapr.DaprClient(channel);
+        await grpc.RegisterActorReminderAsync(new() { ActorType = "Raw", ActorId = "123", Name = "reminder1", DueTime = "24h" });
+        await grpc.RegisterActorReminderAsync(new() { ActorType = "Raw", ActorId = "123", Name = "reminder1", DueTime = "48h" });
+        await grpc.RegisterActorReminderAsync(new() { ActorType = "Raw", ActorId = "123", Name = "reminder1", DueTime = "12h", Overwrite = true });
+        (await grpc.GetActorReminderAsync(new() { ActorType = "Raw", ActorId = "123", Name = "reminder1" })).DueTime.Should().Be("12h");
+        var again = async () => await grpc.RegisterActorReminderAsync(new() { ActorType = "Raw", ActorId = "123", Name = "reminder1", DueTime = "48h", Overwrite = false });
+        var status = (await again.Should().ThrowAsync<global::Grpc.Core.RpcException>()).Which.Status;
+        status.StatusCode.Should().Be(global::Grpc.Core.StatusCode.AlreadyExists);
+        status.Detail.Should().Be("actor reminder already exists: reminder1");
+    }
+
+    [Fact]
     public async Task A_reminder_period_in_days_months_or_years_is_refused_as_daprds_scheduler_refuses_it()
     {
         using var mesh = new TestMesh();

@@ -12,7 +12,11 @@ using DaprShop.Sidecar.Resiliency;
 namespace DaprShop.Sidecar.Runtime.Actors;
 
 /// <summary>A reminder registration: <c>{dueTime, period, ttl, data}</c>.</summary>
-public sealed record ActorReminderRequest(string? DueTime, string? Period, string? Ttl, JsonElement? Data);
+/// <param name="Overwrite">
+/// As daprd's: absent or true replaces a reminder of the same name (its schedule starts again); false refuses to, with
+/// <c>ERR_ACTOR_REMINDER_ALREADY_EXISTS</c>.
+/// </param>
+public sealed record ActorReminderRequest(string? DueTime, string? Period, string? Ttl, JsonElement? Data, bool? Overwrite = null);
 
 /// <summary>A reminder as stored, in daprd's JSON shape (see docs/actors.md).</summary>
 public sealed record StoredReminder(
@@ -191,7 +195,10 @@ public sealed class ActorReminders : IAsyncDisposable
         {
             await UpdateListAsync(actorType, actorId, name, list =>
             {
-                list.RemoveAll(r => r.ActorId == actorId && r.Name == name);
+                if (list.RemoveAll(r => r.ActorId == actorId && r.Name == name) > 0 && request.Overwrite == false)
+                {
+                    throw DaprErrors.ActorReminderAlreadyExists(name);
+                }
                 list.Add(reminder);
             }, ct);
             stored = true;
@@ -234,6 +241,37 @@ public sealed class ActorReminders : IAsyncDisposable
         try
         {
             await RemoveAsync(actorType, actorId, name, ct);
+        }
+        catch (Exception ex) when (ex is not DaprApiException and not OperationCanceledException)
+        {
+            throw DaprErrors.ActorReminderDelete(ex.Message, ex);
+        }
+        await NotifyPeersAsync(actorType);
+    }
+
+    /// <summary>The type's reminders, or one actor's when <paramref name="actorId"/> is given (gRPC <c>ListActorReminders</c>).</summary>
+    public async Task<IReadOnlyList<StoredReminder>> ListAsync(string actorType, string? actorId, CancellationToken ct)
+    {
+        EnsureHostedType(actorType);
+        var (_, list) = await ReadAllAsync(actorType, ct);
+        return [.. list.Where(r => actorId is null || r.ActorId == actorId).OrderBy(r => r.ActorId, StringComparer.Ordinal).ThenBy(r => r.Name, StringComparer.Ordinal)];
+    }
+
+    /// <summary>
+    /// Deletes every reminder of the type, or of one actor when <paramref name="actorId"/> is given (gRPC
+    /// <c>UnregisterActorRemindersByType</c>). Each goes as a single delete does, so a reminder created meanwhile under
+    /// another name survives and one firing now stops.
+    /// </summary>
+    public async Task DeleteByActorIdAsync(string actorType, string? actorId, CancellationToken ct)
+    {
+        EnsureHostedType(actorType);
+        try
+        {
+            var (_, list) = await ReadAllAsync(actorType, ct);
+            foreach (var r in list.Where(r => actorId is null || r.ActorId == actorId))
+            {
+                await RemoveAsync(actorType, r.ActorId, r.Name, ct);
+            }
         }
         catch (Exception ex) when (ex is not DaprApiException and not OperationCanceledException)
         {
