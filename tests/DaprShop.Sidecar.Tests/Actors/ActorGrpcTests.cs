@@ -10,17 +10,62 @@ namespace DaprShop.Sidecar.Tests.Actors;
 
 public sealed class ActorGrpcTests
 {
+    /// <summary>A sidecar whose app hosts <c>CounterActor</c> and another app's sidecar, each with a gRPC client of Dapr's API.</summary>
+    private sealed class HostAndCaller : IAsyncDisposable
+    {
+        private readonly TestMesh _mesh = new();
+        private readonly ResourcesFolder _resources = new ResourcesFolder().WithComponent("store", "state.in-memory", ("actorStateStore", "true"));
+        private readonly List<IAsyncDisposable> _started = [];
+        private readonly List<GrpcChannel> _channels = [];
+
+        public Dapr.Client.Autogen.Grpc.v1.Dapr.DaprClient FromHost { get; private set; } = null!;
+
+        public Dapr.Client.Autogen.Grpc.v1.Dapr.DaprClient FromCaller { get; private set; } = null!;
+
+        public static async Task<HostAndCaller> StartAsync()
+        {
+            var mesh = new HostAndCaller();
+            try
+            {
+                var host = await ActorApp.StartAsync("counters", mesh._mesh, mesh._resources.Path, "host");
+                mesh._started.Add(host);
+                var caller = await SidecarProcess.StartAsync(new() { AppId = "storefront", ResourcesPaths = [mesh._resources.Path], MeshDirectory = mesh._mesh.Directory });
+                mesh._started.Add(caller);
+                mesh.FromHost = mesh.ClientOf(host.Sidecar.GrpcPort);
+                mesh.FromCaller = mesh.ClientOf(caller.GrpcPort);
+                return mesh;
+            }
+            catch
+            {
+                await mesh.DisposeAsync();
+                throw;
+            }
+        }
+
+        private Dapr.Client.Autogen.Grpc.v1.Dapr.DaprClient ClientOf(int grpcPort)
+        {
+            var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");
+            _channels.Add(channel);
+            return new Dapr.Client.Autogen.Grpc.v1.Dapr.DaprClient(channel);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _channels.ForEach(c => c.Dispose());
+            foreach (var started in Enumerable.Reverse(_started))
+            {
+                await started.DisposeAsync();
+            }
+            _resources.Dispose();
+            _mesh.Dispose();
+        }
+    }
+
     [Fact]
     public async Task The_grpc_actor_methods_invoke_and_keep_state_like_the_http_ones()
     {
-        using var mesh = new TestMesh();
-        using var resources = new ResourcesFolder().WithComponent("store", "state.in-memory", ("actorStateStore", "true"));
-        await using var host = await ActorApp.StartAsync("counters", mesh, resources.Path, "host");
-        await using var caller = await SidecarProcess.StartAsync(new() { AppId = "storefront", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
-        using var callerChannel = GrpcChannel.ForAddress($"http://127.0.0.1:{caller.GrpcPort}");
-        using var hostChannel = GrpcChannel.ForAddress($"http://127.0.0.1:{host.Sidecar.GrpcPort}");
-        var fromCaller = new Dapr.Client.Autogen.Grpc.v1.Dapr.DaprClient(callerChannel);
-        var fromHost = new Dapr.Client.Autogen.Grpc.v1.Dapr.DaprClient(hostChannel);
+        await using var mesh = await HostAndCaller.StartAsync();
+        var (fromHost, fromCaller) = (mesh.FromHost, mesh.FromCaller);
 
         // Without remoting headers the SDK answers with JSON.
         var invoked = await fromCaller.InvokeActorAsync(new InvokeActorRequest { ActorType = "CounterActor", ActorId = "g", Method = "WhoAmI" });
@@ -46,14 +91,8 @@ public sealed class ActorGrpcTests
     [Fact]
     public async Task Reminders_are_listed_and_unregistered_by_type_or_by_actor_over_grpc()
     {
-        using var mesh = new TestMesh();
-        using var resources = new ResourcesFolder().WithComponent("store", "state.in-memory", ("actorStateStore", "true"));
-        await using var host = await ActorApp.StartAsync("counters", mesh, resources.Path, "host");
-        await using var caller = await SidecarProcess.StartAsync(new() { AppId = "storefront", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
-        using var callerChannel = GrpcChannel.ForAddress($"http://127.0.0.1:{caller.GrpcPort}");
-        using var hostChannel = GrpcChannel.ForAddress($"http://127.0.0.1:{host.Sidecar.GrpcPort}");
-        var fromCaller = new Dapr.Client.Autogen.Grpc.v1.Dapr.DaprClient(callerChannel);
-        var fromHost = new Dapr.Client.Autogen.Grpc.v1.Dapr.DaprClient(hostChannel);
+        await using var mesh = await HostAndCaller.StartAsync();
+        var (fromHost, fromCaller) = (mesh.FromHost, mesh.FromCaller);
         foreach (var (id, name) in new[] { ("g", "a"), ("g", "b"), ("h", "a") })
         {
             await fromHost.RegisterActorReminderAsync(new RegisterActorReminderRequest { ActorType = "CounterActor", ActorId = id, Name = name, DueTime = "1h", Period = "10m", Data = ByteString.CopyFromUtf8($"{id}-{name}") });

@@ -27,6 +27,49 @@ public sealed class ActorTests
     private static ResourcesFolder InMemoryActorStore() =>
         new ResourcesFolder().WithComponent("store", "state.in-memory", ("actorStateStore", "true"));
 
+    /// <summary>
+    /// A sidecar on the in-memory actor store whose app hosts actor type <c>Raw</c> and serves nothing else: enough for
+    /// the reminder APIs, which only a hosting sidecar answers, when no reminder is meant to fire.
+    /// </summary>
+    private sealed class RawActorHost : IAsyncDisposable
+    {
+        private readonly TestMesh _mesh = new();
+        private readonly ResourcesFolder _resources = InMemoryActorStore();
+        private TestApp? _app;
+
+        public SidecarProcess Sidecar { get; private set; } = null!;
+
+        public static async Task<RawActorHost> StartAsync(string appId)
+        {
+            var host = new RawActorHost();
+            try
+            {
+                host._app = await TestApp.StartAsync(a => a.MapGet("/dapr/config", () => Results.Json(new { entities = new[] { "Raw" } })));
+                host.Sidecar = await SidecarProcess.StartAsync(new() { AppId = appId, AppPort = host._app.Port, ResourcesPaths = [host._resources.Path], MeshDirectory = host._mesh.Directory });
+                return host;
+            }
+            catch
+            {
+                await host.DisposeAsync();
+                throw;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (Sidecar is not null)
+            {
+                await Sidecar.DisposeAsync();
+            }
+            if (_app is not null)
+            {
+                await _app.DisposeAsync();
+            }
+            _resources.Dispose();
+            _mesh.Dispose();
+        }
+    }
+
     [Fact]
     public async Task An_app_calls_an_actor_hosted_by_another_app_through_its_own_sidecar()
     {
@@ -301,10 +344,8 @@ public sealed class ActorTests
     [Fact]
     public async Task A_reminder_reads_back_as_daprd_1_18_describes_its_scheduler_job_over_http_and_grpc()
     {
-        using var mesh = new TestMesh();
-        using var resources = InMemoryActorStore();
-        await using var app = await TestApp.StartAsync(a => a.MapGet("/dapr/config", () => Results.Json(new { entities = new[] { "Raw" } })));
-        await using var sidecar = await SidecarProcess.StartAsync(new() { AppId = "raw-get", AppPort = app.Port, ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
+        await using var host = await RawActorHost.StartAsync("raw-get");
+        var sidecar = host.Sidecar;
         using var http = sidecar.CreateHttpClient();
         async Task<string> RegisterAndGet(string name, string body)
         {
@@ -348,10 +389,8 @@ public sealed class ActorTests
     [Fact]
     public async Task Registering_a_reminder_again_replaces_it_unless_overwrite_is_false_as_in_daprds_overwrite_test()
     {
-        using var mesh = new TestMesh();
-        using var resources = InMemoryActorStore();
-        await using var app = await TestApp.StartAsync(a => a.MapGet("/dapr/config", () => Results.Json(new { entities = new[] { "Raw" } })));
-        await using var sidecar = await SidecarProcess.StartAsync(new() { AppId = "raw-overwrite", AppPort = app.Port, ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
+        await using var host = await RawActorHost.StartAsync("raw-overwrite");
+        var sidecar = host.Sidecar;
         using var http = sidecar.CreateHttpClient();
         async Task<HttpResponseMessage> Register(string body) =>
             await http.PostAsync("/v1.0/actors/Raw/1234/reminders/helloworld", new StringContent(body, Encoding.UTF8, "application/json"));
@@ -393,10 +432,8 @@ public sealed class ActorTests
     [Fact]
     public async Task A_reminder_period_in_days_months_or_years_is_refused_as_daprds_scheduler_refuses_it()
     {
-        using var mesh = new TestMesh();
-        using var resources = InMemoryActorStore();
-        await using var app = await TestApp.StartAsync(a => a.MapGet("/dapr/config", () => Results.Json(new { entities = new[] { "Raw" } })));
-        await using var sidecar = await SidecarProcess.StartAsync(new() { AppId = "raw-period", AppPort = app.Port, ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory });
+        await using var host = await RawActorHost.StartAsync("raw-period");
+        var sidecar = host.Sidecar;
         using var http = sidecar.CreateHttpClient();
 
         using var daily = await http.PostAsync("/v1.0/actors/Raw/1/reminders/daily", new StringContent("""{"dueTime":"1h","period":"P1D"}""", Encoding.UTF8, "application/json"));
