@@ -13,6 +13,9 @@ public sealed record SidecarConfiguration(
 {
     public static readonly SidecarConfiguration Default = new(1.0, null, null, new HashSet<string>(), [], []);
 
+    /// <summary><c>spec.metrics.enabled</c> (default true): false turns the sidecar's metrics off, as in daprd.</summary>
+    public bool MetricsEnabled { get; init; } = true;
+
     /// <summary><c>spec.workflow.stateRetentionPolicy</c>: how long a finished workflow instance is kept before it is purged.</summary>
     public WorkflowRetentionPolicy? WorkflowRetention { get; init; }
 

@@ -13,8 +13,14 @@ public static class PortGuard
     public static IApplicationBuilder UsePortGuard(this IApplicationBuilder app, SidecarOptions options, LoadedResources resources)
     {
         var configuration = resources.Configuration;
+        var metricsPort = SidecarApp.MetricsPort(options, resources);
         return app.Use(async (context, next) =>
         {
+            if (context.Connection.LocalPort == metricsPort)
+            {
+                context.Response.StatusCode = 404; // the metrics port serves /metrics and nothing else
+                return;
+            }
             var isGrpc = context.Request.ContentType?.StartsWith("application/grpc", StringComparison.Ordinal) == true;
             var onGrpcPort = context.Connection.LocalPort == options.DaprGrpcPort;
             if (isGrpc != onGrpcPort)

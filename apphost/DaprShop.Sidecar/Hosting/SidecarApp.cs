@@ -9,6 +9,7 @@ using DaprShop.Sidecar.Tracing;
 using DaprShop.Sidecar.Workflows;
 using Grpc.Reflection;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 
@@ -23,14 +24,16 @@ public static partial class SidecarApp
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ApplicationName = "daprshop-sidecar" });
         ConfigureLogging(builder, options);
-        ConfigureKestrel(builder, options);
+        ConfigureKestrel(builder, options, MetricsPort(options, resources));
         ConfigureTracing(builder, options, resources);
+        ConfigureMetrics(builder, options, resources);
 
         var services = builder.Services;
         services.AddSingleton(options);
         services.AddSingleton(resources);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<SidecarState>();
+        services.AddSingleton<SidecarMetrics>();
         services.AddSingleton<ResiliencyEngine>(sp => new ResiliencyEngine(resources, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<MeshRegistry>();
         services.AddSingleton<MeshBroker>();
@@ -102,6 +105,11 @@ public static partial class SidecarApp
             }
             return next(context);
         });
+        if (MetricsPort(options, resources) is { } metricsPort)
+        {
+            // daprd's metrics server: Prometheus text at /metrics on its own port, without the API token.
+            app.UseOpenTelemetryPrometheusScrapingEndpoint(c => c.Connection.LocalPort == metricsPort && c.Request.Path == "/metrics");
+        }
         app.UseRouting();
         app.UsePortGuard(options, resources);
         app.UseDaprApiToken(options);
@@ -150,7 +158,7 @@ public static partial class SidecarApp
         builder.Logging.AddFilter("Grpc", LogLevel.Warning);
     }
 
-    private static void ConfigureKestrel(WebApplicationBuilder builder, SidecarOptions options)
+    private static void ConfigureKestrel(WebApplicationBuilder builder, SidecarOptions options, int? metricsPort)
     {
         builder.WebHost.ConfigureKestrel(k =>
         {
@@ -161,8 +169,51 @@ public static partial class SidecarApp
                 var ip = address is "localhost" ? IPAddress.Loopback : IPAddress.Parse(address);
                 k.Listen(ip, options.DaprHttpPort, l => l.Protocols = HttpProtocols.Http1);
                 k.Listen(ip, options.DaprGrpcPort, l => l.Protocols = HttpProtocols.Http2);
+                if (metricsPort is { } port)
+                {
+                    k.Listen(ip, port, l => l.Protocols = HttpProtocols.Http1);
+                }
             }
         });
+    }
+
+    /// <summary>The port Prometheus scrapes, when metrics are on (<c>--enable-metrics</c>, <c>spec.metrics.enabled</c>) and one was given.</summary>
+    internal static int? MetricsPort(SidecarOptions options, LoadedResources resources) =>
+        options.EnableMetrics && resources.Configuration.MetricsEnabled ? options.MetricsPort : null;
+
+    /// <summary>
+    /// daprd's component metrics (<see cref="SidecarMetrics"/>) with the runtime's own (requests served and sent, GC,
+    /// thread pool), for Prometheus on <c>--metrics-port</c> and over OTLP wherever traces go (the Aspire dashboard).
+    /// </summary>
+    private static void ConfigureMetrics(WebApplicationBuilder builder, SidecarOptions options, LoadedResources resources)
+    {
+        var otlp = Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT") ?? resources.Configuration.OtelEndpoint;
+        var prometheus = MetricsPort(options, resources) is not null;
+        if (!options.EnableMetrics || !resources.Configuration.MetricsEnabled || (string.IsNullOrEmpty(otlp) && !prometheus))
+        {
+            return;
+        }
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService(Environment.GetEnvironmentVariable("OTEL_SERVICE_NAME") ?? $"{options.AppId}-dapr"))
+            .WithMetrics(m =>
+            {
+                m.AddMeter(SidecarMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Net.Http", "System.Runtime");
+                if (prometheus)
+                {
+                    // daprd's counters carry no _total suffix (OpenCensus names them as they are).
+                    m.AddPrometheusExporter(o => o.DisableTotalNameSuffixForCounters = true);
+                }
+                if (!string.IsNullOrEmpty(otlp))
+                {
+                    m.AddOtlpExporter(o =>
+                    {
+                        if (Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT") is null)
+                        {
+                            o.Endpoint = new Uri(otlp);
+                        }
+                    });
+                }
+            });
     }
 
     private static void ConfigureTracing(WebApplicationBuilder builder, SidecarOptions options, LoadedResources resources)

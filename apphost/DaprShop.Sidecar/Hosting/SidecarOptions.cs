@@ -25,6 +25,15 @@ public sealed class SidecarOptions
     public int AppHealthThreshold { get; set; } = 3;
     public int AppMaxConcurrency { get; set; } = -1;
     public bool EnableApiLogging { get; set; }
+
+    /// <summary>
+    /// <c>--metrics-port</c>: where Prometheus scrapes <c>/metrics</c>. Only when given: daprd's default (9090) would
+    /// collide between the sidecars of one machine, which the Dapr CLI avoids by always passing a port.
+    /// </summary>
+    public int? MetricsPort { get; set; }
+
+    /// <summary><c>--enable-metrics</c> (default true, as in daprd).</summary>
+    public bool EnableMetrics { get; set; } = true;
     /// <summary>The largest request body the APIs take (daprd's <c>--max-body-size</c>, or the older <c>--dapr-http-max-request-size</c> in MB).</summary>
     public long MaxRequestBytes { get; set; } = 4L * 1024 * 1024;
 
@@ -60,8 +69,8 @@ public sealed class SidecarOptions
     private static readonly HashSet<string> IgnoredFlags =
     [
         "mode", "placement-host-address", "scheduler-host-address", "control-plane-address", "sentry-address",
-        "dapr-internal-grpc-port", "dapr-internal-grpc-listen-address", "metrics-port", "profile-port",
-        "enable-metrics", "enable-profiling", "enable-mtls", "log-as-json", "allowed-origins", "kubernetes-namespace",
+        "dapr-internal-grpc-port", "dapr-internal-grpc-listen-address", "profile-port",
+        "enable-profiling", "enable-mtls", "log-as-json", "allowed-origins", "kubernetes-namespace",
         "dapr-public-port", "dapr-public-listen-address", "disable-builtin-k8s-secret-store",
         "unix-domain-socket", "dapr-http-read-buffer-size", "dapr-block-shutdown-duration", "config-file",
         "enable-host-cert-policy", "trust-anchors-file", "trust-domain", "wait", "read-buffer-size",
@@ -134,6 +143,8 @@ public sealed class SidecarOptions
         switch (name)
         {
             case "app-id": AppId = Required(name, value); break;
+            case "metrics-port": MetricsPort = ParsePort(name, value); break;
+            case "enable-metrics": EnableMetrics = ParseBool(name, value); break;
             // The Dapr CLI passes 0 when no app port was given: daprd then runs without an app channel.
             case "app-port": AppPort = value is null or "" or "-1" or "0" ? null : ParsePort(name, value); break;
             case "app-protocol": AppProtocol = Required(name, value); break;

@@ -526,8 +526,10 @@ public static class ResourceLoader
             ReadApiRules(y, api, "denied", denied);
         }
 
+        var metrics = y.Map(spec, "metrics", "spec");
         return new SidecarConfiguration(sampling, otel, acl, features, allowed, denied)
         {
+            MetricsEnabled = metrics is null || y.Bool(metrics, "enabled", "spec.metrics", fallback: true),
             WorkflowRetention = ReadWorkflowRetention(y, spec),
             SecretScopes = ReadSecretScopes(y, spec),
         };

@@ -10,7 +10,7 @@ public sealed record BulkPublishEntry(string EntryId, byte[] Event, string? Cont
 public sealed record BulkPublishFailure(string EntryId, string Error);
 
 /// <summary>The publishing half of pub/sub, shared by both APIs: envelope, component lookup, resiliency.</summary>
-public sealed class PubSubApi(ComponentHost components, SidecarOptions options, ResiliencyEngine resiliency, TimeProvider time)
+public sealed class PubSubApi(ComponentHost components, SidecarOptions options, ResiliencyEngine resiliency, TimeProvider time, Tracing.SidecarMetrics metrics)
 {
     private static readonly IReadOnlyDictionary<string, string> NoMetadata = new Dictionary<string, string>();
 
@@ -132,15 +132,23 @@ public sealed class PubSubApi(ComponentHost components, SidecarOptions options, 
             ? raw
             : throw DaprErrors.PubSubMetadata(pubsubName, $"failed deserializing metadata. Error: rawPayload value must be a valid boolean: actual is '{metadata["rawPayload"]}'", metadata);
 
+    /// <summary>Hands a message to the broker (every publish, dead-letter forward and outbox relay comes here), counted as daprd's egress.</summary>
     public async Task SendAsync(string pubsubName, IPubSub pubsub, PubSubMessage message, CancellationToken ct)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var success = false;
         try
         {
             await resiliency.ForComponentOutbound(pubsubName).ExecuteAsync(async c => { await pubsub.PublishAsync(message, c); return true; }, ct);
+            success = true;
         }
         catch (Exception ex) when (ex is not DaprApiException and not OperationCanceledException)
         {
             throw DaprErrors.PublishFailed(message.Topic, pubsubName, ex);
+        }
+        finally
+        {
+            metrics.PubSubEgress(pubsubName, message.Topic, success, System.Diagnostics.Stopwatch.GetElapsedTime(started));
         }
     }
 }

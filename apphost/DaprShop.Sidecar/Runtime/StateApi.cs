@@ -18,7 +18,7 @@ public sealed record TransactionInput(string Operation, StateItemInput Request);
 /// The state building block, shared by the HTTP and gRPC APIs: store lookup, Dapr's key prefixes, TTL metadata,
 /// concurrency modes, resiliency, and the mapping of store errors to Dapr's codes.
 /// </summary>
-public sealed class StateApi(ComponentHost components, SidecarOptions options, ResiliencyEngine resiliency, StateOutbox outbox)
+public sealed class StateApi(ComponentHost components, SidecarOptions options, ResiliencyEngine resiliency, StateOutbox outbox, Tracing.SidecarMetrics metrics)
 {
     private static readonly IReadOnlyDictionary<string, string> NoMetadata = new Dictionary<string, string>();
 
@@ -32,6 +32,14 @@ public sealed class StateApi(ComponentHost components, SidecarOptions options, R
     }
 
     public async Task<StateGetResult?> GetAsync(string storeName, string key, IReadOnlyDictionary<string, string> metadata, CancellationToken ct)
+    {
+        // Each call is counted in daprd's state metrics (SidecarMetrics); an unknown store fails before any store call,
+        // so daprd counts nothing then, and neither does this.
+        var store = Store(storeName);
+        return await metrics.StateAsync(store.Name, Tracing.SidecarMetrics.Get, () => GetCoreAsync(storeName, key, ct));
+    }
+
+    private async Task<StateGetResult?> GetCoreAsync(string storeName, string key, CancellationToken ct)
     {
         var store = Store(storeName);
         var fullKey = StoreKey(store, key);
@@ -48,6 +56,12 @@ public sealed class StateApi(ComponentHost components, SidecarOptions options, R
     }
 
     public async Task<IReadOnlyList<BulkStateItem>> GetBulkAsync(string storeName, IReadOnlyList<string> keys, int parallelism, IReadOnlyDictionary<string, string> metadata, CancellationToken ct)
+    {
+        var store = Store(storeName);
+        return await metrics.StateAsync(store.Name, Tracing.SidecarMetrics.BulkGet, () => GetBulkCoreAsync(storeName, keys, parallelism, ct));
+    }
+
+    private async Task<IReadOnlyList<BulkStateItem>> GetBulkCoreAsync(string storeName, IReadOnlyList<string> keys, int parallelism, CancellationToken ct)
     {
         var store = Store(storeName);
         foreach (var key in keys)
@@ -79,6 +93,12 @@ public sealed class StateApi(ComponentHost components, SidecarOptions options, R
     public async Task SaveAsync(string storeName, IReadOnlyList<StateItemInput> items, CancellationToken ct)
     {
         var store = Store(storeName);
+        await metrics.StateAsync(store.Name, Tracing.SidecarMetrics.Set, () => SaveCoreAsync(storeName, items, ct));
+    }
+
+    private async Task SaveCoreAsync(string storeName, IReadOnlyList<StateItemInput> items, CancellationToken ct)
+    {
+        var store = Store(storeName);
         var operations = Checked(() => items.Select(i => ToSet(store, i)).ToList(), ex => DaprErrors.StateSave(store.Name, ex));
         var failures = new List<(string Key, Exception Error)>();
         foreach (var (op, item) in operations.Zip(items))
@@ -100,6 +120,12 @@ public sealed class StateApi(ComponentHost components, SidecarOptions options, R
 
     /// <summary>Deletes the items one by one; <paramref name="code"/> is daprd's error code for the call (gRPC's bulk delete has its own).</summary>
     public async Task DeleteBulkAsync(string storeName, IReadOnlyList<StateItemInput> items, CancellationToken ct, string code = "ERR_STATE_BULK_DELETE")
+    {
+        var store = Store(storeName);
+        await metrics.StateAsync(store.Name, code == "ERR_STATE_DELETE" ? Tracing.SidecarMetrics.Delete : Tracing.SidecarMetrics.BulkDelete, () => DeleteBulkCoreAsync(storeName, items, ct, code));
+    }
+
+    private async Task DeleteBulkCoreAsync(string storeName, IReadOnlyList<StateItemInput> items, CancellationToken ct, string code)
     {
         var store = Store(storeName);
         var operations = Checked(
@@ -129,6 +155,12 @@ public sealed class StateApi(ComponentHost components, SidecarOptions options, R
     }
 
     public async Task TransactAsync(string storeName, IReadOnlyList<TransactionInput> operations, IReadOnlyDictionary<string, string> metadata, CancellationToken ct)
+    {
+        var store = Store(storeName);
+        await metrics.StateAsync(store.Name, Tracing.SidecarMetrics.Transaction, () => TransactCoreAsync(storeName, operations, ct));
+    }
+
+    private async Task TransactCoreAsync(string storeName, IReadOnlyList<TransactionInput> operations, CancellationToken ct)
     {
         var store = TransactionalStore(storeName);
         // On an outbox store, projections only shape the events and are not saved.
@@ -179,6 +211,12 @@ public sealed class StateApi(ComponentHost components, SidecarOptions options, R
     }
 
     public async Task<(IReadOnlyList<StateQueryItem> Items, string? Token)> QueryAsync(string storeName, byte[] queryJson, CancellationToken ct)
+    {
+        var store = Store(storeName);
+        return await metrics.StateAsync(store.Name, Tracing.SidecarMetrics.Query, () => QueryCoreAsync(storeName, queryJson, ct));
+    }
+
+    private async Task<(IReadOnlyList<StateQueryItem> Items, string? Token)> QueryCoreAsync(string storeName, byte[] queryJson, CancellationToken ct)
     {
         var store = Store(storeName);
         if (store.Store is not IQueryableStateStore queryable)

@@ -32,6 +32,7 @@ public sealed partial class Subscriptions(
     ResiliencyEngine resiliency,
     MeshRegistry mesh,
     TimeProvider time,
+    Tracing.SidecarMetrics metrics,
     ILogger<Subscriptions> logger) : IAsyncDisposable
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -188,6 +189,7 @@ public sealed partial class Subscriptions(
         }
 
         var body = JsonSerializer.SerializeToUtf8Bytes(ce);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         Outcome outcome;
         try
         {
@@ -204,6 +206,8 @@ public sealed partial class Subscriptions(
             logger.LogWarning("Delivery of {Id} on {Topic} failed: {Error}", ce["id"], definition.Topic, ex.Message);
             outcome = Outcome.Retry;
         }
+        metrics.PubSubIngress(definition.PubSubName, outcome switch { Outcome.Success => "success", Outcome.Drop => "drop", _ => "retry" },
+            definition.Topic, System.Diagnostics.Stopwatch.GetElapsedTime(started));
 
         switch (outcome)
         {

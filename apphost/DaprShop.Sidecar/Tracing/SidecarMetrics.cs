@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using DaprShop.Sidecar.Hosting;
+
+namespace DaprShop.Sidecar.Tracing;
+
+/// <summary>
+/// daprd's component metrics under daprd's names and labels (dapr/dapr's docs/development/dapr-metrics.md), so that a
+/// dashboard or an alert written for daprd reads this sidecar's as well: state operations, publishes and deliveries,
+/// each a count and a latency in milliseconds. They are exported to Prometheus on <c>--metrics-port</c> and over OTLP
+/// when an endpoint is configured (<see cref="SidecarApp"/>); with neither, nothing listens and recording costs nothing.
+/// </summary>
+public sealed class SidecarMetrics
+{
+    public const string MeterName = "DaprShop.Sidecar";
+
+    // The operation label of a state call, as daprd names them.
+    public const string Get = "get";
+    public const string Set = "set";
+    public const string Delete = "delete";
+    public const string BulkGet = "bulk_get";
+    public const string BulkDelete = "bulk_delete";
+    public const string Transaction = "transaction";
+    public const string Query = "query";
+
+    // daprd's latency distribution for its component views (ms).
+    private static readonly double[] LatencyBuckets =
+        [1, 2, 3, 4, 5, 6, 8, 10, 13, 16, 20, 25, 30, 40, 50, 65, 80, 100, 130, 160, 200, 250, 300, 400, 500, 650, 800, 1000, 2000, 5000, 10000, 20000, 50000, 100000];
+
+    private readonly string _appId;
+    private readonly string _namespace;
+    private readonly Counter<long> _stateCount;
+    private readonly Histogram<double> _stateLatency;
+    private readonly Counter<long> _egressCount;
+    private readonly Histogram<double> _egressLatency;
+    private readonly Counter<long> _ingressCount;
+    private readonly Histogram<double> _ingressLatency;
+
+    public SidecarMetrics(IMeterFactory meters, SidecarOptions options)
+    {
+        _appId = options.AppId;
+        _namespace = options.Namespace;
+        var meter = meters.Create(MeterName);
+        _stateCount = meter.CreateCounter<long>("dapr_component_state_count", description: "The number of operations performed on the state component.");
+        _stateLatency = Latency(meter, "dapr_component_state_latencies", "The latency of the response from the state component.");
+        _egressCount = meter.CreateCounter<long>("dapr_component_pubsub_egress_count", description: "The number of outgoing messages published to the pub/sub component.");
+        _egressLatency = Latency(meter, "dapr_component_pubsub_egress_latencies", "The latency of the response from the pub/sub component.");
+        _ingressCount = meter.CreateCounter<long>("dapr_component_pubsub_ingress_count", description: "The number of incoming messages arriving from the pub/sub component.");
+        _ingressLatency = Latency(meter, "dapr_component_pubsub_ingress_latencies", "The consuming app event processing latency.");
+    }
+
+    // No unit on purpose: Prometheus exporters append the unit to the name, and daprd's names carry none.
+    private static Histogram<double> Latency(Meter meter, string name, string description) =>
+        meter.CreateHistogram(name, unit: null, description, tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
+
+    /// <summary>Runs one state API call and records it (<c>success</c> is whether it returned).</summary>
+    public async Task<T> StateAsync<T>(string component, string operation, Func<Task<T>> call)
+    {
+        if (!_stateCount.Enabled && !_stateLatency.Enabled)
+        {
+            return await call();
+        }
+        var started = Stopwatch.GetTimestamp();
+        var success = false;
+        try
+        {
+            var result = await call();
+            success = true;
+            return result;
+        }
+        finally
+        {
+            var tags = new TagList { { "app_id", _appId }, { "component", component }, { "namespace", _namespace }, { "operation", operation }, { "success", success ? "true" : "false" } };
+            _stateCount.Add(1, tags);
+            _stateLatency.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, tags);
+        }
+    }
+
+    public Task StateAsync(string component, string operation, Func<Task> call) =>
+        StateAsync(component, operation, async () => { await call(); return true; });
+
+    /// <summary>A publish to the broker (<c>success</c>: the broker took it).</summary>
+    public void PubSubEgress(string component, string topic, bool success, TimeSpan elapsed)
+    {
+        var tags = new TagList { { "app_id", _appId }, { "component", component }, { "namespace", _namespace }, { "success", success ? "true" : "false" }, { "topic", topic } };
+        _egressCount.Add(1, tags);
+        _egressLatency.Record(elapsed.TotalMilliseconds, tags);
+    }
+
+    /// <summary>A message delivered to the app, with what came of it: daprd's <c>success</c>, <c>retry</c> or <c>drop</c>.</summary>
+    public void PubSubIngress(string component, string processStatus, string topic, TimeSpan elapsed)
+    {
+        var tags = new TagList { { "app_id", _appId }, { "component", component }, { "namespace", _namespace }, { "process_status", processStatus }, { "topic", topic } };
+        _ingressCount.Add(1, tags);
+        _ingressLatency.Record(elapsed.TotalMilliseconds, tags);
+    }
+}

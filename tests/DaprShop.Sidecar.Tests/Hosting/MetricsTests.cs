@@ -1,0 +1,130 @@
+using System.Net;
+using System.Text;
+using System.Text.RegularExpressions;
+using DaprShop.Sidecar.Tests.Infrastructure;
+using FluentAssertions;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace DaprShop.Sidecar.Tests.Hosting;
+
+public sealed class MetricsTests
+{
+    private static ResourcesFolder StoreAndBroker() => new ResourcesFolder()
+        .WithComponent("store", "state.in-memory")
+        .WithComponent("pubsub", "pubsub.in-memory");
+
+    private static async Task<TestApp> SubscriberAsync() => await TestApp.StartAsync(a =>
+    {
+        a.MapGet("/dapr/subscribe", () => Results.Json(new[] { new { pubsubname = "pubsub", topic = "orders", route = "/orders" } }));
+        a.MapPost("/orders", () => Results.Json(new { status = "DROP" }));
+    });
+
+    /// <summary>The value of one Prometheus series whose labels include all of <paramref name="labels"/>, or null.</summary>
+    private static double? Series(string scrape, string name, params string[] labels) =>
+        scrape.Split('\n')
+            .Where(l => l.StartsWith(name + "{", StringComparison.Ordinal) && labels.All(label => l.Contains(label, StringComparison.Ordinal)))
+            .Select(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture))
+            .Cast<double?>()
+            .FirstOrDefault();
+
+    [Fact]
+    public async Task Prometheus_scrapes_daprds_component_metrics_on_the_metrics_port_and_nothing_else_is_served_there()
+    {
+        using var mesh = new TestMesh();
+        using var resources = StoreAndBroker();
+        await using var app = await SubscriberAsync();
+        var metricsPort = Ports.Free();
+        await using var sidecar = await SidecarProcess.StartAsync(new()
+        {
+            AppId = "measured",
+            AppPort = app.Port,
+            ResourcesPaths = [resources.Path],
+            MeshDirectory = mesh.Directory,
+            ApiToken = "secret",
+            ExtraArgs = ["--metrics-port", metricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture)],
+        });
+        using var http = sidecar.CreateHttpClient(); // with the API token
+
+        (await http.PostAsync("/v1.0/state/store", new StringContent("""[{"key":"a","value":1},{"key":"b","value":2}]""", Encoding.UTF8, "application/json"))).StatusCode.Should().Be(HttpStatusCode.NoContent);
+        (await http.GetAsync("/v1.0/state/store/a")).StatusCode.Should().Be(HttpStatusCode.OK);
+        (await http.GetAsync("/v1.0/state/store/a")).StatusCode.Should().Be(HttpStatusCode.OK);
+        (await http.DeleteAsync("/v1.0/state/store/b")).StatusCode.Should().Be(HttpStatusCode.NoContent);
+        (await http.PostAsync("/v1.0/state/store", new StringContent("""[{"key":"a","value":3,"etag":"999"}]""", Encoding.UTF8, "application/json"))).StatusCode.Should().Be(HttpStatusCode.Conflict);
+        (await http.PostAsync("/v1.0/state/nostore", new StringContent("""[{"key":"a","value":1}]""", Encoding.UTF8, "application/json"))).IsSuccessStatusCode.Should().BeFalse();
+        (await http.PostAsync("/v1.0/publish/pubsub/orders", new StringContent("""{"n":1}""", Encoding.UTF8, "application/json"))).StatusCode.Should().Be(HttpStatusCode.NoContent);
+        await Eventually.HoldsAsync(() => app.RequestsTo("/orders").Any(), "the event is delivered");
+
+        // Prometheus needs no API token: daprd's metrics server is not part of its API.
+        using var scraper = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{metricsPort}") };
+        string scrape = "";
+        await Eventually.HoldsAsync(async () =>
+        {
+            scrape = await scraper.GetStringAsync("/metrics");
+            return Series(scrape, "dapr_component_pubsub_ingress_count", "process_status=\"drop\"") is not null;
+        }, TimeSpan.FromSeconds(20), "the delivery is counted once the app has answered");
+
+        string[] state = ["app_id=\"measured\"", "component=\"store\"", "success=\"true\""];
+        Series(scrape, "dapr_component_state_count", [.. state, "operation=\"set\""]).Should().Be(1, "one save call, whatever its number of items");
+        Series(scrape, "dapr_component_state_count", [.. state, "operation=\"get\""]).Should().Be(2);
+        Series(scrape, "dapr_component_state_count", [.. state, "operation=\"delete\""]).Should().Be(1);
+        Series(scrape, "dapr_component_state_count", "component=\"store\"", "operation=\"set\"", "success=\"false\"").Should().Be(1, "the refused save is counted as failed");
+        scrape.Should().NotContain("nostore", "as in daprd, a call to an unknown store reaches no component and is not counted");
+        Series(scrape, "dapr_component_state_latencies_count", [.. state, "operation=\"get\""]).Should().Be(2, "every call's latency is in the histogram");
+        Regex.IsMatch(scrape, "dapr_component_state_latencies_bucket\\{[^}]*le=\"1\"").Should().BeTrue("the histogram uses daprd's buckets, in milliseconds");
+        Series(scrape, "dapr_component_pubsub_egress_count", "component=\"pubsub\"", "topic=\"orders\"", "success=\"true\"").Should().Be(1);
+        Series(scrape, "dapr_component_pubsub_ingress_count", "component=\"pubsub\"", "topic=\"orders\"", "process_status=\"drop\"").Should().Be(1);
+        scrape.Should().NotContain("dapr_component_state_count_total", "daprd's counters have no _total suffix");
+        scrape.Should().Contain("http_server_request_duration", "the runtime's own metrics come along, as daprd's process and Go collectors do");
+
+        (await scraper.GetAsync("/v1.0/state/store/a")).StatusCode.Should().Be(HttpStatusCode.NotFound, "the metrics port serves /metrics only");
+        (await http.GetAsync("/metrics")).IsSuccessStatusCode.Should().BeFalse("the API port does not serve the metrics");
+    }
+
+    [Fact]
+    public async Task Metrics_go_over_otlp_with_the_traces_and_turning_them_off_closes_the_metrics_port()
+    {
+        using var mesh = new TestMesh();
+        using var resources = StoreAndBroker();
+        // Kept apart from the resources folder, as a --config file is.
+        using var config = new ResourcesFolder().With("config.yaml", """
+            apiVersion: dapr.io/v1alpha1
+            kind: Configuration
+            metadata:
+              name: no-metrics
+            spec:
+              metrics:
+                enabled: false
+            """);
+        await using var collector = await TestApp.StartAsync(a =>
+        {
+            a.MapPost("/v1/metrics", () => Results.Ok());
+            a.MapPost("/v1/traces", () => Results.Ok());
+        });
+        var otlp = new Dictionary<string, string>
+        {
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = $"http://127.0.0.1:{collector.Port}",
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+            ["OTEL_METRIC_EXPORT_INTERVAL"] = "200",
+        };
+        await using var exporting = await SidecarProcess.StartAsync(new() { AppId = "exporting", ResourcesPaths = [resources.Path], MeshDirectory = mesh.Directory, Environment = otlp });
+        using var http = exporting.CreateHttpClient();
+        (await http.PostAsync("/v1.0/state/store", new StringContent("""[{"key":"a","value":1}]""", Encoding.UTF8, "application/json"))).StatusCode.Should().Be(HttpStatusCode.NoContent);
+        await Eventually.HoldsAsync(
+            () => collector.RequestsTo("/v1/metrics").Any(r => r.Body.AsSpan().IndexOf("dapr_component_state_count"u8) >= 0),
+            "the collector receives the state metric");
+
+        var metricsPort = Ports.Free();
+        await using var silent = await SidecarProcess.StartAsync(new()
+        {
+            AppId = "silent",
+            ResourcesPaths = [resources.Path],
+            MeshDirectory = mesh.Directory,
+            ConfigPath = Path.Combine(config.Path, "config.yaml"),
+            ExtraArgs = ["--metrics-port", metricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture)],
+        });
+        using var scraper = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{metricsPort}") };
+        var scrape = async () => await scraper.GetAsync("/metrics");
+        await scrape.Should().ThrowAsync<HttpRequestException>("spec.metrics.enabled: false leaves the port closed, as in daprd");
+    }
+}
