@@ -5,7 +5,7 @@ using DaprShop.Sidecar.Resiliency;
 namespace DaprShop.Sidecar.Runtime;
 
 /// <summary>Bindings, shared by both APIs: output invocation, and delivery of input-binding events to the app.</summary>
-public sealed class BindingsApi(ComponentHost components, AppChannel app, ResiliencyEngine resiliency, ILogger<BindingsApi> logger)
+public sealed class BindingsApi(ComponentHost components, AppChannel app, ResiliencyEngine resiliency, Tracing.SidecarMetrics metrics, ILogger<BindingsApi> logger)
 {
     public async Task<BindingResponse> InvokeAsync(string name, string operation, byte[] data, IReadOnlyDictionary<string, string> metadata, CancellationToken ct)
     {
@@ -23,9 +23,9 @@ public sealed class BindingsApi(ComponentHost components, AppChannel app, Resili
         }
         try
         {
-            return await resiliency.ForComponentOutbound(name).ExecuteAsync(
+            return await metrics.OutputBindingAsync(name, operation, () => resiliency.ForComponentOutbound(name).ExecuteAsync(
                 c => binding.InvokeAsync(new BindingRequest(operation, data, metadata), c), ct,
-                isRetriable: ex => ex is not BindingRequestException);
+                isRetriable: ex => ex is not BindingRequestException));
         }
         catch (Exception ex) when (ex is not DaprApiException and not OperationCanceledException)
         {
@@ -84,7 +84,7 @@ public sealed class BindingsApi(ComponentHost components, AppChannel app, Resili
         {
             throw new InvalidOperationException($"the app is unhealthy: input binding {name} paused");
         }
-        await resiliency.ForComponentInbound(name).ExecuteAsync(async c =>
+        await metrics.InputBindingAsync(name, () => resiliency.ForComponentInbound(name).ExecuteAsync(async c =>
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, route) { Content = new ByteArrayContent(e.Data) }.As(AppCallKind.BindingEvent);
             request.Options.Set(AppCalls.Binding, name);
@@ -99,6 +99,6 @@ public sealed class BindingsApi(ComponentHost components, AppChannel app, Resili
                 throw new HttpRequestException($"the app answered {(int)response.StatusCode} to input binding {name}");
             }
             return true;
-        }, ct);
+        }, ct));
     }
 }

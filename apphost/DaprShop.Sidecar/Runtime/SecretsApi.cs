@@ -8,7 +8,7 @@ namespace DaprShop.Sidecar.Runtime;
 /// Secrets, shared by both APIs, within the Configuration's <c>spec.secrets.scopes</c>, under the store's outbound
 /// resiliency policy (a secret that is not found is an error of the store's, as in daprd: retried and counted).
 /// </summary>
-public sealed class SecretsApi(ComponentHost components, LoadedResources resources, ResiliencyEngine resiliency)
+public sealed class SecretsApi(ComponentHost components, LoadedResources resources, ResiliencyEngine resiliency, Tracing.SidecarMetrics metrics)
 {
     private ISecretStore Store(string name)
     {
@@ -28,8 +28,8 @@ public sealed class SecretsApi(ComponentHost components, LoadedResources resourc
         }
         try
         {
-            return await resiliency.ForComponentOutbound(storeName).ExecuteAsync(
-                async c => await store.GetAsync(key, metadata, c) ?? throw new KeyNotFoundException($"secret {key} not found"), ct);
+            return await metrics.SecretAsync(storeName, Tracing.SidecarMetrics.Get, () => resiliency.ForComponentOutbound(storeName).ExecuteAsync(
+                async c => await store.GetAsync(key, metadata, c) ?? throw new KeyNotFoundException($"secret {key} not found"), ct));
         }
         catch (Exception ex) when (ex is not DaprApiException and not OperationCanceledException)
         {
@@ -44,7 +44,7 @@ public sealed class SecretsApi(ComponentHost components, LoadedResources resourc
         IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> all;
         try
         {
-            all = await resiliency.ForComponentOutbound(storeName).ExecuteAsync(c => store.GetAllAsync(metadata, c), ct);
+            all = await metrics.SecretAsync(storeName, Tracing.SidecarMetrics.BulkGet, () => resiliency.ForComponentOutbound(storeName).ExecuteAsync(c => store.GetAllAsync(metadata, c), ct));
         }
         catch (Exception ex) when (ex is not DaprApiException and not OperationCanceledException)
         {

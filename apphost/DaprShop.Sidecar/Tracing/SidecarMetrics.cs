@@ -6,8 +6,8 @@ namespace DaprShop.Sidecar.Tracing;
 
 /// <summary>
 /// daprd's component metrics under daprd's names and labels (dapr/dapr's docs/development/dapr-metrics.md), so that a
-/// dashboard or an alert written for daprd reads this sidecar's as well: state operations, publishes and deliveries,
-/// each a count and a latency in milliseconds. They are exported to Prometheus on <c>--metrics-port</c> and over OTLP
+/// dashboard or an alert written for daprd reads this sidecar's as well: state and secret calls, output binding
+/// invocations and input binding events, publishes and deliveries, each a count and a latency in milliseconds. They are exported to Prometheus on <c>--metrics-port</c> and over OTLP
 /// when an endpoint is configured (<see cref="SidecarApp"/>); with neither, nothing listens and recording costs nothing.
 /// </summary>
 public sealed class SidecarMetrics
@@ -29,34 +29,62 @@ public sealed class SidecarMetrics
 
     private readonly string _appId;
     private readonly string _namespace;
-    private readonly Counter<long> _stateCount;
-    private readonly Histogram<double> _stateLatency;
+    private readonly Instruments _state;
+    private readonly Instruments _secret;
+    private readonly Instruments _outputBinding;
+    private readonly Instruments _inputBinding;
     private readonly Counter<long> _egressCount;
     private readonly Histogram<double> _egressLatency;
     private readonly Counter<long> _ingressCount;
     private readonly Histogram<double> _ingressLatency;
+
+    /// <summary>A component kind's pair, as daprd defines one per kind: a count and a latency.</summary>
+    private sealed record Instruments(Counter<long> Count, Histogram<double> Latency)
+    {
+        public bool Enabled => Count.Enabled || Latency.Enabled;
+    }
 
     public SidecarMetrics(IMeterFactory meters, SidecarOptions options)
     {
         _appId = options.AppId;
         _namespace = options.Namespace;
         var meter = meters.Create(MeterName);
-        _stateCount = meter.CreateCounter<long>("dapr_component_state_count", description: "The number of operations performed on the state component.");
-        _stateLatency = Latency(meter, "dapr_component_state_latencies", "The latency of the response from the state component.");
+        _state = Pair(meter, "state", "operations performed on the state component", "response from the state component");
+        _secret = Pair(meter, "secret", "operations performed on the secret component", "response from the secret component");
+        _outputBinding = Pair(meter, "output_binding", "operations invoked on the output binding component", "response from the output binding component");
+        _inputBinding = Pair(meter, "input_binding", "incoming events arriving from the input binding component", "triggered app event processing");
         _egressCount = meter.CreateCounter<long>("dapr_component_pubsub_egress_count", description: "The number of outgoing messages published to the pub/sub component.");
         _egressLatency = Latency(meter, "dapr_component_pubsub_egress_latencies", "The latency of the response from the pub/sub component.");
         _ingressCount = meter.CreateCounter<long>("dapr_component_pubsub_ingress_count", description: "The number of incoming messages arriving from the pub/sub component.");
         _ingressLatency = Latency(meter, "dapr_component_pubsub_ingress_latencies", "The consuming app event processing latency.");
     }
 
+    private static Instruments Pair(Meter meter, string kind, string counted, string timed) => new(
+        meter.CreateCounter<long>($"dapr_component_{kind}_count", description: $"The number of {counted}."),
+        Latency(meter, $"dapr_component_{kind}_latencies", $"The latency of the {timed}."));
+
     // No unit on purpose: Prometheus exporters append the unit to the name, and daprd's names carry none.
     private static Histogram<double> Latency(Meter meter, string name, string description) =>
         meter.CreateHistogram(name, unit: null, description, tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
 
     /// <summary>Runs one state API call and records it (<c>success</c> is whether it returned).</summary>
-    public async Task<T> StateAsync<T>(string component, string operation, Func<Task<T>> call)
+    public Task<T> StateAsync<T>(string component, string operation, Func<Task<T>> call) => MeasuredAsync(_state, component, operation, call);
+
+    public Task StateAsync(string component, string operation, Func<Task> call) =>
+        MeasuredAsync(_state, component, operation, async () => { await call(); return true; });
+
+    /// <summary>A secrets API call (<see cref="Get"/> or <see cref="BulkGet"/>).</summary>
+    public Task<T> SecretAsync<T>(string component, string operation, Func<Task<T>> call) => MeasuredAsync(_secret, component, operation, call);
+
+    /// <summary>An output binding invoked with <paramref name="operation"/> (the binding's own operation name).</summary>
+    public Task<T> OutputBindingAsync<T>(string component, string operation, Func<Task<T>> call) => MeasuredAsync(_outputBinding, component, operation, call);
+
+    /// <summary>An input binding's event delivered to the app (daprd labels it without an operation).</summary>
+    public Task<T> InputBindingAsync<T>(string component, Func<Task<T>> call) => MeasuredAsync(_inputBinding, component, null, call);
+
+    private async Task<T> MeasuredAsync<T>(Instruments instruments, string component, string? operation, Func<Task<T>> call)
     {
-        if (!_stateCount.Enabled && !_stateLatency.Enabled)
+        if (!instruments.Enabled)
         {
             return await call();
         }
@@ -70,14 +98,16 @@ public sealed class SidecarMetrics
         }
         finally
         {
-            var tags = new TagList { { "app_id", _appId }, { "component", component }, { "namespace", _namespace }, { "operation", operation }, { "success", success ? "true" : "false" } };
-            _stateCount.Add(1, tags);
-            _stateLatency.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, tags);
+            var tags = new TagList { { "app_id", _appId }, { "component", component }, { "namespace", _namespace } };
+            if (operation is not null)
+            {
+                tags.Add("operation", operation);
+            }
+            tags.Add("success", success ? "true" : "false");
+            instruments.Count.Add(1, tags);
+            instruments.Latency.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, tags);
         }
     }
-
-    public Task StateAsync(string component, string operation, Func<Task> call) =>
-        StateAsync(component, operation, async () => { await call(); return true; });
 
     /// <summary>A publish to the broker (<c>success</c>: the broker took it).</summary>
     public void PubSubEgress(string component, string topic, bool success, TimeSpan elapsed)

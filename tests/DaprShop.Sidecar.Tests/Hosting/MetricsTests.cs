@@ -18,6 +18,8 @@ public sealed class MetricsTests
     {
         a.MapGet("/dapr/subscribe", () => Results.Json(new[] { new { pubsubname = "pubsub", topic = "orders", route = "/orders" } }));
         a.MapPost("/orders", () => Results.Json(new { status = "DROP" }));
+        a.MapMethods("/ticks", ["OPTIONS"], () => Results.Ok());
+        a.MapPost("/ticks", () => Results.Ok());
     });
 
     /// <summary>The value of one Prometheus series whose labels include all of <paramref name="labels"/>, or null.</summary>
@@ -32,7 +34,11 @@ public sealed class MetricsTests
     public async Task Prometheus_scrapes_daprds_component_metrics_on_the_metrics_port_and_nothing_else_is_served_there()
     {
         using var mesh = new TestMesh();
-        using var resources = StoreAndBroker();
+        using var files = new ResourcesFolder(); // an empty temporary folder, for the localstorage binding's files
+        using var resources = StoreAndBroker()
+            .WithComponent("env", "secretstores.local.env")
+            .WithComponent("files", "bindings.localstorage", ("rootPath", files.Path))
+            .WithComponent("ticks", "bindings.cron", ("schedule", "@every 1s"), ("route", "/ticks"));
         await using var app = await SubscriberAsync();
         var metricsPort = Ports.Free();
         await using var sidecar = await SidecarProcess.StartAsync(new()
@@ -53,7 +59,9 @@ public sealed class MetricsTests
         (await http.PostAsync("/v1.0/state/store", new StringContent("""[{"key":"a","value":3,"etag":"999"}]""", Encoding.UTF8, "application/json"))).StatusCode.Should().Be(HttpStatusCode.Conflict);
         (await http.PostAsync("/v1.0/state/nostore", new StringContent("""[{"key":"a","value":1}]""", Encoding.UTF8, "application/json"))).IsSuccessStatusCode.Should().BeFalse();
         (await http.PostAsync("/v1.0/publish/pubsub/orders", new StringContent("""{"n":1}""", Encoding.UTF8, "application/json"))).StatusCode.Should().Be(HttpStatusCode.NoContent);
-        await Eventually.HoldsAsync(() => app.RequestsTo("/orders").Any(), "the event is delivered");
+        (await http.GetAsync("/v1.0/secrets/env/PATH")).StatusCode.Should().Be(HttpStatusCode.OK);
+        (await http.PostAsync("/v1.0/bindings/files", new StringContent("""{"operation":"create","data":"hello","metadata":{"fileName":"a.txt"}}""", Encoding.UTF8, "application/json"))).IsSuccessStatusCode.Should().BeTrue();
+        await Eventually.HoldsAsync(() => app.RequestsTo("/orders").Any() && app.RequestsTo("/ticks").Any(r => r.Method == "POST"), "the event and a cron tick are delivered");
 
         // Prometheus needs no API token: daprd's metrics server is not part of its API.
         using var scraper = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{metricsPort}") };
@@ -74,6 +82,9 @@ public sealed class MetricsTests
         Regex.IsMatch(scrape, "dapr_component_state_latencies_bucket\\{[^}]*le=\"1\"").Should().BeTrue("the histogram uses daprd's buckets, in milliseconds");
         Series(scrape, "dapr_component_pubsub_egress_count", "component=\"pubsub\"", "topic=\"orders\"", "success=\"true\"").Should().Be(1);
         Series(scrape, "dapr_component_pubsub_ingress_count", "component=\"pubsub\"", "topic=\"orders\"", "process_status=\"drop\"").Should().Be(1);
+        Series(scrape, "dapr_component_secret_count", "component=\"env\"", "operation=\"get\"", "success=\"true\"").Should().Be(1);
+        Series(scrape, "dapr_component_output_binding_count", "component=\"files\"", "operation=\"create\"", "success=\"true\"").Should().Be(1);
+        Series(scrape, "dapr_component_input_binding_count", "component=\"ticks\"", "success=\"true\"").Should().BeGreaterThanOrEqualTo(1);
         scrape.Should().NotContain("dapr_component_state_count_total", "daprd's counters have no _total suffix");
         scrape.Should().Contain("http_server_request_duration", "the runtime's own metrics come along, as daprd's process and Go collectors do");
 
