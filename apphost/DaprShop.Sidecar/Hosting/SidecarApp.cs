@@ -110,6 +110,25 @@ public static partial class SidecarApp
             // daprd's metrics server: Prometheus text at /metrics on its own port, without the API token.
             app.UseOpenTelemetryPrometheusScrapingEndpoint(c => c.Connection.LocalPort == metricsPort && c.Request.Path == "/metrics");
         }
+        var metrics = app.Services.GetRequiredService<SidecarMetrics>();
+        app.Use(async (context, next) =>
+        {
+            // daprd's API server views: every call, refused ones included, but not the health checks or the metrics port.
+            if (!metrics.ServerEnabled || context.Connection.LocalPort == options.MetricsPort || context.Request.Path.StartsWithSegments("/v1.0/healthz"))
+            {
+                await next(context);
+                return;
+            }
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            try
+            {
+                await next(context);
+            }
+            finally
+            {
+                metrics.ServerRequest(context, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+            }
+        });
         app.UseRouting();
         app.UsePortGuard(options, resources);
         app.UseDaprApiToken(options);

@@ -1,13 +1,15 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using DaprShop.Sidecar.Hosting;
+using Microsoft.AspNetCore.Http;
 
 namespace DaprShop.Sidecar.Tracing;
 
 /// <summary>
 /// daprd's component metrics under daprd's names and labels (dapr/dapr's docs/development/dapr-metrics.md), so that a
-/// dashboard or an alert written for daprd reads this sidecar's as well: state and secret calls, output binding
-/// invocations and input binding events, publishes and deliveries, each a count and a latency in milliseconds. They are exported to Prometheus on <c>--metrics-port</c> and over OTLP
+/// dashboard or an alert written for daprd reads this sidecar's as well: calls to the HTTP and gRPC APIs, state and
+/// secret calls, output binding invocations and input binding events, publishes and deliveries, each a count and a
+/// latency in milliseconds. They are exported to Prometheus on <c>--metrics-port</c> and over OTLP
 /// when an endpoint is configured (<see cref="SidecarApp"/>); with neither, nothing listens and recording costs nothing.
 /// </summary>
 public sealed class SidecarMetrics
@@ -33,6 +35,10 @@ public sealed class SidecarMetrics
     private readonly Instruments _secret;
     private readonly Instruments _outputBinding;
     private readonly Instruments _inputBinding;
+    private readonly Counter<long> _httpRequests;
+    private readonly Histogram<double> _httpLatency;
+    private readonly Counter<long> _grpcCompleted;
+    private readonly Histogram<double> _grpcLatency;
     private readonly Counter<long> _egressCount;
     private readonly Histogram<double> _egressLatency;
     private readonly Counter<long> _ingressCount;
@@ -53,6 +59,10 @@ public sealed class SidecarMetrics
         _secret = Pair(meter, "secret", "operations performed on the secret component", "response from the secret component");
         _outputBinding = Pair(meter, "output_binding", "operations invoked on the output binding component", "response from the output binding component");
         _inputBinding = Pair(meter, "input_binding", "incoming events arriving from the input binding component", "triggered app event processing");
+        _httpRequests = meter.CreateCounter<long>("dapr_http_server_request_count", description: "Number of HTTP requests started in server.");
+        _httpLatency = Latency(meter, "dapr_http_server_latency", "HTTP request end to end latency in server.");
+        _grpcCompleted = meter.CreateCounter<long>("dapr_grpc_io_server_completed_rpcs", description: "Count of RPCs by method and status.");
+        _grpcLatency = Latency(meter, "dapr_grpc_io_server_server_latency", "Distribution of server latency in milliseconds, by method.");
         _egressCount = meter.CreateCounter<long>("dapr_component_pubsub_egress_count", description: "The number of outgoing messages published to the pub/sub component.");
         _egressLatency = Latency(meter, "dapr_component_pubsub_egress_latencies", "The latency of the response from the pub/sub component.");
         _ingressCount = meter.CreateCounter<long>("dapr_component_pubsub_ingress_count", description: "The number of incoming messages arriving from the pub/sub component.");
@@ -108,6 +118,40 @@ public sealed class SidecarMetrics
             instruments.Latency.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, tags);
         }
     }
+
+    /// <summary>Whether anything listens to the API server's metrics (so that the middleware can skip its clock).</summary>
+    public bool ServerEnabled => _httpRequests.Enabled || _httpLatency.Enabled || _grpcCompleted.Enabled || _grpcLatency.Enabled;
+
+    /// <summary>
+    /// One call to the sidecar's APIs once answered: daprd's HTTP server views (method and status) or its gRPC server
+    /// views (the full method name and the status by its canonical name, <c>OK</c>, <c>NOT_FOUND</c>...).
+    /// </summary>
+    public void ServerRequest(HttpContext context, TimeSpan elapsed)
+    {
+        if (context.Request.ContentType?.StartsWith("application/grpc", StringComparison.Ordinal) == true)
+        {
+            // A normal answer carries grpc-status in its trailers; a trailers-only one (an early error) in its headers.
+            var trailers = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseTrailersFeature>()?.Trailers;
+            var code = trailers is not null && trailers.TryGetValue("grpc-status", out var trailer) ? trailer.ToString() : context.Response.Headers["grpc-status"].ToString();
+            var tags = new TagList { { "app_id", _appId }, { "grpc_server_method", context.Request.Path.Value?.TrimStart('/') ?? "" }, { "grpc_server_status", GrpcStatusName(code) } };
+            _grpcCompleted.Add(1, tags);
+            _grpcLatency.Record(elapsed.TotalMilliseconds, tags);
+            return;
+        }
+        var httpTags = new TagList { { "app_id", _appId }, { "method", context.Request.Method }, { "status", context.Response.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture) } };
+        _httpRequests.Add(1, httpTags);
+        _httpLatency.Record(elapsed.TotalMilliseconds, httpTags);
+    }
+
+    private static readonly string[] GrpcStatusNames =
+    [
+        "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED",
+        "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED",
+    ];
+
+    // No grpc-status at all means the call never reached gRPC's handling (a connection cut short): counted as UNKNOWN.
+    private static string GrpcStatusName(string code) =>
+        int.TryParse(code, out var n) && n >= 0 && n < GrpcStatusNames.Length ? GrpcStatusNames[n] : "UNKNOWN";
 
     /// <summary>A publish to the broker (<c>success</c>: the broker took it).</summary>
     public void PubSubEgress(string component, string topic, bool success, TimeSpan elapsed)

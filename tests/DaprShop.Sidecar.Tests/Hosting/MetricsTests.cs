@@ -62,6 +62,16 @@ public sealed class MetricsTests
         (await http.GetAsync("/v1.0/secrets/env/PATH")).StatusCode.Should().Be(HttpStatusCode.OK);
         (await http.PostAsync("/v1.0/bindings/files", new StringContent("""{"operation":"create","data":"hello","metadata":{"fileName":"a.txt"}}""", Encoding.UTF8, "application/json"))).IsSuccessStatusCode.Should().BeTrue();
         await Eventually.HoldsAsync(() => app.RequestsTo("/orders").Any() && app.RequestsTo("/ticks").Any(r => r.Method == "POST"), "the event and a cron tick are delivered");
+        using (var anonymous = new HttpClient { BaseAddress = http.BaseAddress })
+        {
+            (await anonymous.GetAsync("/v1.0/state/store/a")).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        }
+        using var channel = global::Grpc.Net.Client.GrpcChannel.ForAddress($"http://127.0.0.1:{sidecar.GrpcPort}");
+        var grpc = new Dapr.Client.Autogen.Grpc.v1.Dapr.DaprClient(channel);
+        var token = new global::Grpc.Core.Metadata { { "dapr-api-token", "secret" } };
+        (await grpc.GetStateAsync(new() { StoreName = "store", Key = "a" }, token)).Data.ToStringUtf8().Should().Be("1");
+        var unknownStore = async () => await grpc.GetStateAsync(new() { StoreName = "nostore", Key = "a" }, token);
+        await unknownStore.Should().ThrowAsync<global::Grpc.Core.RpcException>();
 
         // Prometheus needs no API token: daprd's metrics server is not part of its API.
         using var scraper = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{metricsPort}") };
@@ -74,17 +84,23 @@ public sealed class MetricsTests
 
         string[] state = ["app_id=\"measured\"", "component=\"store\"", "success=\"true\""];
         Series(scrape, "dapr_component_state_count", [.. state, "operation=\"set\""]).Should().Be(1, "one save call, whatever its number of items");
-        Series(scrape, "dapr_component_state_count", [.. state, "operation=\"get\""]).Should().Be(2);
+        Series(scrape, "dapr_component_state_count", [.. state, "operation=\"get\""]).Should().Be(3, "two reads over HTTP and one over gRPC");
         Series(scrape, "dapr_component_state_count", [.. state, "operation=\"delete\""]).Should().Be(1);
         Series(scrape, "dapr_component_state_count", "component=\"store\"", "operation=\"set\"", "success=\"false\"").Should().Be(1, "the refused save is counted as failed");
         scrape.Should().NotContain("nostore", "as in daprd, a call to an unknown store reaches no component and is not counted");
-        Series(scrape, "dapr_component_state_latencies_count", [.. state, "operation=\"get\""]).Should().Be(2, "every call's latency is in the histogram");
+        Series(scrape, "dapr_component_state_latencies_count", [.. state, "operation=\"get\""]).Should().Be(3, "every call's latency is in the histogram");
         Regex.IsMatch(scrape, "dapr_component_state_latencies_bucket\\{[^}]*le=\"1\"").Should().BeTrue("the histogram uses daprd's buckets, in milliseconds");
         Series(scrape, "dapr_component_pubsub_egress_count", "component=\"pubsub\"", "topic=\"orders\"", "success=\"true\"").Should().Be(1);
         Series(scrape, "dapr_component_pubsub_ingress_count", "component=\"pubsub\"", "topic=\"orders\"", "process_status=\"drop\"").Should().Be(1);
         Series(scrape, "dapr_component_secret_count", "component=\"env\"", "operation=\"get\"", "success=\"true\"").Should().Be(1);
         Series(scrape, "dapr_component_output_binding_count", "component=\"files\"", "operation=\"create\"", "success=\"true\"").Should().Be(1);
         Series(scrape, "dapr_component_input_binding_count", "component=\"ticks\"", "success=\"true\"").Should().BeGreaterThanOrEqualTo(1);
+        Series(scrape, "dapr_http_server_request_count", "app_id=\"measured\"", "method=\"GET\"", "status=\"200\"").Should().Be(3, "two state reads and a secret read answered 200");
+        Series(scrape, "dapr_http_server_request_count", "method=\"GET\"", "status=\"401\"").Should().Be(1, "a call refused for its token is counted too");
+        Series(scrape, "dapr_http_server_latency_count", "method=\"POST\"", "status=\"204\"").Should().BeGreaterThanOrEqualTo(2);
+        Series(scrape, "dapr_grpc_io_server_completed_rpcs", "grpc_server_method=\"dapr.proto.runtime.v1.Dapr/GetState\"", "grpc_server_status=\"OK\"").Should().Be(1);
+        Series(scrape, "dapr_grpc_io_server_completed_rpcs", "grpc_server_method=\"dapr.proto.runtime.v1.Dapr/GetState\"", "grpc_server_status=\"INVALID_ARGUMENT\"").Should().Be(1, "an unknown store is InvalidArgument over gRPC");
+        Series(scrape, "dapr_http_server_request_count", "method=\"GET\"", "status=\"204\"").Should().BeNull("the health checks (204) the harness polled are not counted");
         scrape.Should().NotContain("dapr_component_state_count_total", "daprd's counters have no _total suffix");
         scrape.Should().Contain("http_server_request_duration", "the runtime's own metrics come along, as daprd's process and Go collectors do");
 
