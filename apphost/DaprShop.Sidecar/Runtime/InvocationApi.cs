@@ -20,6 +20,7 @@ public sealed class InvocationApi(
     ResiliencyEngine resiliency,
     LoadedResources resources,
     IHttpClientFactory httpClients,
+    Tracing.SidecarMetrics metrics,
     ILogger<InvocationApi> logger)
 {
     public const string CallerHeader = "dapr-caller-app-id";
@@ -99,6 +100,10 @@ public sealed class InvocationApi(
             body = await request.Content.ReadAsByteArrayAsync(ct);
         }
         var retry = policy.Retry;
+        // The method as daprd labels it: the invoked path without its query or leading slash.
+        var method = request.RequestUri.OriginalString.Split('?', 2)[0].TrimStart('/');
+        metrics.InvocationRequestSent(appId, method);
+        var sent = Stopwatch.GetTimestamp();
         try
         {
             var response = await policy.ExecuteAsync(
@@ -109,6 +114,7 @@ public sealed class InvocationApi(
                 // ones worth retrying.
                 isFailure: r => (int)r.StatusCode is < 200 or > 399,
                 isRetriableResult: r => retry is not null && (GrpcStatusOf(r) is { } code ? retry.RetriesGrpcStatus(code) : retry.RetriesHttpStatus((int)r.StatusCode)));
+            metrics.InvocationResponseReceived(appId, method, GrpcStatusOf(response) ?? (int)response.StatusCode, Stopwatch.GetElapsedTime(sent));
             response.Headers.Remove(AppCalls.GrpcStatusHeader);
             return response;
         }
@@ -192,9 +198,12 @@ public sealed class InvocationApi(
         {
             throw DaprErrors.InvokeDenied(options.AppId, $"access control policy has denied access to id: {callerAppId} operation: {method} verb: {request.Method.Method}");
         }
+        metrics.InvocationRequestReceived(callerAppId ?? "", method.TrimStart('/'));
         try
         {
-            return await app.SendAsync(request, ct);
+            var response = await app.SendAsync(request, ct);
+            metrics.InvocationResponseSent(callerAppId ?? "", method.TrimStart('/'), GrpcStatusOf(response) ?? (int)response.StatusCode);
+            return response;
         }
         catch (HttpRequestException ex)
         {

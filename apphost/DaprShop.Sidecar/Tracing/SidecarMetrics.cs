@@ -7,7 +7,8 @@ namespace DaprShop.Sidecar.Tracing;
 
 /// <summary>
 /// daprd's component metrics under daprd's names and labels (dapr/dapr's docs/development/dapr-metrics.md), so that a
-/// dashboard or an alert written for daprd reads this sidecar's as well: calls to the HTTP and gRPC APIs, state and
+/// dashboard or an alert written for daprd reads this sidecar's as well: calls to the HTTP and gRPC APIs, service
+/// invocations on both sides, state and
 /// secret calls, output binding invocations and input binding events, publishes and deliveries, each a count and a
 /// latency in milliseconds. They are exported to Prometheus on <c>--metrics-port</c> and over OTLP
 /// when an endpoint is configured (<see cref="SidecarApp"/>); with neither, nothing listens and recording costs nothing.
@@ -39,6 +40,11 @@ public sealed class SidecarMetrics
     private readonly Histogram<double> _httpLatency;
     private readonly Counter<long> _grpcCompleted;
     private readonly Histogram<double> _grpcLatency;
+    private readonly Counter<long> _invokeRequestsSent;
+    private readonly Counter<long> _invokeRequestsReceived;
+    private readonly Counter<long> _invokeResponsesSent;
+    private readonly Counter<long> _invokeResponsesReceived;
+    private readonly Histogram<double> _invokeLatency;
     private readonly Counter<long> _egressCount;
     private readonly Histogram<double> _egressLatency;
     private readonly Counter<long> _ingressCount;
@@ -63,6 +69,11 @@ public sealed class SidecarMetrics
         _httpLatency = Latency(meter, "dapr_http_server_latency", "HTTP request end to end latency in server.");
         _grpcCompleted = meter.CreateCounter<long>("dapr_grpc_io_server_completed_rpcs", description: "Count of RPCs by method and status.");
         _grpcLatency = Latency(meter, "dapr_grpc_io_server_server_latency", "Distribution of server latency in milliseconds, by method.");
+        _invokeRequestsSent = meter.CreateCounter<long>("dapr_runtime_service_invocation_req_sent_total", description: "The number of requests sent via service invocation.");
+        _invokeRequestsReceived = meter.CreateCounter<long>("dapr_runtime_service_invocation_req_recv_total", description: "The number of requests received via service invocation.");
+        _invokeResponsesSent = meter.CreateCounter<long>("dapr_runtime_service_invocation_res_sent_total", description: "The number of responses sent via service invocation.");
+        _invokeResponsesReceived = meter.CreateCounter<long>("dapr_runtime_service_invocation_res_recv_total", description: "The number of responses received via service invocation.");
+        _invokeLatency = Latency(meter, "dapr_runtime_service_invocation_res_recv_latency_ms", "The latency of service invocation response.");
         _egressCount = meter.CreateCounter<long>("dapr_component_pubsub_egress_count", description: "The number of outgoing messages published to the pub/sub component.");
         _egressLatency = Latency(meter, "dapr_component_pubsub_egress_latencies", "The latency of the response from the pub/sub component.");
         _ingressCount = meter.CreateCounter<long>("dapr_component_pubsub_ingress_count", description: "The number of incoming messages arriving from the pub/sub component.");
@@ -152,6 +163,26 @@ public sealed class SidecarMetrics
     // No grpc-status at all means the call never reached gRPC's handling (a connection cut short): counted as UNKNOWN.
     private static string GrpcStatusName(string code) =>
         int.TryParse(code, out var n) && n >= 0 && n < GrpcStatusNames.Length ? GrpcStatusNames[n] : "UNKNOWN";
+
+    /// <summary>The caller's side of a service invocation, as it sends the request to <paramref name="callee"/>.</summary>
+    public void InvocationRequestSent(string callee, string method) =>
+        _invokeRequestsSent.Add(1, new TagList { { "app_id", _appId }, { "dest_app_id", callee }, { "method", method } });
+
+    /// <summary>The caller's side once the answer is back: daprd labels the callee <c>src_app_id</c> here (the answer's source).</summary>
+    public void InvocationResponseReceived(string callee, string method, int status, TimeSpan elapsed)
+    {
+        var tags = new TagList { { "app_id", _appId }, { "src_app_id", callee }, { "method", method }, { "status", status.ToString(System.Globalization.CultureInfo.InvariantCulture) } };
+        _invokeResponsesReceived.Add(1, tags);
+        _invokeLatency.Record(elapsed.TotalMilliseconds, tags);
+    }
+
+    /// <summary>The callee's side, as a request from <paramref name="caller"/> reaches this sidecar for its app.</summary>
+    public void InvocationRequestReceived(string caller, string method) =>
+        _invokeRequestsReceived.Add(1, new TagList { { "app_id", _appId }, { "src_app_id", caller }, { "method", method } });
+
+    /// <summary>The callee's side once its app has answered (<paramref name="status"/>: the HTTP status, or a gRPC app's code).</summary>
+    public void InvocationResponseSent(string caller, string method, int status) =>
+        _invokeResponsesSent.Add(1, new TagList { { "app_id", _appId }, { "dest_app_id", caller }, { "method", method }, { "status", status.ToString(System.Globalization.CultureInfo.InvariantCulture) } });
 
     /// <summary>A publish to the broker (<c>success</c>: the broker took it).</summary>
     public void PubSubEgress(string component, string topic, bool success, TimeSpan elapsed)

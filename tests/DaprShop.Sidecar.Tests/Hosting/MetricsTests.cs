@@ -20,6 +20,7 @@ public sealed class MetricsTests
         a.MapPost("/orders", () => Results.Json(new { status = "DROP" }));
         a.MapMethods("/ticks", ["OPTIONS"], () => Results.Ok());
         a.MapPost("/ticks", () => Results.Ok());
+        a.MapGet("/hello", () => "hi");
     });
 
     /// <summary>The value of one Prometheus series whose labels include all of <paramref name="labels"/>, or null.</summary>
@@ -62,6 +63,7 @@ public sealed class MetricsTests
         (await http.GetAsync("/v1.0/secrets/env/PATH")).StatusCode.Should().Be(HttpStatusCode.OK);
         (await http.PostAsync("/v1.0/bindings/files", new StringContent("""{"operation":"create","data":"hello","metadata":{"fileName":"a.txt"}}""", Encoding.UTF8, "application/json"))).IsSuccessStatusCode.Should().BeTrue();
         await Eventually.HoldsAsync(() => app.RequestsTo("/orders").Any() && app.RequestsTo("/ticks").Any(r => r.Method == "POST"), "the event and a cron tick are delivered");
+        (await http.GetStringAsync("/v1.0/invoke/measured/method/hello?x=1")).Should().Be("hi");
         using (var anonymous = new HttpClient { BaseAddress = http.BaseAddress })
         {
             (await anonymous.GetAsync("/v1.0/state/store/a")).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
@@ -95,7 +97,13 @@ public sealed class MetricsTests
         Series(scrape, "dapr_component_secret_count", "component=\"env\"", "operation=\"get\"", "success=\"true\"").Should().Be(1);
         Series(scrape, "dapr_component_output_binding_count", "component=\"files\"", "operation=\"create\"", "success=\"true\"").Should().Be(1);
         Series(scrape, "dapr_component_input_binding_count", "component=\"ticks\"", "success=\"true\"").Should().BeGreaterThanOrEqualTo(1);
-        Series(scrape, "dapr_http_server_request_count", "app_id=\"measured\"", "method=\"GET\"", "status=\"200\"").Should().Be(3, "two state reads and a secret read answered 200");
+        Series(scrape, "dapr_http_server_request_count", "app_id=\"measured\"", "method=\"GET\"", "status=\"200\"").Should().Be(4, "two state reads, a secret read and an invocation answered 200");
+        // The app invoked itself, so this one sidecar is both the caller and the callee.
+        Series(scrape, "dapr_runtime_service_invocation_req_sent_total", "dest_app_id=\"measured\"", "method=\"hello\"").Should().Be(1);
+        Series(scrape, "dapr_runtime_service_invocation_res_recv_total", "src_app_id=\"measured\"", "method=\"hello\"", "status=\"200\"").Should().Be(1);
+        Series(scrape, "dapr_runtime_service_invocation_res_recv_latency_ms_count", "src_app_id=\"measured\"", "method=\"hello\"").Should().Be(1);
+        Series(scrape, "dapr_runtime_service_invocation_req_recv_total", "src_app_id=\"measured\"", "method=\"hello\"").Should().Be(1);
+        Series(scrape, "dapr_runtime_service_invocation_res_sent_total", "dest_app_id=\"measured\"", "method=\"hello\"", "status=\"200\"").Should().Be(1);
         Series(scrape, "dapr_http_server_request_count", "method=\"GET\"", "status=\"401\"").Should().Be(1, "a call refused for its token is counted too");
         Series(scrape, "dapr_http_server_latency_count", "method=\"POST\"", "status=\"204\"").Should().BeGreaterThanOrEqualTo(2);
         Series(scrape, "dapr_grpc_io_server_completed_rpcs", "grpc_server_method=\"dapr.proto.runtime.v1.Dapr/GetState\"", "grpc_server_status=\"OK\"").Should().Be(1);
