@@ -101,8 +101,11 @@ public sealed class InvocationApi(
         }
         var retry = policy.Retry;
         // The method as daprd labels it: the invoked path without its query or leading slash.
-        var method = request.RequestUri.OriginalString.Split('?', 2)[0].TrimStart('/');
-        metrics.InvocationRequestSent(appId, method);
+        var method = metrics.InvocationEnabled ? request.RequestUri.OriginalString.Split('?', 2)[0].TrimStart('/') : null;
+        if (method is not null)
+        {
+            metrics.InvocationRequestSent(appId, method);
+        }
         var sent = Stopwatch.GetTimestamp();
         try
         {
@@ -114,7 +117,10 @@ public sealed class InvocationApi(
                 // ones worth retrying.
                 isFailure: r => (int)r.StatusCode is < 200 or > 399,
                 isRetriableResult: r => retry is not null && (GrpcStatusOf(r) is { } code ? retry.RetriesGrpcStatus(code) : retry.RetriesHttpStatus((int)r.StatusCode)));
-            metrics.InvocationResponseReceived(appId, method, GrpcStatusOf(response) ?? (int)response.StatusCode, Stopwatch.GetElapsedTime(sent));
+            if (method is not null)
+            {
+                metrics.InvocationResponseReceived(appId, method, GrpcStatusOf(response) ?? (int)response.StatusCode, Stopwatch.GetElapsedTime(sent));
+            }
             response.Headers.Remove(AppCalls.GrpcStatusHeader);
             return response;
         }
@@ -198,11 +204,18 @@ public sealed class InvocationApi(
         {
             throw DaprErrors.InvokeDenied(options.AppId, $"access control policy has denied access to id: {callerAppId} operation: {method} verb: {request.Method.Method}");
         }
-        metrics.InvocationRequestReceived(callerAppId ?? "", method.TrimStart('/'));
+        var measured = metrics.InvocationEnabled;
+        if (measured)
+        {
+            metrics.InvocationRequestReceived(callerAppId ?? "", method.TrimStart('/'));
+        }
         try
         {
             var response = await app.SendAsync(request, ct);
-            metrics.InvocationResponseSent(callerAppId ?? "", method.TrimStart('/'), GrpcStatusOf(response) ?? (int)response.StatusCode);
+            if (measured)
+            {
+                metrics.InvocationResponseSent(callerAppId ?? "", method.TrimStart('/'), GrpcStatusOf(response) ?? (int)response.StatusCode);
+            }
             return response;
         }
         catch (HttpRequestException ex)

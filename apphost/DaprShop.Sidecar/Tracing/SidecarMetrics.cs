@@ -164,6 +164,9 @@ public sealed class SidecarMetrics
     private static string GrpcStatusName(string code) =>
         int.TryParse(code, out var n) && n >= 0 && n < GrpcStatusNames.Length ? GrpcStatusNames[n] : "UNKNOWN";
 
+    /// <summary>Whether anything listens to the invocation metrics (so that callers can skip working out their labels).</summary>
+    public bool InvocationEnabled => _invokeRequestsSent.Enabled || _invokeRequestsReceived.Enabled || _invokeResponsesSent.Enabled || _invokeResponsesReceived.Enabled || _invokeLatency.Enabled;
+
     /// <summary>The caller's side of a service invocation, as it sends the request to <paramref name="callee"/>.</summary>
     public void InvocationRequestSent(string callee, string method) =>
         _invokeRequestsSent.Add(1, new TagList { { "app_id", _appId }, { "dest_app_id", callee }, { "method", method } });
