@@ -6,11 +6,10 @@ using Microsoft.AspNetCore.Http;
 namespace DaprShop.Sidecar.Tracing;
 
 /// <summary>
-/// daprd's component metrics under daprd's names and labels (dapr/dapr's docs/development/dapr-metrics.md), so that a
-/// dashboard or an alert written for daprd reads this sidecar's as well: calls to the HTTP and gRPC APIs, service
-/// invocations on both sides, state and
-/// secret calls, output binding invocations and input binding events, publishes and deliveries, each a count and a
-/// latency in milliseconds. They are exported to Prometheus on <c>--metrics-port</c> and over OTLP
+/// daprd's metrics under daprd's names and labels (dapr/dapr's docs/development/dapr-metrics.md), so that a dashboard
+/// or an alert written for daprd reads this sidecar's as well: calls to the HTTP and gRPC APIs, service invocations on
+/// both sides, state and secret calls, output binding invocations and input binding events, publishes and deliveries,
+/// each a count and a latency in milliseconds. They are exported to Prometheus on <c>--metrics-port</c> and over OTLP
 /// when an endpoint is configured (<see cref="SidecarApp"/>); with neither, nothing listens and recording costs nothing.
 /// </summary>
 public sealed class SidecarMetrics
