@@ -36,12 +36,11 @@ public sealed class StateApi(ComponentHost components, SidecarOptions options, R
         // Each call is counted in daprd's state metrics (SidecarMetrics); an unknown store fails before any store call,
         // so daprd counts nothing then, and neither does this.
         var store = Store(storeName);
-        return await metrics.StateAsync(store.Name, Tracing.SidecarMetrics.Get, () => GetCoreAsync(storeName, key, ct));
+        return await metrics.StateAsync(store.Name, Tracing.SidecarMetrics.Get, () => GetCoreAsync(store, key, ct));
     }
 
-    private async Task<StateGetResult?> GetCoreAsync(string storeName, string key, CancellationToken ct)
+    private async Task<StateGetResult?> GetCoreAsync(StateStoreInfo store, string key, CancellationToken ct)
     {
-        var store = Store(storeName);
         var fullKey = StoreKey(store, key);
         StateEntry? entry;
         try
@@ -58,12 +57,11 @@ public sealed class StateApi(ComponentHost components, SidecarOptions options, R
     public async Task<IReadOnlyList<BulkStateItem>> GetBulkAsync(string storeName, IReadOnlyList<string> keys, int parallelism, IReadOnlyDictionary<string, string> metadata, CancellationToken ct)
     {
         var store = Store(storeName);
-        return await metrics.StateAsync(store.Name, Tracing.SidecarMetrics.BulkGet, () => GetBulkCoreAsync(storeName, keys, parallelism, ct));
+        return await metrics.StateAsync(store.Name, Tracing.SidecarMetrics.BulkGet, () => GetBulkCoreAsync(store, keys, parallelism, ct));
     }
 
-    private async Task<IReadOnlyList<BulkStateItem>> GetBulkCoreAsync(string storeName, IReadOnlyList<string> keys, int parallelism, CancellationToken ct)
+    private async Task<IReadOnlyList<BulkStateItem>> GetBulkCoreAsync(StateStoreInfo store, IReadOnlyList<string> keys, int parallelism, CancellationToken ct)
     {
-        var store = Store(storeName);
         foreach (var key in keys)
         {
             StoreKey(store, key); // validate every key before reading any
@@ -93,12 +91,11 @@ public sealed class StateApi(ComponentHost components, SidecarOptions options, R
     public async Task SaveAsync(string storeName, IReadOnlyList<StateItemInput> items, CancellationToken ct)
     {
         var store = Store(storeName);
-        await metrics.StateAsync(store.Name, Tracing.SidecarMetrics.Set, () => SaveCoreAsync(storeName, items, ct));
+        await metrics.StateAsync(store.Name, Tracing.SidecarMetrics.Set, () => SaveCoreAsync(store, items, ct));
     }
 
-    private async Task SaveCoreAsync(string storeName, IReadOnlyList<StateItemInput> items, CancellationToken ct)
+    private async Task SaveCoreAsync(StateStoreInfo store, IReadOnlyList<StateItemInput> items, CancellationToken ct)
     {
-        var store = Store(storeName);
         var operations = Checked(() => items.Select(i => ToSet(store, i)).ToList(), ex => DaprErrors.StateSave(store.Name, ex));
         var failures = new List<(string Key, Exception Error)>();
         foreach (var (op, item) in operations.Zip(items))
@@ -122,12 +119,11 @@ public sealed class StateApi(ComponentHost components, SidecarOptions options, R
     public async Task DeleteBulkAsync(string storeName, IReadOnlyList<StateItemInput> items, CancellationToken ct, string code = "ERR_STATE_BULK_DELETE")
     {
         var store = Store(storeName);
-        await metrics.StateAsync(store.Name, code == "ERR_STATE_DELETE" ? Tracing.SidecarMetrics.Delete : Tracing.SidecarMetrics.BulkDelete, () => DeleteBulkCoreAsync(storeName, items, ct, code));
+        await metrics.StateAsync(store.Name, code == "ERR_STATE_DELETE" ? Tracing.SidecarMetrics.Delete : Tracing.SidecarMetrics.BulkDelete, () => DeleteBulkCoreAsync(store, items, ct, code));
     }
 
-    private async Task DeleteBulkCoreAsync(string storeName, IReadOnlyList<StateItemInput> items, CancellationToken ct, string code)
+    private async Task DeleteBulkCoreAsync(StateStoreInfo store, IReadOnlyList<StateItemInput> items, CancellationToken ct, string code)
     {
-        var store = Store(storeName);
         var operations = Checked(
             () => items.Select(i => new DeleteOperation(StoreKey(store, i.Key), NullIfEmpty(i.ETag), ParseConcurrency(i.Concurrency, i.Consistency))).ToList(),
             ex => DaprErrors.StateDelete(string.Join(",", items.Select(i => i.Key)), ex, code));
@@ -148,21 +144,20 @@ public sealed class StateApi(ComponentHost components, SidecarOptions options, R
     }
 
     /// <summary>The store, which must support transactions (checked before a request's body is read, as daprd does).</summary>
-    public StateStoreInfo TransactionalStore(string name)
-    {
-        var store = Store(name);
-        return store.Store.SupportsTransactions ? store : throw DaprErrors.TransactionsNotSupported(store.Name);
-    }
+    public StateStoreInfo TransactionalStore(string name) => RequireTransactions(Store(name));
+
+    private static StateStoreInfo RequireTransactions(StateStoreInfo store) =>
+        store.Store.SupportsTransactions ? store : throw DaprErrors.TransactionsNotSupported(store.Name);
 
     public async Task TransactAsync(string storeName, IReadOnlyList<TransactionInput> operations, IReadOnlyDictionary<string, string> metadata, CancellationToken ct)
     {
         var store = Store(storeName);
-        await metrics.StateAsync(store.Name, Tracing.SidecarMetrics.Transaction, () => TransactCoreAsync(storeName, operations, ct));
+        await metrics.StateAsync(store.Name, Tracing.SidecarMetrics.Transaction, () => TransactCoreAsync(store, operations, ct));
     }
 
-    private async Task TransactCoreAsync(string storeName, IReadOnlyList<TransactionInput> operations, CancellationToken ct)
+    private async Task TransactCoreAsync(StateStoreInfo store, IReadOnlyList<TransactionInput> operations, CancellationToken ct)
     {
-        var store = TransactionalStore(storeName);
+        RequireTransactions(store);
         // On an outbox store, projections only shape the events and are not saved.
         IReadOnlyList<TransactionInput> saved = operations;
         List<TransactionInput> projections = [];
@@ -213,12 +208,11 @@ public sealed class StateApi(ComponentHost components, SidecarOptions options, R
     public async Task<(IReadOnlyList<StateQueryItem> Items, string? Token)> QueryAsync(string storeName, byte[] queryJson, CancellationToken ct)
     {
         var store = Store(storeName);
-        return await metrics.StateAsync(store.Name, Tracing.SidecarMetrics.Query, () => QueryCoreAsync(storeName, queryJson, ct));
+        return await metrics.StateAsync(store.Name, Tracing.SidecarMetrics.Query, () => QueryCoreAsync(store, queryJson, ct));
     }
 
-    private async Task<(IReadOnlyList<StateQueryItem> Items, string? Token)> QueryCoreAsync(string storeName, byte[] queryJson, CancellationToken ct)
+    private async Task<(IReadOnlyList<StateQueryItem> Items, string? Token)> QueryCoreAsync(StateStoreInfo store, byte[] queryJson, CancellationToken ct)
     {
-        var store = Store(storeName);
         if (store.Store is not IQueryableStateStore queryable)
         {
             throw DaprErrors.StateQueryNotSupported(store.Name);

@@ -35,24 +35,25 @@ public sealed class SidecarMetrics
     private readonly Instruments _secret;
     private readonly Instruments _outputBinding;
     private readonly Instruments _inputBinding;
-    private readonly Counter<long> _httpRequests;
-    private readonly Histogram<double> _httpLatency;
-    private readonly Counter<long> _grpcCompleted;
-    private readonly Histogram<double> _grpcLatency;
+    private readonly Instruments _egress;
+    private readonly Instruments _ingress;
+    private readonly Instruments _http;
+    private readonly Instruments _grpc;
+    private readonly Instruments _invokeResponsesReceived;
     private readonly Counter<long> _invokeRequestsSent;
     private readonly Counter<long> _invokeRequestsReceived;
     private readonly Counter<long> _invokeResponsesSent;
-    private readonly Counter<long> _invokeResponsesReceived;
-    private readonly Histogram<double> _invokeLatency;
-    private readonly Counter<long> _egressCount;
-    private readonly Histogram<double> _egressLatency;
-    private readonly Counter<long> _ingressCount;
-    private readonly Histogram<double> _ingressLatency;
 
-    /// <summary>A component kind's pair, as daprd defines one per kind: a count and a latency.</summary>
+    /// <summary>A count and a latency recorded together under the same labels, as each of daprd's views pairs them.</summary>
     private sealed record Instruments(Counter<long> Count, Histogram<double> Latency)
     {
         public bool Enabled => Count.Enabled || Latency.Enabled;
+
+        public void Record(in TagList tags, TimeSpan elapsed)
+        {
+            Count.Add(1, tags);
+            Latency.Record(elapsed.TotalMilliseconds, tags);
+        }
     }
 
     public SidecarMetrics(IMeterFactory meters, SidecarOptions options)
@@ -60,28 +61,29 @@ public sealed class SidecarMetrics
         _appId = options.AppId;
         _namespace = options.Namespace;
         var meter = meters.Create(MeterName);
-        _state = Pair(meter, "state", "operations performed on the state component", "response from the state component");
-        _secret = Pair(meter, "secret", "operations performed on the secret component", "response from the secret component");
-        _outputBinding = Pair(meter, "output_binding", "operations invoked on the output binding component", "response from the output binding component");
-        _inputBinding = Pair(meter, "input_binding", "incoming events arriving from the input binding component", "triggered app event processing");
-        _httpRequests = meter.CreateCounter<long>("dapr_http_server_request_count", description: "Number of HTTP requests started in server.");
-        _httpLatency = Latency(meter, "dapr_http_server_latency", "HTTP request end to end latency in server.");
-        _grpcCompleted = meter.CreateCounter<long>("dapr_grpc_io_server_completed_rpcs", description: "Count of RPCs by method and status.");
-        _grpcLatency = Latency(meter, "dapr_grpc_io_server_server_latency", "Distribution of server latency in milliseconds, by method.");
+        _state = Component(meter, "state", "operations performed on the state component", "response from the state component");
+        _secret = Component(meter, "secret", "operations performed on the secret component", "response from the secret component");
+        _outputBinding = Component(meter, "output_binding", "operations invoked on the output binding component", "response from the output binding component");
+        _inputBinding = Component(meter, "input_binding", "incoming events arriving from the input binding component", "triggered app event processing");
+        _egress = Component(meter, "pubsub_egress", "outgoing messages published to the pub/sub component", "response from the pub/sub component");
+        _ingress = Component(meter, "pubsub_ingress", "incoming messages arriving from the pub/sub component", "consuming app event processing");
+        _http = Pair(meter, "dapr_http_server_request_count", "Number of HTTP requests started in server.",
+            "dapr_http_server_latency", "HTTP request end to end latency in server.");
+        _grpc = Pair(meter, "dapr_grpc_io_server_completed_rpcs", "Count of RPCs by method and status.",
+            "dapr_grpc_io_server_server_latency", "Distribution of server latency in milliseconds, by method.");
+        _invokeResponsesReceived = Pair(meter, "dapr_runtime_service_invocation_res_recv_total", "The number of responses received via service invocation.",
+            "dapr_runtime_service_invocation_res_recv_latency_ms", "The latency of service invocation response.");
         _invokeRequestsSent = meter.CreateCounter<long>("dapr_runtime_service_invocation_req_sent_total", description: "The number of requests sent via service invocation.");
         _invokeRequestsReceived = meter.CreateCounter<long>("dapr_runtime_service_invocation_req_recv_total", description: "The number of requests received via service invocation.");
         _invokeResponsesSent = meter.CreateCounter<long>("dapr_runtime_service_invocation_res_sent_total", description: "The number of responses sent via service invocation.");
-        _invokeResponsesReceived = meter.CreateCounter<long>("dapr_runtime_service_invocation_res_recv_total", description: "The number of responses received via service invocation.");
-        _invokeLatency = Latency(meter, "dapr_runtime_service_invocation_res_recv_latency_ms", "The latency of service invocation response.");
-        _egressCount = meter.CreateCounter<long>("dapr_component_pubsub_egress_count", description: "The number of outgoing messages published to the pub/sub component.");
-        _egressLatency = Latency(meter, "dapr_component_pubsub_egress_latencies", "The latency of the response from the pub/sub component.");
-        _ingressCount = meter.CreateCounter<long>("dapr_component_pubsub_ingress_count", description: "The number of incoming messages arriving from the pub/sub component.");
-        _ingressLatency = Latency(meter, "dapr_component_pubsub_ingress_latencies", "The consuming app event processing latency.");
     }
 
-    private static Instruments Pair(Meter meter, string kind, string counted, string timed) => new(
-        meter.CreateCounter<long>($"dapr_component_{kind}_count", description: $"The number of {counted}."),
-        Latency(meter, $"dapr_component_{kind}_latencies", $"The latency of the {timed}."));
+    // daprd names a component kind's pair dapr_component_{kind}_count and dapr_component_{kind}_latencies.
+    private static Instruments Component(Meter meter, string kind, string counted, string timed) =>
+        Pair(meter, $"dapr_component_{kind}_count", $"The number of {counted}.", $"dapr_component_{kind}_latencies", $"The latency of the {timed}.");
+
+    private static Instruments Pair(Meter meter, string countName, string countDescription, string latencyName, string latencyDescription) =>
+        new(meter.CreateCounter<long>(countName, description: countDescription), Latency(meter, latencyName, latencyDescription));
 
     // No unit on purpose: Prometheus exporters append the unit to the name, and daprd's names carry none.
     private static Histogram<double> Latency(Meter meter, string name, string description) =>
@@ -124,13 +126,12 @@ public sealed class SidecarMetrics
                 tags.Add("operation", operation);
             }
             tags.Add("success", success ? "true" : "false");
-            instruments.Count.Add(1, tags);
-            instruments.Latency.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, tags);
+            instruments.Record(tags, Stopwatch.GetElapsedTime(started));
         }
     }
 
     /// <summary>Whether anything listens to the API server's metrics (so that the middleware can skip its clock).</summary>
-    public bool ServerEnabled => _httpRequests.Enabled || _httpLatency.Enabled || _grpcCompleted.Enabled || _grpcLatency.Enabled;
+    public bool ServerEnabled => _http.Enabled || _grpc.Enabled;
 
     /// <summary>
     /// One call to the sidecar's APIs once answered: daprd's HTTP server views (method and status) or its gRPC server
@@ -143,14 +144,10 @@ public sealed class SidecarMetrics
             // A normal answer carries grpc-status in its trailers; a trailers-only one (an early error) in its headers.
             var trailers = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResponseTrailersFeature>()?.Trailers;
             var code = trailers is not null && trailers.TryGetValue("grpc-status", out var trailer) ? trailer.ToString() : context.Response.Headers["grpc-status"].ToString();
-            var tags = new TagList { { "app_id", _appId }, { "grpc_server_method", context.Request.Path.Value?.TrimStart('/') ?? "" }, { "grpc_server_status", GrpcStatusName(code) } };
-            _grpcCompleted.Add(1, tags);
-            _grpcLatency.Record(elapsed.TotalMilliseconds, tags);
+            _grpc.Record(new TagList { { "app_id", _appId }, { "grpc_server_method", context.Request.Path.Value?.TrimStart('/') ?? "" }, { "grpc_server_status", GrpcStatusName(code) } }, elapsed);
             return;
         }
-        var httpTags = new TagList { { "app_id", _appId }, { "method", context.Request.Method }, { "status", context.Response.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture) } };
-        _httpRequests.Add(1, httpTags);
-        _httpLatency.Record(elapsed.TotalMilliseconds, httpTags);
+        _http.Record(new TagList { { "app_id", _appId }, { "method", context.Request.Method }, { "status", context.Response.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture) } }, elapsed);
     }
 
     private static readonly string[] GrpcStatusNames =
@@ -164,19 +161,15 @@ public sealed class SidecarMetrics
         int.TryParse(code, out var n) && n >= 0 && n < GrpcStatusNames.Length ? GrpcStatusNames[n] : "UNKNOWN";
 
     /// <summary>Whether anything listens to the invocation metrics (so that callers can skip working out their labels).</summary>
-    public bool InvocationEnabled => _invokeRequestsSent.Enabled || _invokeRequestsReceived.Enabled || _invokeResponsesSent.Enabled || _invokeResponsesReceived.Enabled || _invokeLatency.Enabled;
+    public bool InvocationEnabled => _invokeRequestsSent.Enabled || _invokeRequestsReceived.Enabled || _invokeResponsesSent.Enabled || _invokeResponsesReceived.Enabled;
 
     /// <summary>The caller's side of a service invocation, as it sends the request to <paramref name="callee"/>.</summary>
     public void InvocationRequestSent(string callee, string method) =>
         _invokeRequestsSent.Add(1, new TagList { { "app_id", _appId }, { "dest_app_id", callee }, { "method", method } });
 
     /// <summary>The caller's side once the answer is back: daprd labels the callee <c>src_app_id</c> here (the answer's source).</summary>
-    public void InvocationResponseReceived(string callee, string method, int status, TimeSpan elapsed)
-    {
-        var tags = new TagList { { "app_id", _appId }, { "src_app_id", callee }, { "method", method }, { "status", status.ToString(System.Globalization.CultureInfo.InvariantCulture) } };
-        _invokeResponsesReceived.Add(1, tags);
-        _invokeLatency.Record(elapsed.TotalMilliseconds, tags);
-    }
+    public void InvocationResponseReceived(string callee, string method, int status, TimeSpan elapsed) =>
+        _invokeResponsesReceived.Record(new TagList { { "app_id", _appId }, { "src_app_id", callee }, { "method", method }, { "status", status.ToString(System.Globalization.CultureInfo.InvariantCulture) } }, elapsed);
 
     /// <summary>The callee's side, as a request from <paramref name="caller"/> reaches this sidecar for its app.</summary>
     public void InvocationRequestReceived(string caller, string method) =>
@@ -187,18 +180,10 @@ public sealed class SidecarMetrics
         _invokeResponsesSent.Add(1, new TagList { { "app_id", _appId }, { "dest_app_id", caller }, { "method", method }, { "status", status.ToString(System.Globalization.CultureInfo.InvariantCulture) } });
 
     /// <summary>A publish to the broker (<c>success</c>: the broker took it).</summary>
-    public void PubSubEgress(string component, string topic, bool success, TimeSpan elapsed)
-    {
-        var tags = new TagList { { "app_id", _appId }, { "component", component }, { "namespace", _namespace }, { "success", success ? "true" : "false" }, { "topic", topic } };
-        _egressCount.Add(1, tags);
-        _egressLatency.Record(elapsed.TotalMilliseconds, tags);
-    }
+    public void PubSubEgress(string component, string topic, bool success, TimeSpan elapsed) =>
+        _egress.Record(new TagList { { "app_id", _appId }, { "component", component }, { "namespace", _namespace }, { "success", success ? "true" : "false" }, { "topic", topic } }, elapsed);
 
     /// <summary>A message delivered to the app, with what came of it: daprd's <c>success</c>, <c>retry</c> or <c>drop</c>.</summary>
-    public void PubSubIngress(string component, string processStatus, string topic, TimeSpan elapsed)
-    {
-        var tags = new TagList { { "app_id", _appId }, { "component", component }, { "namespace", _namespace }, { "process_status", processStatus }, { "topic", topic } };
-        _ingressCount.Add(1, tags);
-        _ingressLatency.Record(elapsed.TotalMilliseconds, tags);
-    }
+    public void PubSubIngress(string component, string processStatus, string topic, TimeSpan elapsed) =>
+        _ingress.Record(new TagList { { "app_id", _appId }, { "component", component }, { "namespace", _namespace }, { "process_status", processStatus }, { "topic", topic } }, elapsed);
 }
