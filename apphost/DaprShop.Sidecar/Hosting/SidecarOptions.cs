@@ -42,6 +42,9 @@ public sealed class SidecarOptions
     public TimeSpan GracefulShutdown { get; set; } = TimeSpan.FromSeconds(5);
     public string Namespace { get; set; } = Environment.GetEnvironmentVariable("NAMESPACE") ?? "";
 
+    /// <summary>The namespace as daprd names it where it must have one (jobs, metrics): <c>default</c> when <c>NAMESPACE</c> is unset.</summary>
+    public string NamespaceOrDefault => string.IsNullOrEmpty(Namespace) ? "default" : Namespace;
+
     /// <summary>Set from <c>DAPR_API_TOKEN</c>: every API call must carry it.</summary>
     public string? ApiToken { get; set; } = NullIfEmpty(Environment.GetEnvironmentVariable("DAPR_API_TOKEN"));
 

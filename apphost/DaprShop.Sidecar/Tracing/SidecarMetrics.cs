@@ -25,10 +25,6 @@ public sealed class SidecarMetrics
     public const string Transaction = "transaction";
     public const string Query = "query";
 
-    // daprd's latency distribution for its component views (ms).
-    private static readonly double[] LatencyBuckets =
-        [1, 2, 3, 4, 5, 6, 8, 10, 13, 16, 20, 25, 30, 40, 50, 65, 80, 100, 130, 160, 200, 250, 300, 400, 500, 650, 800, 1000, 2000, 5000, 10000, 20000, 50000, 100000];
-
     private readonly string _appId;
     private readonly string _namespace;
     private readonly Instruments _state;
@@ -44,22 +40,10 @@ public sealed class SidecarMetrics
     private readonly Counter<long> _invokeRequestsReceived;
     private readonly Counter<long> _invokeResponsesSent;
 
-    /// <summary>A count and a latency recorded together under the same labels, as each of daprd's views pairs them.</summary>
-    private sealed record Instruments(Counter<long> Count, Histogram<double> Latency)
-    {
-        public bool Enabled => Count.Enabled || Latency.Enabled;
-
-        public void Record(in TagList tags, TimeSpan elapsed)
-        {
-            Count.Add(1, tags);
-            Latency.Record(elapsed.TotalMilliseconds, tags);
-        }
-    }
-
     public SidecarMetrics(IMeterFactory meters, SidecarOptions options)
     {
         _appId = options.AppId;
-        _namespace = options.Namespace;
+        _namespace = options.NamespaceOrDefault;
         var meter = meters.Create(MeterName);
         _state = Component(meter, "state", "operations performed on the state component", "response from the state component");
         _secret = Component(meter, "secret", "operations performed on the secret component", "response from the secret component");
@@ -67,11 +51,11 @@ public sealed class SidecarMetrics
         _inputBinding = Component(meter, "input_binding", "incoming events arriving from the input binding component", "triggered app event processing");
         _egress = Component(meter, "pubsub_egress", "outgoing messages published to the pub/sub component", "response from the pub/sub component");
         _ingress = Component(meter, "pubsub_ingress", "incoming messages arriving from the pub/sub component", "consuming app event processing");
-        _http = Pair(meter, "dapr_http_server_request_count", "Number of HTTP requests started in server.",
+        _http = Instruments.Pair(meter, "dapr_http_server_request_count", "Number of HTTP requests started in server.",
             "dapr_http_server_latency", "HTTP request end to end latency in server.");
-        _grpc = Pair(meter, "dapr_grpc_io_server_completed_rpcs", "Count of RPCs by method and status.",
+        _grpc = Instruments.Pair(meter, "dapr_grpc_io_server_completed_rpcs", "Count of RPCs by method and status.",
             "dapr_grpc_io_server_server_latency", "Distribution of server latency in milliseconds, by method.");
-        _invokeResponsesReceived = Pair(meter, "dapr_runtime_service_invocation_res_recv_total", "The number of responses received via service invocation.",
+        _invokeResponsesReceived = Instruments.Pair(meter, "dapr_runtime_service_invocation_res_recv_total", "The number of responses received via service invocation.",
             "dapr_runtime_service_invocation_res_recv_latency_ms", "The latency of service invocation response.");
         _invokeRequestsSent = meter.CreateCounter<long>("dapr_runtime_service_invocation_req_sent_total", description: "The number of requests sent via service invocation.");
         _invokeRequestsReceived = meter.CreateCounter<long>("dapr_runtime_service_invocation_req_recv_total", description: "The number of requests received via service invocation.");
@@ -80,14 +64,7 @@ public sealed class SidecarMetrics
 
     // daprd names a component kind's pair dapr_component_{kind}_count and dapr_component_{kind}_latencies.
     private static Instruments Component(Meter meter, string kind, string counted, string timed) =>
-        Pair(meter, $"dapr_component_{kind}_count", $"The number of {counted}.", $"dapr_component_{kind}_latencies", $"The latency of the {timed}.");
-
-    private static Instruments Pair(Meter meter, string countName, string countDescription, string latencyName, string latencyDescription) =>
-        new(meter.CreateCounter<long>(countName, description: countDescription), Latency(meter, latencyName, latencyDescription));
-
-    // No unit on purpose: Prometheus exporters append the unit to the name, and daprd's names carry none.
-    private static Histogram<double> Latency(Meter meter, string name, string description) =>
-        meter.CreateHistogram(name, unit: null, description, tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
+        Instruments.Pair(meter, $"dapr_component_{kind}_count", $"The number of {counted}.", $"dapr_component_{kind}_latencies", $"The latency of the {timed}.");
 
     /// <summary>Runs one state API call and records it (<c>success</c> is whether it returned).</summary>
     public Task<T> StateAsync<T>(string component, string operation, Func<Task<T>> call) => MeasuredAsync(_state, component, operation, call);
@@ -165,7 +142,7 @@ public sealed class SidecarMetrics
 
     /// <summary>The caller's side of a service invocation, as it sends the request to <paramref name="callee"/>.</summary>
     public void InvocationRequestSent(string callee, string method) =>
-        _invokeRequestsSent.Add(1, new TagList { { "app_id", _appId }, { "dest_app_id", callee }, { "method", method } });
+        _invokeRequestsSent.Add(1, new TagList { { "app_id", _appId }, { "dst_app_id", callee }, { "method", method } });
 
     /// <summary>The caller's side once the answer is back: daprd labels the callee <c>src_app_id</c> here (the answer's source).</summary>
     public void InvocationResponseReceived(string callee, string method, int status, TimeSpan elapsed) =>
@@ -177,7 +154,7 @@ public sealed class SidecarMetrics
 
     /// <summary>The callee's side once its app has answered (<paramref name="status"/>: the HTTP status, or a gRPC app's code).</summary>
     public void InvocationResponseSent(string caller, string method, int status) =>
-        _invokeResponsesSent.Add(1, new TagList { { "app_id", _appId }, { "dest_app_id", caller }, { "method", method }, { "status", status.ToString(System.Globalization.CultureInfo.InvariantCulture) } });
+        _invokeResponsesSent.Add(1, new TagList { { "app_id", _appId }, { "dst_app_id", caller }, { "method", method }, { "status", status.ToString(System.Globalization.CultureInfo.InvariantCulture) } });
 
     /// <summary>A publish to the broker (<c>success</c>: the broker took it).</summary>
     public void PubSubEgress(string component, string topic, bool success, TimeSpan elapsed) =>

@@ -99,11 +99,11 @@ public sealed class MetricsTests
         Series(scrape, "dapr_component_input_binding_count", "component=\"ticks\"", "success=\"true\"").Should().BeGreaterThanOrEqualTo(1);
         Series(scrape, "dapr_http_server_request_count", "app_id=\"measured\"", "method=\"GET\"", "status=\"200\"").Should().Be(4, "two state reads, a secret read and an invocation answered 200");
         // The app invoked itself, so this one sidecar is both the caller and the callee.
-        Series(scrape, "dapr_runtime_service_invocation_req_sent_total", "dest_app_id=\"measured\"", "method=\"hello\"").Should().Be(1);
+        Series(scrape, "dapr_runtime_service_invocation_req_sent_total", "dst_app_id=\"measured\"", "method=\"hello\"").Should().Be(1);
         Series(scrape, "dapr_runtime_service_invocation_res_recv_total", "src_app_id=\"measured\"", "method=\"hello\"", "status=\"200\"").Should().Be(1);
         Series(scrape, "dapr_runtime_service_invocation_res_recv_latency_ms_count", "src_app_id=\"measured\"", "method=\"hello\"").Should().Be(1);
         Series(scrape, "dapr_runtime_service_invocation_req_recv_total", "src_app_id=\"measured\"", "method=\"hello\"").Should().Be(1);
-        Series(scrape, "dapr_runtime_service_invocation_res_sent_total", "dest_app_id=\"measured\"", "method=\"hello\"", "status=\"200\"").Should().Be(1);
+        Series(scrape, "dapr_runtime_service_invocation_res_sent_total", "dst_app_id=\"measured\"", "method=\"hello\"", "status=\"200\"").Should().Be(1);
         Series(scrape, "dapr_http_server_request_count", "method=\"GET\"", "status=\"401\"").Should().Be(1, "a call refused for its token is counted too");
         Series(scrape, "dapr_http_server_latency_count", "method=\"POST\"", "status=\"204\"").Should().BeGreaterThanOrEqualTo(2);
         Series(scrape, "dapr_grpc_io_server_completed_rpcs", "grpc_server_method=\"dapr.proto.runtime.v1.Dapr/GetState\"", "grpc_server_status=\"OK\"").Should().Be(1);

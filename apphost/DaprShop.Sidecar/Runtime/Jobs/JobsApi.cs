@@ -15,7 +15,7 @@ public sealed class JobsApi(SidecarOptions options, JobStore store, TimeProvider
 
     public string AppId => options.AppId;
 
-    public string Namespace { get; } = string.IsNullOrEmpty(options.Namespace) ? "default" : options.Namespace;
+    public string Namespace { get; } = options.NamespaceOrDefault;
 
     /// <summary>Raised when this sidecar schedules a job, so the trigger loop looks again at once.</summary>
     public event Action? Scheduled;
