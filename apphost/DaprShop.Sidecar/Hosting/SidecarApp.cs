@@ -34,6 +34,8 @@ public static partial class SidecarApp
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<SidecarState>();
         services.AddSingleton<SidecarMetrics>();
+        services.AddSingleton<WorkflowMetrics>();
+        services.AddSingleton<ActorMetrics>();
         services.AddSingleton<ResiliencyEngine>(sp => new ResiliencyEngine(resources, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<MeshRegistry>();
         services.AddSingleton<MeshBroker>();

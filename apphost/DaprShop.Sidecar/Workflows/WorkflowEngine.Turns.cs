@@ -246,6 +246,11 @@ public sealed partial class WorkflowEngine
         ops.Add(storage.SetMetadata(id, next));
         await storage.Store.TransactAsync(ops, ct);
 
+        if (next.IsTerminal)
+        {
+            _metrics.Execution(next.Name, next.RuntimeStatus == OrchestrationStatus.Completed ? Tracing.WorkflowMetrics.Success : Tracing.WorkflowMetrics.Failed, SinceFirstTurn(history, now));
+        }
+
         // Saved: make it visible, then start what the turn scheduled.
         instance.Metadata = next;
         instance.History = history;
@@ -281,6 +286,10 @@ public sealed partial class WorkflowEngine
         instance.NotifyChanged();
         return next.Outbox.Count > 0;
     }
+
+    /// <summary>daprd's execution latency: from the instance's first turn (its first OrchestratorStarted) to <paramref name="now"/>.</summary>
+    private static TimeSpan? SinceFirstTurn(IEnumerable<HistoryEvent> history, DateTime now) =>
+        history.FirstOrDefault(e => e.WorkflowStarted is not null) is { } first ? now - first.Timestamp.ToDateTime() : null;
 
     /// <summary>The stall a turn reports (its worker lacks a workflow version or a patch the history names), if it does.</summary>
     private static ExecutionStalledEvent? StallOf(WorkflowResponse response)

@@ -23,6 +23,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
     private readonly SidecarOptions _options;
     private readonly ComponentHost _components;
     private readonly WorkItemDispatcher _dispatcher;
+    private readonly Tracing.WorkflowMetrics _metrics;
     private readonly DurableTimers _timers;
     private readonly TimeProvider _time;
     private readonly ILogger<WorkflowEngine> _logger;
@@ -36,8 +37,9 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
     /// <summary>The timer id of a finished instance's purge under the retention policy (workflow timer ids are ≥ 0, −1 is a delayed start).</summary>
     private const int RetentionTimerId = -2;
 
-    public WorkflowEngine(SidecarOptions options, ComponentHost components, WorkItemDispatcher dispatcher, LoadedResources resources, TimeProvider time, ILogger<WorkflowEngine> logger)
+    public WorkflowEngine(SidecarOptions options, ComponentHost components, WorkItemDispatcher dispatcher, Tracing.WorkflowMetrics metrics, LoadedResources resources, TimeProvider time, ILogger<WorkflowEngine> logger)
     {
+        _metrics = metrics;
         _retention = resources.Configuration.WorkflowRetention;
         _options = options;
         _components = components;
@@ -184,7 +186,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
             throw new WorkflowException(StatusCode.InvalidArgument, "workflow name is required");
         }
         var started = ExecutionStarted(id, Timestamp.FromDateTime(Now), request.Name, request.Version, request.Input, request.ScheduledStartTimestamp, request.ParentTraceContext, request.Tags);
-        await CreateAsync(id, started, ct);
+        await _metrics.OperationAsync(Tracing.WorkflowMetrics.CreateWorkflow, () => CreateAsync(id, started, ct));
         if (request.ScheduledStartTimestamp is null)
         {
             // As daprd's executor: the call returns once the instance has started (its first turn taken), so a
@@ -322,7 +324,10 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         }
     }
 
-    public async Task<GetInstanceResponse> GetInstanceAsync(string id, bool withInputs, CancellationToken ct)
+    public Task<GetInstanceResponse> GetInstanceAsync(string id, bool withInputs, CancellationToken ct) =>
+        _metrics.OperationAsync(Tracing.WorkflowMetrics.GetWorkflow, () => ReadInstanceAsync(id, withInputs, ct));
+
+    private async Task<GetInstanceResponse> ReadInstanceAsync(string id, bool withInputs, CancellationToken ct)
     {
         await ReadyAsync(ct);
         if (!_instances.TryGetValue(id, out var instance))
@@ -418,7 +423,11 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         }
     }
 
-    public async Task RaiseEventAsync(string id, string name, string? input, CancellationToken ct)
+    // daprd counts every event added to an instance's inbox (raised, terminate, suspend, resume) as add_event.
+    public Task RaiseEventAsync(string id, string name, string? input, CancellationToken ct) =>
+        _metrics.OperationAsync(Tracing.WorkflowMetrics.AddEvent, () => AddRaisedEventAsync(id, name, input, ct));
+
+    private async Task AddRaisedEventAsync(string id, string name, string? input, CancellationToken ct)
     {
         await ReadyAsync(ct);
         if (string.IsNullOrEmpty(name))
@@ -434,26 +443,29 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
 
     private static WorkflowException NotFound(string id) => new(StatusCode.NotFound, $"no such instance exists: {id}");
 
-    public async Task TerminateAsync(string id, string? output, bool recursive, CancellationToken ct)
-    {
-        await ReadyAsync(ct);
-        if (!await TerminateInstanceAsync(id, output, recursive, ct))
+    public Task TerminateAsync(string id, string? output, bool recursive, CancellationToken ct) =>
+        _metrics.OperationAsync(Tracing.WorkflowMetrics.AddEvent, async () =>
         {
-            throw NotFound(id);
-        }
-    }
+            await ReadyAsync(ct);
+            if (!await TerminateInstanceAsync(id, output, recursive, ct))
+            {
+                throw NotFound(id);
+            }
+        });
 
-    public async Task SuspendAsync(string id, string? reason, CancellationToken ct)
-    {
-        await ReadyAsync(ct);
-        await ChangeSuspensionAsync(id, reason, suspend: true, ct);
-    }
+    public Task SuspendAsync(string id, string? reason, CancellationToken ct) =>
+        _metrics.OperationAsync(Tracing.WorkflowMetrics.AddEvent, async () =>
+        {
+            await ReadyAsync(ct);
+            await ChangeSuspensionAsync(id, reason, suspend: true, ct);
+        });
 
-    public async Task ResumeAsync(string id, string? reason, CancellationToken ct)
-    {
-        await ReadyAsync(ct);
-        await ChangeSuspensionAsync(id, reason, suspend: false, ct);
-    }
+    public Task ResumeAsync(string id, string? reason, CancellationToken ct) =>
+        _metrics.OperationAsync(Tracing.WorkflowMetrics.AddEvent, async () =>
+        {
+            await ReadyAsync(ct);
+            await ChangeSuspensionAsync(id, reason, suspend: false, ct);
+        });
 
     private async Task ChangeSuspensionAsync(string id, string? reason, bool suspend, CancellationToken ct)
     {
@@ -527,7 +539,11 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         }
     }
 
-    public async Task<int> PurgeAsync(string id, bool recursive, bool force, CancellationToken ct, long? retainedGeneration = null)
+    /// <summary>Purges a finished instance (and, recursively, its children); a retention policy's purge counts too, as in daprd.</summary>
+    public Task<int> PurgeAsync(string id, bool recursive, bool force, CancellationToken ct, long? retainedGeneration = null) =>
+        _metrics.OperationAsync(Tracing.WorkflowMetrics.PurgeWorkflow, () => PurgeInstanceAsync(id, recursive, force, ct, retainedGeneration));
+
+    private async Task<int> PurgeInstanceAsync(string id, bool recursive, bool force, CancellationToken ct, long? retainedGeneration)
     {
         await ReadyAsync(ct);
         if (!_instances.TryGetValue(id, out var instance))
@@ -541,7 +557,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
             // its parent is touched, so the parent, and the way to its children, are kept for a later purge.
             foreach (var child in await ChildrenToPurgeAsync(instance, id, force, ct))
             {
-                count += await PurgeAsync(child, recursive, force, ct);
+                count += await PurgeInstanceAsync(child, recursive, force, ct, null);
             }
         }
         await instance.Gate.WaitAsync(ct);
@@ -713,7 +729,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
     {
         await ReadyAsync(ct);
         var key = response.CompletionToken;
-        _dispatcher.Completed(key);
+        var ran = _dispatcher.Completed(key);
         if (!_instances.TryGetValue(response.InstanceId, out var instance))
         {
             return;
@@ -744,6 +760,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
             instance.Inbox.Add((seq, e));
             instance.Unsaved.Add(seq);
             instance.Activities.Remove(response.TaskId);
+            _metrics.Activity(scheduled.TaskScheduled.Name, e.TaskFailed is null ? Tracing.WorkflowMetrics.Success : Tracing.WorkflowMetrics.Failed, ran);
             TrySchedule(instance);
         }
         finally
@@ -783,6 +800,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 _logger.LogError(ex, "Workflow '{Id}': the turn could not be saved; it is sent to the worker again", instance.Id);
+                _metrics.Execution(m.Name, Tracing.WorkflowMetrics.Recoverable, null);
                 instance.InFlight = null;
                 TrySchedule(instance);
                 throw new WorkflowException(StatusCode.Internal, $"failed to save the workflow state: {ex.Message}");
@@ -818,6 +836,12 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
         }
         // ExecutionStarted first (continue-as-new puts it behind events that were waiting), the rest in arrival order.
         var delivered = instance.Inbox.OrderBy(i => i.Event.ExecutionStarted is null ? 1 : 0).ThenBy(i => i.Seq).ToList();
+        if (delivered[0].Event is { ExecutionStarted: { } executionStarted } first)
+        {
+            // daprd's scheduling latency: from when the instance was due (its scheduled start, else its creation) to its first turn.
+            var due = (executionStarted.ScheduledStartTimestamp ?? first.Timestamp).ToDateTime();
+            _metrics.Scheduling(executionStarted.Name, Now - due);
+        }
         var started = new HistoryEvent { EventId = -1, Timestamp = Timestamp.FromDateTime(Now), WorkflowStarted = new WorkflowStartedEvent() };
         var newEvents = new List<HistoryEvent>(delivered.Count + 1) { started };
         newEvents.AddRange(delivered.Select(d => d.Event));
@@ -1089,6 +1113,7 @@ public sealed partial class WorkflowEngine : IAsyncDisposable
             next.Outbox = [.. m.Outbox, .. outbox];
             ops.Add(storage.SetMetadata(id, next));
             await storage.Store.TransactAsync(ops, ct);
+            _metrics.Execution(m.Name, Tracing.WorkflowMetrics.Failed, SinceFirstTurn(instance.History!, now));
             instance.Metadata = next;
             instance.InFlight = null;
             instance.Activities.Clear();

@@ -116,6 +116,99 @@ public sealed class MetricsTests
         (await http.GetAsync("/metrics")).IsSuccessStatusCode.Should().BeFalse("the API port does not serve the metrics");
     }
 
+    private static async Task<string> ScrapeWhenAsync(int metricsPort, Func<string, bool> ready, string because)
+    {
+        using var scraper = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{metricsPort}") };
+        var scrape = "";
+        await Eventually.HoldsAsync(async () => ready(scrape = await scraper.GetStringAsync("/metrics")), TimeSpan.FromSeconds(20), because);
+        return scrape;
+    }
+
+    [Fact]
+    public async Task Workflow_operations_executions_and_activities_are_counted_under_daprds_workflow_metrics()
+    {
+        var metricsPort = Ports.Free();
+        await using var host = await Workflows.WorkflowHost.StartAsync(sidecarArgs: ["--metrics-port", metricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        var client = host.Client;
+
+        var chain = await client.ScheduleNewWorkflowAsync(nameof(Workflows.ChainWorkflow), input: "x");
+        (await client.WaitForWorkflowCompletionAsync(chain)).RuntimeStatus.Should().Be(Dapr.Workflow.WorkflowRuntimeStatus.Completed);
+        var failing = await client.ScheduleNewWorkflowAsync(nameof(Workflows.FailingWorkflow), input: "x");
+        (await client.WaitForWorkflowCompletionAsync(failing)).RuntimeStatus.Should().Be(Dapr.Workflow.WorkflowRuntimeStatus.Failed);
+        var approved = await client.ScheduleNewWorkflowAsync(nameof(Workflows.EventWorkflow), input: "order");
+        await client.WaitForWorkflowStartAsync(approved);
+        await client.RaiseEventAsync(approved, "approval", "yes");
+        (await client.WaitForWorkflowCompletionAsync(approved)).RuntimeStatus.Should().Be(Dapr.Workflow.WorkflowRuntimeStatus.Completed);
+        var terminated = await client.ScheduleNewWorkflowAsync(nameof(Workflows.EventWorkflow), input: "order");
+        await client.WaitForWorkflowStartAsync(terminated);
+        await client.TerminateWorkflowAsync(terminated);
+        (await client.WaitForWorkflowCompletionAsync(terminated)).RuntimeStatus.Should().Be(Dapr.Workflow.WorkflowRuntimeStatus.Terminated);
+        (await client.GetWorkflowStateAsync(chain))!.Exists.Should().BeTrue();
+        (await client.PurgeInstanceAsync(chain)).Should().BeTrue();
+
+        var scrape = await ScrapeWhenAsync(metricsPort, s => Series(s, "dapr_runtime_workflow_operation_count", "operation=\"purge_workflow\"") is not null, "the purge is counted");
+
+        string[] app = ["app_id=\"wfapp\"", "namespace=\"default\""];
+        Series(scrape, "dapr_runtime_workflow_operation_count", [.. app, "operation=\"create_workflow\"", "status=\"success\""]).Should().Be(4);
+        Series(scrape, "dapr_runtime_workflow_operation_count", [.. app, "operation=\"add_event\"", "status=\"success\""]).Should().Be(2, "a raised event and a termination are both events added to an instance, as daprd counts them");
+        Series(scrape, "dapr_runtime_workflow_operation_count", [.. app, "operation=\"get_workflow\"", "status=\"success\""]).Should().BeGreaterThanOrEqualTo(1);
+        Series(scrape, "dapr_runtime_workflow_operation_count", [.. app, "operation=\"purge_workflow\"", "status=\"success\""]).Should().Be(1);
+        Series(scrape, "dapr_runtime_workflow_operation_latency_count", [.. app, "operation=\"create_workflow\"", "status=\"success\""]).Should().Be(4);
+        Series(scrape, "dapr_runtime_workflow_execution_count", [.. app, "workflow_name=\"ChainWorkflow\"", "status=\"success\""]).Should().Be(1);
+        Series(scrape, "dapr_runtime_workflow_execution_count", [.. app, "workflow_name=\"FailingWorkflow\"", "status=\"failed\""]).Should().Be(1);
+        Series(scrape, "dapr_runtime_workflow_execution_count", [.. app, "workflow_name=\"EventWorkflow\"", "status=\"success\""]).Should().Be(1);
+        Series(scrape, "dapr_runtime_workflow_execution_count", [.. app, "workflow_name=\"EventWorkflow\"", "status=\"failed\""]).Should().Be(1, "a terminated workflow counts as failed, as in daprd");
+        Series(scrape, "dapr_runtime_workflow_execution_latency_count", [.. app, "workflow_name=\"ChainWorkflow\"", "status=\"success\""]).Should().Be(1);
+        Series(scrape, "dapr_runtime_workflow_scheduling_latency_count", [.. app, "workflow_name=\"ChainWorkflow\""]).Should().Be(1, "one first turn");
+        Series(scrape, "dapr_runtime_workflow_activity_execution_count", [.. app, "activity_name=\"ConcatActivity\"", "status=\"success\""]).Should().Be(3);
+        Series(scrape, "dapr_runtime_workflow_activity_execution_count", [.. app, "activity_name=\"BoomActivity\"", "status=\"failed\""]).Should().Be(1);
+        Series(scrape, "dapr_runtime_workflow_activity_execution_latency_count", [.. app, "activity_name=\"ConcatActivity\"", "status=\"success\""]).Should().Be(3);
+    }
+
+    [Fact]
+    public async Task Actor_timers_reminders_and_deactivations_are_counted_under_daprds_actor_metrics()
+    {
+        using var mesh = new TestMesh();
+        using var resources = new ResourcesFolder().WithComponent("actorstore", "state.in-memory", ("actorStateStore", "true"));
+        var metricsPort = Ports.Free();
+        var sidecarPort = Ports.Free();
+        var probe = new Actors.ActorProbe("metered");
+        await using var app = await Actors.ActorApp.StartAppAsync(probe, sidecarPort, o =>
+        {
+            o.ActorIdleTimeout = TimeSpan.FromSeconds(2);
+            o.ActorScanInterval = TimeSpan.FromSeconds(1);
+        });
+        await using var sidecar = await SidecarProcess.StartAsync(new()
+        {
+            AppId = "counters",
+            AppPort = app.Port,
+            ResourcesPaths = [resources.Path],
+            MeshDirectory = mesh.Directory,
+            HttpPort = sidecarPort,
+            ExtraArgs = ["--metrics-port", metricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture)],
+        });
+
+        var ticking = Actors.ActorApp.Counter(sidecarPort, "ticking");
+        await ticking.StartTimer(100);
+        await ticking.RegisterReminder("nudge", 100, 60_000, 0, "hello");
+        await Eventually.HoldsAsync(() => probe.TimerFires.GetValueOrDefault("ticking") >= 2 && probe.RemindersOf("ticking", "nudge") >= 1, "the timer and the reminder fire");
+        var held = await ScrapeWhenAsync(metricsPort, s => Series(s, "dapr_runtime_actor_reminders_fired_total", "success=\"true\"") is not null, "the reminder's firing is counted");
+
+        string[] counters = ["app_id=\"counters\"", "actor_type=\"CounterActor\""];
+        Series(held, "dapr_runtime_actor_timers_fired_total", [.. counters, "success=\"true\""]).Should().BeGreaterThanOrEqualTo(2);
+        Series(held, "dapr_runtime_actor_reminders_fired_total", [.. counters, "success=\"true\""]).Should().Be(1, "a minute-long period fires once in this test");
+        Series(held, "dapr_runtime_actor_timers", counters).Should().Be(1, "one timer is held");
+        Series(held, "dapr_runtime_actor_reminders", counters).Should().Be(1, "one reminder is held");
+
+        await ticking.StopTimer();
+        await ticking.UnregisterReminder("nudge");
+        await Eventually.HoldsAsync(() => probe.Deactivated.Contains("ticking"), TimeSpan.FromSeconds(20), "the idle actor is deactivated");
+        var after = await ScrapeWhenAsync(metricsPort, s => Series(s, "dapr_runtime_actor_deactivated_total", counters) is not null, "the deactivation is counted");
+        Series(after, "dapr_runtime_actor_deactivated_total", counters).Should().Be(1);
+        Series(after, "dapr_runtime_actor_reminders", counters).Should().BeNull("no reminder is held any more");
+        Series(after, "dapr_runtime_actor_deactivated_failed_total", counters).Should().BeNull();
+    }
+
     [Fact]
     public async Task Metrics_go_over_otlp_with_the_traces_and_turning_them_off_closes_the_metrics_port()
     {

@@ -108,6 +108,7 @@ public sealed class ActorReminders : IAsyncDisposable
     private readonly ResiliencyEngine _resiliency;
     private readonly IHttpClientFactory _httpClients;
     private readonly TimeProvider _time;
+    private readonly Tracing.ActorMetrics _metrics;
     private readonly ILogger<ActorReminders> _logger;
     private readonly ConcurrentDictionary<string, Scheduled> _scheduled = new(StringComparer.Ordinal);
 
@@ -127,8 +128,10 @@ public sealed class ActorReminders : IAsyncDisposable
     }
 
     public ActorReminders(ActorRuntime runtime, ActorPlacement placement, ComponentHost components, MeshRegistry mesh,
-        ResiliencyEngine resiliency, IHttpClientFactory httpClients, TimeProvider time, ILogger<ActorReminders> logger)
+        ResiliencyEngine resiliency, IHttpClientFactory httpClients, Tracing.ActorMetrics metrics, TimeProvider time, ILogger<ActorReminders> logger)
     {
+        _metrics = metrics;
+        metrics.CountRemindersWith(() => _scheduled.Values.GroupBy(s => s.Reminder.ActorType).Select(g => (g.Key, g.Count())));
         _runtime = runtime;
         _placement = placement;
         _components = components;
@@ -385,9 +388,9 @@ public sealed class ActorReminders : IAsyncDisposable
             var cancel = false;
             // A failed callback is tried again, as the Scheduler's default failure policy does (every second, three
             // more times), so a reminder the app could not take once is not lost.
+            string? failure;
             for (var attempt = 0; ; attempt++)
             {
-                string? failure;
                 try
                 {
                     var response = await _runtime.RunTurnAsync(r.ActorType, r.ActorId, _runtime.ReentrancyFor(r.ActorType),
@@ -411,6 +414,7 @@ public sealed class ActorReminders : IAsyncDisposable
                 _logger.LogWarning("Reminder {Key} failed ({Error}); trying again in {Delay}", r.Key, failure, FailureRetryInterval);
                 await Task.Delay(FailureRetryInterval, _time, ct);
             }
+            _metrics.ReminderFired(r.ActorType, failure is null);
             if (!IsCurrent(s))
             {
                 return; // deleted or replaced while it ran

@@ -35,6 +35,7 @@ public sealed class ActorRuntime(
     ResiliencyEngine resiliency,
     IHttpClientFactory httpClients,
     SidecarState sidecar,
+    Tracing.ActorMetrics metrics,
     TimeProvider time,
     ILogger<ActorRuntime> logger) : IAsyncDisposable
 {
@@ -67,6 +68,7 @@ public sealed class ActorRuntime(
         {
             Config = await ReadAppConfigAsync(cancellationToken);
         }
+        metrics.CountTimersWith(() => _active.Values.GroupBy(a => a.ActorType).Select(g => (g.Key, g.Sum(a => a.Timers.Count))));
         if (Config.Entities.Count > 0 && components.ActorStateStore is null)
         {
             logger.LogError("The app hosts actor types {Types}, but no state store has actorStateStore: \"true\"; the types are not hosted", string.Join(", ", Config.Entities));
@@ -454,6 +456,7 @@ public sealed class ActorRuntime(
                     logger.LogWarning("Timer {Name} of {Type}/{Id} failed: {Error}", name, activation.ActorType, activation.ActorId, ex.Message);
                     response = new ActorResponse(500, [], [], null);
                 }
+                metrics.TimerFired(activation.ActorType, response.StatusCode is >= 200 and < 300);
                 if (activation.Deactivated || response.HasHeader(ActorHeaders.ReminderCancel))
                 {
                     break;
@@ -586,11 +589,13 @@ public sealed class ActorRuntime(
                 timer.Cancel();
             }
             activation.Timers.Clear();
+            var told = false;
             try
             {
                 var path = $"/actors/{Uri.EscapeDataString(activation.ActorType)}/{Uri.EscapeDataString(activation.ActorId)}";
                 var response = await CallAppAsync(HttpMethod.Delete, path, [], null, null, ct);
-                if (response.StatusCode != 200)
+                told = response.StatusCode == 200;
+                if (!told)
                 {
                     logger.LogWarning("The app answered {Status} when deactivating {Type}/{Id}", response.StatusCode, activation.ActorType, activation.ActorId);
                 }
@@ -599,6 +604,7 @@ public sealed class ActorRuntime(
             {
                 logger.LogWarning("Deactivating {Type}/{Id} failed: {Error}", activation.ActorType, activation.ActorId, ex.Message);
             }
+            metrics.Deactivated(activation.ActorType, told);
             logger.LogDebug("Deactivated actor {Type}/{Id} ({Reason})", activation.ActorType, activation.ActorId, reason);
         }
         finally
