@@ -36,7 +36,8 @@ public static partial class SidecarApp
         services.AddSingleton<SidecarMetrics>();
         services.AddSingleton<WorkflowMetrics>();
         services.AddSingleton<ActorMetrics>();
-        services.AddSingleton<ResiliencyEngine>(sp => new ResiliencyEngine(resources, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<ResiliencyMetrics>();
+        services.AddSingleton<ResiliencyEngine>(sp => new ResiliencyEngine(resources, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ResiliencyMetrics>()));
         services.AddSingleton<MeshRegistry>();
         services.AddSingleton<MeshBroker>();
         services.AddSingleton<ComponentHost>();

@@ -29,11 +29,13 @@ public sealed class ResiliencyEngine
     private readonly ConcurrentDictionary<string, BreakerCache> _keyedBreakers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ResiliencyPolicy> _policies = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
+    private readonly Tracing.ResiliencyMetrics? _metrics;
 
-    public ResiliencyEngine(LoadedResources resources, TimeProvider? time = null)
+    public ResiliencyEngine(LoadedResources resources, TimeProvider? time = null, Tracing.ResiliencyMetrics? metrics = null)
     {
         _resources = resources;
         _time = time ?? TimeProvider.System;
+        _metrics = metrics;
     }
 
     /// <summary>
@@ -116,10 +118,13 @@ public sealed class ResiliencyEngine
             ? policy.WithBreaker(KeyedBreaker($"actor:{actorType}", actorId, policy, DefaultActorBreakers))
             : policy;
 
-    private string[] ComponentLevels(string name, string direction)
-    {
-        var type = _resources.Components.FirstOrDefault(c => c.Name == name)?.Type ?? "";
-        var kind = type.Split('.')[0] switch
+    private string[] ComponentLevels(string name, string direction) => ComponentKind(name) is { } kind
+        ? [$"{kind}Component{direction}", $"Component{direction}", "Component", ""]
+        : [$"Component{direction}", "Component", ""];
+
+    /// <summary>The component's kind as daprd's default policy names and metric targets spell it (<c>Statestore</c>, <c>Pubsub</c>...).</summary>
+    private string? ComponentKind(string name) =>
+        (_resources.Components.FirstOrDefault(c => c.Name == name)?.Type ?? "").Split('.')[0] switch
         {
             "state" => "Statestore",
             "pubsub" => "Pubsub",
@@ -130,9 +135,22 @@ public sealed class ResiliencyEngine
             "crypto" => "Crypto",
             _ => null,
         };
-        return kind is null
-            ? [$"Component{direction}", "Component", ""]
-            : [$"{kind}Component{direction}", $"Component{direction}", "Component", ""];
+
+    /// <summary>The target and flow direction daprd's resiliency metrics label a target with.</summary>
+    private PolicyLabels? LabelsOf(string target)
+    {
+        if (_metrics is null)
+        {
+            return null;
+        }
+        var (kind, name) = (target[..target.IndexOf(':')], target[(target.IndexOf(':') + 1)..]);
+        return kind switch
+        {
+            "app" => new PolicyLabels(_metrics, $"app_{name}", Tracing.ResiliencyMetrics.Outbound),
+            "actor" => new PolicyLabels(_metrics, $"actor_{name}", Tracing.ResiliencyMetrics.Outbound),
+            "component-in" => new PolicyLabels(_metrics, $"{ComponentKind(name) ?? "Component"}_{name}", Tracing.ResiliencyMetrics.Inbound),
+            _ => new PolicyLabels(_metrics, $"{ComponentKind(name) ?? "Component"}_{name}", Tracing.ResiliencyMetrics.Outbound),
+        };
     }
 
     // Resolved once per target: the resources never change while the sidecar runs, and this is on every call's path.
@@ -158,8 +176,9 @@ public sealed class ResiliencyEngine
         }
         // Apps and id-scoped actors key their breakers further (KeyedBreaker); every other target has one.
         var keyed = target.StartsWith("app:", StringComparison.Ordinal) || scope is ActorBreakerScope.Id or ActorBreakerScope.Both;
-        var state = breaker is null || keyed ? null : _breakers.GetOrAdd(target, _ => new Breaker(breaker, _time));
-        return new ResiliencyPolicy(target, timeout, retry, breaker, state, _time) { BreakerScope = scope, BreakerCacheSize = cacheSize };
+        var labels = LabelsOf(target);
+        var state = breaker is null || keyed ? null : _breakers.GetOrAdd(target, _ => new Breaker(breaker, _time, labels));
+        return new ResiliencyPolicy(target, timeout, retry, breaker, state, _time) { BreakerScope = scope, BreakerCacheSize = cacheSize, Labels = labels };
     }
 
     private T? Default<TPolicy, T>(string[] levels, string kind, Func<ResiliencyResource, IReadOnlyDictionary<string, TPolicy>> policies, Func<TPolicy, T?> wrap)
@@ -179,20 +198,20 @@ public sealed class ResiliencyEngine
     }
 
     private Breaker KeyedBreaker(string target, string key, ResiliencyPolicy policy, int defaultCapacity) =>
-        _keyedBreakers.GetOrAdd(target, _ => new BreakerCache(policy.BreakerCacheSize ?? defaultCapacity, policy.BreakerPolicy!, _time)).Get(key);
+        _keyedBreakers.GetOrAdd(target, _ => new BreakerCache(policy.BreakerCacheSize ?? defaultCapacity, policy.BreakerPolicy!, _time, policy.Labels)).Get(key);
 
     /// <summary>
     /// The breakers of one target kept per key (an app's methods, an actor type's ids), bounded like daprd's LRU
     /// cache so that keys with ids in them cannot grow it without end. Trimmed in batches, least recently used out:
     /// a trim per call would cost more than the bound saves.
     /// </summary>
-    private sealed class BreakerCache(int capacity, CircuitBreakerPolicy policy, TimeProvider time)
+    private sealed class BreakerCache(int capacity, CircuitBreakerPolicy policy, TimeProvider time, PolicyLabels? labels)
     {
         private readonly ConcurrentDictionary<string, Breaker> _breakers = new(StringComparer.Ordinal);
 
         public Breaker Get(string key)
         {
-            var breaker = _breakers.GetOrAdd(key, _ => new Breaker(policy, time));
+            var breaker = _breakers.GetOrAdd(key, _ => new Breaker(policy, time, labels));
             breaker.LastUsed = time.GetTimestamp();
             if (_breakers.Count > capacity + Math.Max(16, capacity / 4))
             {
@@ -211,7 +230,8 @@ public sealed class ResiliencyEngine
     /// row and opening again on any failure. Results are counted against the generation they started in, so a slow
     /// answer from before a change of state does not count in the new one.
     /// </summary>
-    internal sealed class Breaker(CircuitBreakerPolicy policy, TimeProvider time)
+    /// <param name="labels">Where a change of state is counted as an activation (daprd's metrics), if anywhere.</param>
+    internal sealed class Breaker(CircuitBreakerPolicy policy, TimeProvider time, PolicyLabels? labels)
     {
         private readonly Lock _gate = new();
         private readonly TimeSpan _openFor = policy.Timeout > TimeSpan.Zero ? policy.Timeout : TimeSpan.FromSeconds(60);
@@ -224,6 +244,21 @@ public sealed class ResiliencyEngine
         private State _state = State.Closed;
 
         private enum State { Closed, Open, HalfOpen }
+
+        /// <summary>The state by daprd's (gobreaker's) name, as of now.</summary>
+        public string StateName
+        {
+            get
+            {
+                lock (_gate)
+                {
+                    Refresh(time.GetUtcNow());
+                    return NameOf(_state);
+                }
+            }
+        }
+
+        private static string NameOf(State state) => state switch { State.Closed => "closed", State.Open => "open", _ => "half-open" };
 
         public long LastUsed { get; set; }
 
@@ -287,6 +322,7 @@ public sealed class ResiliencyEngine
         {
             _state = state;
             NewGeneration(now);
+            labels?.Activated(Tracing.ResiliencyMetrics.CircuitBreaker, NameOf(state));
         }
 
         private void NewGeneration(DateTimeOffset now)
@@ -332,15 +368,18 @@ public sealed class ResiliencyPolicy
 
     internal int? BreakerCacheSize { get; init; }
 
+    /// <summary>The target's labels in daprd's resiliency metrics; null when the sidecar records none.</summary>
+    internal PolicyLabels? Labels { get; init; }
+
     internal ResiliencyPolicy WithBreaker(ResiliencyEngine.Breaker breaker) =>
-        new(_target, _timeout, _retry, _breakerPolicy, breaker, _time) { BreakerScope = BreakerScope, BreakerCacheSize = BreakerCacheSize };
+        new(_target, _timeout, _retry, _breakerPolicy, breaker, _time) { BreakerScope = BreakerScope, BreakerCacheSize = BreakerCacheSize, Labels = Labels };
 
     /// <summary>The retry and breaker alone, made once per resolved policy (it is on every actor call's path).</summary>
     internal ResiliencyPolicy PreLock =>
-        _preLock ??= new(_target, null, _retry, _breakerPolicy, _breaker, _time) { BreakerScope = BreakerScope, BreakerCacheSize = BreakerCacheSize };
+        _preLock ??= new(_target, null, _retry, _breakerPolicy, _breaker, _time) { BreakerScope = BreakerScope, BreakerCacheSize = BreakerCacheSize, Labels = Labels };
 
     /// <summary>The timeout alone.</summary>
-    internal ResiliencyPolicy PostLock => _postLock ??= new(_target, _timeout, null, null, null, _time);
+    internal ResiliencyPolicy PostLock => _postLock ??= new(_target, _timeout, null, null, null, _time) { Labels = Labels };
 
     private ResiliencyPolicy? _preLock;
     private ResiliencyPolicy? _postLock;
@@ -371,6 +410,22 @@ public sealed class ResiliencyPolicy
         if (IsEmpty)
         {
             return await action(cancellationToken);
+        }
+        if (Labels is { Enabled: true } labels)
+        {
+            // As daprd counts a policy each time it is looked up for a call: every kind the target has.
+            if (_timeout > TimeSpan.Zero)
+            {
+                labels.Executed(Tracing.ResiliencyMetrics.Timeout);
+            }
+            if (_retry is not null)
+            {
+                labels.Executed(Tracing.ResiliencyMetrics.Retry);
+            }
+            if (_breaker is not null)
+            {
+                labels.Executed(Tracing.ResiliencyMetrics.CircuitBreaker, _breaker.StateName);
+            }
         }
         var started = _time.GetTimestamp();
         var attempt = 0;
@@ -431,6 +486,7 @@ public sealed class ResiliencyPolicy
         catch (OperationCanceledException) when (cts.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             Abandon(attempt);
+            Labels?.Activated(Tracing.ResiliencyMetrics.Timeout);
             throw new ResiliencyTimeoutException(timeout);
         }
     }
@@ -462,7 +518,18 @@ public sealed class ResiliencyPolicy
         {
             return false;
         }
+        Labels?.Activated(Tracing.ResiliencyMetrics.Retry);
         await Task.Delay(delay, _time, cancellationToken);
         return true;
     }
+}
+
+/// <summary>How daprd's resiliency metrics label one target: <c>app_{id}</c>, <c>actor_{type}</c> or <c>{Kind}_{component}</c>, and its flow direction.</summary>
+internal sealed record PolicyLabels(Tracing.ResiliencyMetrics Metrics, string Target, string Direction)
+{
+    public bool Enabled => Metrics.Enabled;
+
+    public void Executed(string policy, string status = "") => Metrics.Executed(Target, Direction, policy, status);
+
+    public void Activated(string policy, string status = "") => Metrics.Activated(Target, Direction, policy, status);
 }

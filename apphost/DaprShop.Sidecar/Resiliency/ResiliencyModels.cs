@@ -82,6 +82,9 @@ public sealed record ResiliencyResource(
     IReadOnlyDictionary<string, TargetPolicies> Actors,
     IReadOnlyList<string> Scopes)
 {
+    /// <summary>The resource's <c>metadata.namespace</c> (empty when it names none, as in self-hosted files).</summary>
+    public string Namespace { get; init; } = "";
+
     public IReadOnlyDictionary<string, TimeSpan> Timeouts { get; init; } = new Dictionary<string, TimeSpan>();
     public IReadOnlyDictionary<string, RetryPolicy> Retries { get; init; } = new Dictionary<string, RetryPolicy>();
     public IReadOnlyDictionary<string, CircuitBreakerPolicy> CircuitBreakers { get; init; } = new Dictionary<string, CircuitBreakerPolicy>();

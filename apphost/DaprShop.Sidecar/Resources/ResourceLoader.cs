@@ -399,6 +399,7 @@ public static class ResourceLoader
         }
         return new ResiliencyResource(name, file, apps, outbound, inbound, actors, y.StrList(doc, "scopes", ""))
         {
+            Namespace = y.Str(y.Map(doc, "metadata", "")!, "namespace", "metadata") ?? "",
             Timeouts = own.Timeouts,
             Retries = own.Retries,
             CircuitBreakers = own.Breakers,

@@ -210,6 +210,74 @@ public sealed class MetricsTests
     }
 
     [Fact]
+    public async Task Resiliency_policies_applied_and_activated_are_counted_under_daprds_resiliency_metrics()
+    {
+        using var mesh = new TestMesh();
+        using var resources = new ResourcesFolder().With("resiliency.yaml", """
+            apiVersion: dapr.io/v1alpha1
+            kind: Resiliency
+            metadata:
+              name: shop-resiliency
+            spec:
+              policies:
+                timeouts:
+                  quick: 100ms
+                retries:
+                  twice:
+                    policy: constant
+                    duration: 10ms
+                    maxRetries: 2
+                circuitBreakers:
+                  cb:
+                    maxRequests: 1
+                    timeout: 30s
+                    trip: consecutiveFailures > 2
+              targets:
+                apps:
+                  measured:
+                    timeout: quick
+                    retry: twice
+                    circuitBreaker: cb
+            """);
+        await using var app = await TestApp.StartAsync(a =>
+        {
+            a.MapGet("/boom", () => Results.StatusCode(500));
+            a.MapGet("/slow", async () => { await Task.Delay(1000); return "late"; });
+        });
+        var metricsPort = Ports.Free();
+        await using var sidecar = await SidecarProcess.StartAsync(new()
+        {
+            AppId = "measured",
+            AppPort = app.Port,
+            ResourcesPaths = [resources.Path],
+            MeshDirectory = mesh.Directory,
+            ExtraArgs = ["--metrics-port", metricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture)],
+        });
+        using var http = sidecar.CreateHttpClient();
+
+        // Three failed attempts: two retries, and the third failure in a row trips /boom's breaker.
+        (await http.GetAsync("/v1.0/invoke/measured/method/boom")).StatusCode.Should().Be(HttpStatusCode.InternalServerError);
+        // Three attempts cut short by the timeout: three timeouts, two retries, and /slow's own breaker trips.
+        (await http.GetAsync("/v1.0/invoke/measured/method/slow")).IsSuccessStatusCode.Should().BeFalse();
+        // Refused by the open breaker: the call sees the breaker open.
+        (await http.GetAsync("/v1.0/invoke/measured/method/boom")).IsSuccessStatusCode.Should().BeFalse();
+        app.RequestsTo("/boom").Should().HaveCount(3, "the open breaker kept the last call from the app");
+
+        var scrape = await ScrapeWhenAsync(metricsPort, s => Series(s, "dapr_resiliency_count", "status=\"open\"") is not null, "the refused call is counted");
+        string[] target = ["app_id=\"measured\"", "name=\"shop-resiliency\"", "flow_direction=\"outbound\"", "target=\"app_measured\""];
+        Series(scrape, "dapr_resiliency_loaded", "app_id=\"measured\"", "name=\"shop-resiliency\"").Should().Be(1);
+        Series(scrape, "dapr_resiliency_count", [.. target, "policy=\"timeout\""]).Should().Be(3, "each call applies the target's timeout");
+        Series(scrape, "dapr_resiliency_count", [.. target, "policy=\"retry\""]).Should().Be(3);
+        Series(scrape, "dapr_resiliency_count", [.. target, "policy=\"circuitbreaker\"", "status=\"closed\""]).Should().Be(2);
+        Series(scrape, "dapr_resiliency_count", [.. target, "policy=\"circuitbreaker\"", "status=\"open\""]).Should().Be(1);
+        Series(scrape, "dapr_resiliency_activations_total", [.. target, "policy=\"retry\""]).Should().Be(4, "two retries of each failing call");
+        Series(scrape, "dapr_resiliency_activations_total", [.. target, "policy=\"timeout\""]).Should().Be(3);
+        Series(scrape, "dapr_resiliency_activations_total", [.. target, "policy=\"circuitbreaker\"", "status=\"open\""]).Should().Be(2, "each method's breaker opened once");
+        Series(scrape, "dapr_resiliency_cb_state", [.. target, "status=\"open\""]).Should().Be(1, "the breaker was open at its last call");
+        Series(scrape, "dapr_resiliency_cb_state", [.. target, "status=\"closed\""]).Should().Be(0);
+    }
+
+    [Fact]
     public async Task Metrics_go_over_otlp_with_the_traces_and_turning_them_off_closes_the_metrics_port()
     {
         using var mesh = new TestMesh();
