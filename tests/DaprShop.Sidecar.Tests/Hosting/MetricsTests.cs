@@ -31,6 +31,16 @@ public sealed class MetricsTests
             .Cast<double?>()
             .FirstOrDefault();
 
+    /// <summary>The options of a sidecar for <paramref name="appId"/> that serves Prometheus on <paramref name="metricsPort"/>.</summary>
+    private static SidecarProcess.Options Measured(string appId, int appPort, ResourcesFolder resources, TestMesh mesh, int metricsPort) => new()
+    {
+        AppId = appId,
+        AppPort = appPort,
+        ResourcesPaths = [resources.Path],
+        MeshDirectory = mesh.Directory,
+        ExtraArgs = ["--metrics-port", metricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture)],
+    };
+
     [Fact]
     public async Task Prometheus_scrapes_daprds_component_metrics_on_the_metrics_port_and_nothing_else_is_served_there()
     {
@@ -42,15 +52,7 @@ public sealed class MetricsTests
             .WithComponent("ticks", "bindings.cron", ("schedule", "@every 1s"), ("route", "/ticks"));
         await using var app = await SubscriberAsync();
         var metricsPort = Ports.Free();
-        await using var sidecar = await SidecarProcess.StartAsync(new()
-        {
-            AppId = "measured",
-            AppPort = app.Port,
-            ResourcesPaths = [resources.Path],
-            MeshDirectory = mesh.Directory,
-            ApiToken = "secret",
-            ExtraArgs = ["--metrics-port", metricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture)],
-        });
+        await using var sidecar = await SidecarProcess.StartAsync(Measured("measured", app.Port, resources, mesh, metricsPort) with { ApiToken = "secret" });
         using var http = sidecar.CreateHttpClient(); // with the API token
 
         (await http.PostAsync("/v1.0/state/store", new StringContent("""[{"key":"a","value":1},{"key":"b","value":2}]""", Encoding.UTF8, "application/json"))).StatusCode.Should().Be(HttpStatusCode.NoContent);
@@ -178,15 +180,7 @@ public sealed class MetricsTests
             o.ActorIdleTimeout = TimeSpan.FromSeconds(2);
             o.ActorScanInterval = TimeSpan.FromSeconds(1);
         });
-        await using var sidecar = await SidecarProcess.StartAsync(new()
-        {
-            AppId = "counters",
-            AppPort = app.Port,
-            ResourcesPaths = [resources.Path],
-            MeshDirectory = mesh.Directory,
-            HttpPort = sidecarPort,
-            ExtraArgs = ["--metrics-port", metricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture)],
-        });
+        await using var sidecar = await SidecarProcess.StartAsync(Measured("counters", app.Port, resources, mesh, metricsPort) with { HttpPort = sidecarPort });
 
         var ticking = Actors.ActorApp.Counter(sidecarPort, "ticking");
         await ticking.StartTimer(100);
@@ -245,14 +239,7 @@ public sealed class MetricsTests
             a.MapGet("/slow", async () => { await Task.Delay(1000); return "late"; });
         });
         var metricsPort = Ports.Free();
-        await using var sidecar = await SidecarProcess.StartAsync(new()
-        {
-            AppId = "measured",
-            AppPort = app.Port,
-            ResourcesPaths = [resources.Path],
-            MeshDirectory = mesh.Directory,
-            ExtraArgs = ["--metrics-port", metricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture)],
-        });
+        await using var sidecar = await SidecarProcess.StartAsync(Measured("measured", app.Port, resources, mesh, metricsPort));
         using var http = sidecar.CreateHttpClient();
 
         // Three failed attempts: two retries, and the third failure in a row trips /boom's breaker.
