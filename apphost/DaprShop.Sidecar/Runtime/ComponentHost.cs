@@ -23,6 +23,7 @@ public sealed class ComponentHost(SidecarOptions options, LoadedResources resour
 {
     private readonly ILogger _logger = loggers.CreateLogger<ComponentHost>();
     private readonly List<LoadedComponent> _loaded = [];
+    private readonly List<(string Type, string Name)> _failed = [];
     private readonly Dictionary<string, StateStoreInfo> _state = new(StringComparer.Ordinal);
     private readonly Dictionary<string, IPubSub> _pubsub = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TopicScopes> _topicScopes = new(StringComparer.Ordinal);
@@ -49,6 +50,10 @@ public sealed class ComponentHost(SidecarOptions options, LoadedResources resour
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        // Read once the start is over (the lists are only written before it).
+        services.GetRequiredService<Tracing.SidecarMetrics>().CountComponentsWith(
+            () => Initialized ? _loaded.Select(c => (c.Resource.Type, c.Resource.Name)) : [],
+            () => Initialized ? _failed : []);
         var ordered = resources.Components.OrderBy(c => c.Category == "secretstores" ? 0 : 1).ToList();
         foreach (var resource in ordered)
         {
@@ -58,6 +63,7 @@ public sealed class ComponentHost(SidecarOptions options, LoadedResources resour
             }
             catch (Exception ex) when (resource.IgnoreErrors && ex is not OperationCanceledException)
             {
+                _failed.Add((resource.Type, resource.Name));
                 _logger.LogWarning("Component {Name} ({Type}) failed to initialise and is skipped (ignoreErrors): {Error}", resource.Name, resource.Type, ex.Message);
             }
         }

@@ -39,6 +39,8 @@ public sealed class SidecarMetrics
     private readonly Counter<long> _invokeRequestsSent;
     private readonly Counter<long> _invokeRequestsReceived;
     private readonly Counter<long> _invokeResponsesSent;
+    private Func<IEnumerable<(string Type, string Name)>> _initialized = () => [];
+    private Func<IEnumerable<(string Type, string Name)>> _failed = () => [];
 
     public SidecarMetrics(IMeterFactory meters, SidecarOptions options)
     {
@@ -60,11 +62,25 @@ public sealed class SidecarMetrics
         _invokeRequestsSent = meter.CreateCounter<long>("dapr_runtime_service_invocation_req_sent_total", description: "The number of requests sent via service invocation.");
         _invokeRequestsReceived = meter.CreateCounter<long>("dapr_runtime_service_invocation_req_recv_total", description: "The number of requests received via service invocation.");
         _invokeResponsesSent = meter.CreateCounter<long>("dapr_runtime_service_invocation_res_sent_total", description: "The number of responses sent via service invocation.");
+        // Read from the component host when an exporter collects: components load before any exporter may listen.
+        meter.CreateObservableCounter("dapr_runtime_component_loaded", () => new Measurement<long>(_initialized().LongCount(), new TagList { { "app_id", _appId } }),
+            unit: null, "The number of successfully loaded components.");
+        meter.CreateObservableCounter("dapr_runtime_component_init_total",
+            () => _initialized().GroupBy(c => c.Type).Select(g => new Measurement<long>(g.LongCount(), new TagList { { "app_id", _appId }, { "component", g.Key } })),
+            unit: null, "The number of initialized components.");
+        meter.CreateObservableCounter("dapr_runtime_component_init_fail_total",
+            () => _failed().GroupBy(c => c).Select(g => new Measurement<long>(g.LongCount(),
+                new TagList { { "app_id", _appId }, { "component", g.Key.Type }, { "reason", "init" }, { "componentName", g.Key.Name } })),
+            unit: null, "The number of component initialization failures.");
     }
 
     // daprd names a component kind's pair dapr_component_{kind}_count and dapr_component_{kind}_latencies.
     private static Instruments Component(Meter meter, string kind, string counted, string timed) =>
         Instruments.Pair(meter, $"dapr_component_{kind}_count", $"The number of {counted}.", $"dapr_component_{kind}_latencies", $"The latency of the {timed}.");
+
+    /// <summary>Where the component series read the components initialised and those that failed and were skipped (<c>ignoreErrors</c>).</summary>
+    public void CountComponentsWith(Func<IEnumerable<(string Type, string Name)>> initialized, Func<IEnumerable<(string Type, string Name)>> failed) =>
+        (_initialized, _failed) = (initialized, failed);
 
     /// <summary>Runs one state API call and records it (<c>success</c> is whether it returned).</summary>
     public Task<T> StateAsync<T>(string component, string operation, Func<Task<T>> call) => MeasuredAsync(_state, component, operation, call);

@@ -49,7 +49,20 @@ public sealed class MetricsTests
         using var resources = StoreAndBroker()
             .WithComponent("env", "secretstores.local.env")
             .WithComponent("files", "bindings.localstorage", ("rootPath", files.Path))
-            .WithComponent("ticks", "bindings.cron", ("schedule", "@every 1s"), ("route", "/ticks"));
+            .WithComponent("ticks", "bindings.cron", ("schedule", "@every 1s"), ("route", "/ticks"))
+            .With("broken.yaml", """
+                apiVersion: dapr.io/v1alpha1
+                kind: Component
+                metadata:
+                  name: broken
+                spec:
+                  type: state.sqlite
+                  version: v1
+                  ignoreErrors: true
+                  metadata:
+                  - name: connectionString
+                    value: /proc/no-such-folder/state.db
+                """);
         await using var app = await SubscriberAsync();
         var metricsPort = Ports.Free();
         await using var sidecar = await SidecarProcess.StartAsync(Measured("measured", app.Port, resources, mesh, metricsPort) with { ApiToken = "secret" });
@@ -111,6 +124,10 @@ public sealed class MetricsTests
         Series(scrape, "dapr_grpc_io_server_completed_rpcs", "grpc_server_method=\"dapr.proto.runtime.v1.Dapr/GetState\"", "grpc_server_status=\"OK\"").Should().Be(1);
         Series(scrape, "dapr_grpc_io_server_completed_rpcs", "grpc_server_method=\"dapr.proto.runtime.v1.Dapr/GetState\"", "grpc_server_status=\"INVALID_ARGUMENT\"").Should().Be(1, "an unknown store is InvalidArgument over gRPC");
         Series(scrape, "dapr_http_server_request_count", "method=\"GET\"", "status=\"204\"").Should().BeNull("the health checks (204) the harness polled are not counted");
+        Series(scrape, "dapr_runtime_component_loaded", "app_id=\"measured\"").Should().Be(5, "five components loaded; the broken one was skipped");
+        Series(scrape, "dapr_runtime_component_init_total", "component=\"bindings.cron\"").Should().Be(1);
+        Series(scrape, "dapr_runtime_component_init_total", "component=\"state.sqlite\"").Should().BeNull();
+        Series(scrape, "dapr_runtime_component_init_fail_total", "component=\"state.sqlite\"", "reason=\"init\"", "componentName=\"broken\"").Should().Be(1);
         scrape.Should().NotContain("dapr_component_state_count_total", "daprd's counters have no _total suffix");
         scrape.Should().Contain("http_server_request_duration", "the runtime's own metrics come along, as daprd's process and Go collectors do");
 
