@@ -97,30 +97,19 @@ public sealed class SidecarMetrics
     /// <summary>An input binding's event delivered to the app (daprd labels it without an operation).</summary>
     public Task<T> InputBindingAsync<T>(string component, Func<Task<T>> call) => MeasuredAsync(_inputBinding, component, null, call);
 
-    private async Task<T> MeasuredAsync<T>(Instruments instruments, string component, string? operation, Func<Task<T>> call)
+    private Task<T> MeasuredAsync<T>(Instruments instruments, string component, string? operation, Func<Task<T>> call) =>
+        instruments.MeasureAsync(call, (Metrics: this, Component: component, Operation: operation),
+            static (l, success) => l.Metrics.ComponentTags(l.Component, l.Operation, success));
+
+    private TagList ComponentTags(string component, string? operation, bool success)
     {
-        if (!instruments.Enabled)
+        var tags = new TagList { { "app_id", _appId }, { "component", component }, { "namespace", _namespace } };
+        if (operation is not null)
         {
-            return await call();
+            tags.Add("operation", operation);
         }
-        var started = Stopwatch.GetTimestamp();
-        var success = false;
-        try
-        {
-            var result = await call();
-            success = true;
-            return result;
-        }
-        finally
-        {
-            var tags = new TagList { { "app_id", _appId }, { "component", component }, { "namespace", _namespace } };
-            if (operation is not null)
-            {
-                tags.Add("operation", operation);
-            }
-            tags.Add("success", success ? "true" : "false");
-            instruments.Record(tags, Stopwatch.GetElapsedTime(started));
-        }
+        tags.Add("success", success ? "true" : "false");
+        return tags;
     }
 
     /// <summary>Whether anything listens to the API server's metrics (so that the middleware can skip its clock).</summary>

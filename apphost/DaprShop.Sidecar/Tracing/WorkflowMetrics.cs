@@ -42,25 +42,11 @@ public sealed class WorkflowMetrics
     }
 
     /// <summary>Runs one client operation on the engine and records it: <see cref="Failed"/> when it throws.</summary>
-    public async Task<T> OperationAsync<T>(string operation, Func<Task<T>> call)
-    {
-        if (!_operation.Enabled)
+    public Task<T> OperationAsync<T>(string operation, Func<Task<T>> call) =>
+        _operation.MeasureAsync(call, (Metrics: this, Operation: operation), static (l, returned) => new TagList
         {
-            return await call();
-        }
-        var started = Stopwatch.GetTimestamp();
-        var status = Failed;
-        try
-        {
-            var result = await call();
-            status = Success;
-            return result;
-        }
-        finally
-        {
-            _operation.Record(new TagList { { "app_id", _appId }, { "namespace", _namespace }, { "operation", operation }, { "status", status } }, Stopwatch.GetElapsedTime(started));
-        }
-    }
+            { "app_id", l.Metrics._appId }, { "namespace", l.Metrics._namespace }, { "operation", l.Operation }, { "status", returned ? Success : Failed },
+        });
 
     public Task OperationAsync(string operation, Func<Task> call) => OperationAsync(operation, async () => { await call(); return true; });
 
@@ -69,7 +55,7 @@ public sealed class WorkflowMetrics
     /// terminated), with the time since its first turn; or one that failed recoverably (no latency, as in daprd).
     /// </summary>
     public void Execution(string workflowName, string status, TimeSpan? sinceFirstTurn) =>
-        Record(_execution, new TagList { { "app_id", _appId }, { "namespace", _namespace }, { "workflow_name", workflowName }, { "status", status } }, sinceFirstTurn);
+        _execution.Record(new TagList { { "app_id", _appId }, { "namespace", _namespace }, { "workflow_name", workflowName }, { "status", status } }, sinceFirstTurn);
 
     /// <summary>A new instance's first turn sent to the worker: the time since it was due (created, or its scheduled start).</summary>
     public void Scheduling(string workflowName, TimeSpan sinceDue)
@@ -85,14 +71,5 @@ public sealed class WorkflowMetrics
     /// unfinished); counted without a latency when the result came for an item this sidecar did not send (it restarted).
     /// </summary>
     public void Activity(string activityName, string status, TimeSpan? elapsed) =>
-        Record(_activity, new TagList { { "app_id", _appId }, { "namespace", _namespace }, { "activity_name", activityName }, { "status", status } }, elapsed);
-
-    private static void Record(Instruments instruments, in TagList tags, TimeSpan? elapsed)
-    {
-        instruments.Count.Add(1, tags);
-        if (elapsed is { } e)
-        {
-            instruments.Latency.Record(e.TotalMilliseconds, tags);
-        }
-    }
+        _activity.Record(new TagList { { "app_id", _appId }, { "namespace", _namespace }, { "activity_name", activityName }, { "status", status } }, elapsed);
 }
